@@ -1,0 +1,106 @@
+"""The proxy: from observable signals to a score v̂ ∈ [−1, 1] and a probability p."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from swarm.core.interaction import Observables
+from swarm.core.sigmoid import calibrated_sigmoid
+
+
+class ProxyWeights(BaseModel):
+    """How much each signal counts in v̂ (signs allowed; normalised before use)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task_progress: float = 0.4
+    rework_penalty: float = 0.2
+    verifier_penalty: float = 0.2
+    engagement_signal: float = 0.2
+
+    def normalized(self) -> ProxyWeights:
+        """Each weight divided by Σ|w| (signs kept); all 0.25 when every weight is zero."""
+        total = (
+            abs(self.task_progress)
+            + abs(self.rework_penalty)
+            + abs(self.verifier_penalty)
+            + abs(self.engagement_signal)
+        )
+        if total == 0:
+            return ProxyWeights(
+                task_progress=0.25,
+                rework_penalty=0.25,
+                verifier_penalty=0.25,
+                engagement_signal=0.25,
+            )
+        return ProxyWeights(
+            task_progress=self.task_progress / total,
+            rework_penalty=self.rework_penalty / total,
+            verifier_penalty=self.verifier_penalty / total,
+            engagement_signal=self.engagement_signal / total,
+        )
+
+
+def _clamp(x: float) -> float:
+    return min(max(x, -1.0), 1.0)
+
+
+def decay_signal(count: int, decay: float) -> float:
+    """2·decayⁿ − 1: +1 for a clean record (n = 0), falling towards −1 as the count grows."""
+    return 2.0 * decay**count - 1.0
+
+
+class ProxyComputer:
+    """Scores observables: v̂ = w_tp·progress + w_rw·rework + w_vp·verifier + w_eng·engagement.
+
+    progress and engagement are the clamped deltas; rework, rejection and misuse are
+    decay signals of their counts; verifier = (rejection + misuse) / 2; v̂ is clamped
+    to [−1, 1] and p = σ_k(v̂) with k = ``sigmoid_k``.
+    """
+
+    def __init__(
+        self,
+        weights: ProxyWeights | None = None,
+        sigmoid_k: float = 2.0,
+        rework_decay: float = 0.3,
+        rejection_decay: float = 0.4,
+        misuse_decay: float = 0.5,
+    ) -> None:
+        for name, decay in (
+            ("rework_decay", rework_decay),
+            ("rejection_decay", rejection_decay),
+            ("misuse_decay", misuse_decay),
+        ):
+            if not 0.0 <= decay <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1] (a decay per event), got {decay}")
+        self.weights = (weights or ProxyWeights()).normalized()
+        self.sigmoid_k = sigmoid_k
+        self.rework_decay = rework_decay
+        self.rejection_decay = rejection_decay
+        self.misuse_decay = misuse_decay
+
+    def compute_v_hat(self, obs: Observables) -> float:
+        """The proxy score v̂ ∈ [−1, 1] of one interaction's observables."""
+        w = self.weights
+        progress = _clamp(obs.task_progress_delta)
+        rework = decay_signal(obs.rework_count, self.rework_decay)
+        rejection = decay_signal(obs.verifier_rejections, self.rejection_decay)
+        misuse = decay_signal(obs.tool_misuse_flags, self.misuse_decay)
+        engagement = _clamp(obs.counterparty_engagement_delta)
+        verifier = (rejection + misuse) / 2.0
+        v_hat = (
+            w.task_progress * progress
+            + w.rework_penalty * rework
+            + w.verifier_penalty * verifier
+            + w.engagement_signal * engagement
+        )
+        return _clamp(v_hat)
+
+    def compute_p(self, v_hat: float) -> float:
+        """p = σ_k(v̂), the probability that the interaction is beneficial."""
+        return calibrated_sigmoid(v_hat, self.sigmoid_k)
+
+    def compute_labels(self, obs: Observables) -> tuple[float, float]:
+        """(v̂, p) for one interaction's observables."""
+        v_hat = self.compute_v_hat(obs)
+        return v_hat, self.compute_p(v_hat)
