@@ -1,0 +1,120 @@
+"""AgentActor: one agent's mailbox around its policy.
+
+The actor turns step messages into policy calls and never lets a policy stall a
+step: a call that times out or raises becomes a no-op (or no answer) plus a
+``PolicyFailed`` event. A policy that raises :class:`~swarm.errors.PolicyError`
+(a dead provider, say) fails the run on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import anyio
+
+from actors import Actor, Message, handler
+from swarm.agents.policy import Outcome, Policy
+from swarm.errors import PolicyError
+from swarm.messages import (
+    Action,
+    AgentPublic,
+    Decision,
+    Limits,
+    Noop,
+    Observation,
+    ProposalView,
+    Snapshot,
+)
+
+_NOOP = Noop()
+
+
+class Act(Message):
+    """Step broadcast: the shared snapshot plus every agent's public record and limits."""
+
+    snapshot: Snapshot
+    public: Mapping[str, AgentPublic]
+    limits: Mapping[str, Limits]
+
+
+class Acted(Message):
+    action: Action
+    failure: str | None = None
+
+
+class Respond(Message):
+    """The proposals addressed to this agent, to accept or decline."""
+
+    snapshot: Snapshot
+    me: AgentPublic
+    proposals: tuple[ProposalView, ...]
+
+
+class Responded(Message):
+    decisions: tuple[Decision, ...]
+    failures: tuple[str, ...] = ()
+
+
+class Learn(Message):
+    outcome: Outcome
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
+class AgentActor(Actor):
+    """Hosts one policy; the step driver talks to it with Act, Respond and Learn."""
+
+    def __init__(self, agent_id: str, policy: Policy, *, timeout: float) -> None:
+        self.agent_id = agent_id
+        self.policy = policy
+        self.timeout = timeout
+
+    def _observation(self, snapshot: Snapshot, me: AgentPublic, limits: Limits) -> Observation:
+        return Observation.model_construct(agent_id=self.agent_id, me=me, snapshot=snapshot, limits=limits)
+
+    @handler
+    async def on_act(self, msg: Act) -> Acted:
+        obs = self._observation(msg.snapshot, msg.public[self.agent_id], msg.limits[self.agent_id])
+        try:
+            with anyio.fail_after(self.timeout):
+                action = await self.policy.decide(obs)
+        except PolicyError:
+            raise
+        except TimeoutError:
+            return Acted.model_construct(action=_NOOP, failure=f"timed out after {self.timeout:g} s")
+        except Exception as exc:
+            return Acted.model_construct(action=_NOOP, failure=_describe(exc))
+        return Acted.model_construct(action=action, failure=None)
+
+    @handler
+    async def on_respond(self, msg: Respond) -> Responded:
+        obs = self._observation(msg.snapshot, msg.me, Limits())
+        decisions: list[Decision] = []
+        failures: list[str] = []
+        for proposal in msg.proposals:
+            try:
+                with anyio.fail_after(self.timeout):
+                    accept = await self.policy.accept(obs, proposal)
+            except PolicyError:
+                raise
+            except TimeoutError:
+                failures.append(f"{proposal.proposal_id}: timed out after {self.timeout:g} s")
+                continue
+            except Exception as exc:
+                failures.append(f"{proposal.proposal_id}: {_describe(exc)}")
+                continue
+            decisions.append(
+                Decision.model_construct(
+                    proposal_id=proposal.proposal_id,
+                    accept=bool(accept),
+                    conduct=self.policy.conduct if accept else None,
+                )
+            )
+        return Responded.model_construct(decisions=tuple(decisions), failures=tuple(failures))
+
+    @handler
+    async def on_learn(self, msg: Learn) -> None:
+        self.policy.observe(msg.outcome)

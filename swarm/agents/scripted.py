@@ -1,0 +1,464 @@
+"""The four scripted policies: honest, opportunistic, deceptive and adversarial.
+
+Decision rules follow the reference agents (spec/core.md §4.3–4.6), with its
+defects fixed: votes read real vote counts, honest agents submit their work,
+deceptive agents reach their proposal rule, nobody sees anyone's true type, and
+each policy decides *how* it carries out an interaction (its :class:`Conduct`),
+which is what the observables, and therefore p, are drawn from.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Mapping
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from swarm.agents.policy import Outcome
+from swarm.core.interaction import InteractionType
+from swarm.messages import (
+    Action,
+    CastVote,
+    ClaimTask,
+    Conduct,
+    CreatePost,
+    Noop,
+    Observation,
+    PostView,
+    Propose,
+    ProposalView,
+    SubmitWork,
+    TaskView,
+)
+
+_HONEST_POSTS = (
+    "Sharing a summary of what worked on my last task.",
+    "Here is a checklist that helped our team avoid rework.",
+    "Happy to review anyone's output before submission.",
+    "Notes on verifying results before claiming success.",
+)
+_BAIT_POSTS = (
+    "You will not believe what this trick does for your reputation!",
+    "Top 5 ways to get ahead on the task board.",
+    "Quick deal available, first come first served.",
+    "Everyone is talking about this, are you in?",
+    "Hot take: verification is overrated.",
+)
+_FACADE_POSTS = (
+    "Always glad to help; reliability matters most.",
+    "I double-check every deliverable I hand over.",
+    "Trust is built one interaction at a time.",
+    "Open to collaborating on anything hard.",
+    "Transparency first: ask me about my process.",
+)
+_DISRUPTIVE_POSTS = (
+    "The rules here are a joke.",
+    "Nobody should trust the top posters.",
+    "This whole board is rigged.",
+    "Ignore the verifiers, they never check anything.",
+    "Why bother doing tasks properly?",
+)
+
+
+class PolicyConfig(BaseModel):
+    """Base of every scripted policy's tunable parameters (scenario ``agents[].config``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScriptedPolicy:
+    """Shared machinery: a private random stream, interaction memory and trust."""
+
+    kind: ClassVar[str] = "scripted"
+    Config: ClassVar[type[PolicyConfig]] = PolicyConfig
+    default_conduct: ClassVar[Conduct] = Conduct()
+
+    def __init__(
+        self,
+        agent_id: str,
+        rng: random.Random,
+        config: Mapping[str, object] | None = None,
+        *,
+        allies: frozenset[str] = frozenset(),
+    ) -> None:
+        self.agent_id = agent_id
+        self.rng = rng
+        self.config = self.Config.model_validate(dict(config or {}))
+        self.allies = allies - {agent_id}
+        self._history: deque[Outcome] = deque(maxlen=50)
+        self._trust_sum: dict[str, float] = {}
+        self._trust_n: dict[str, int] = {}
+        self._seen_p: dict[str, list[float]] = {}
+        self._voted: set[str] = set()
+
+    @classmethod
+    def check_config(cls, config: Mapping[str, object]) -> str | None:
+        """Validate scenario config for this policy; an error message or None."""
+        try:
+            cls.Config.model_validate(dict(config))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in err["loc"])
+            return f"{key}: {err['msg']}"
+        return None
+
+    @property
+    def conduct(self) -> Conduct:
+        return self.default_conduct
+
+    def observe(self, outcome: Outcome) -> None:
+        i = outcome.interaction
+        other = i.counterparty if outcome.role == "initiator" else i.initiator
+        self._history.append(outcome)
+        self._seen_p.setdefault(other, []).append(i.p)
+        if i.accepted:
+            self._trust_sum[other] = self._trust_sum.get(other, 0.0) + i.p
+            self._trust_n[other] = self._trust_n.get(other, 0) + 1
+
+    def trust(self, other: str) -> float:
+        """Mean p of accepted interactions with ``other``; 0.5 for strangers."""
+        n = self._trust_n.get(other, 0)
+        return self._trust_sum[other] / n if n else 0.5
+
+    def _vote_on(self, post: PostView, direction: int) -> CastVote:
+        self._voted.add(post.post_id)
+        return CastVote(post_id=post.post_id, direction=1 if direction >= 0 else -1)
+
+    @staticmethod
+    def _best_task(tasks: tuple[TaskView, ...], rep: float, weights: Mapping[str, float]) -> TaskView | None:
+        eligible = [t for t in tasks if t.min_reputation <= rep]
+        if not eligible:
+            return None
+        return max(eligible, key=lambda t: t.bounty / weights.get(t.difficulty, 3.0))
+
+
+# ------------------------------------------------------------------------ honest
+
+
+class HonestConfig(PolicyConfig):
+    acceptance_threshold: float = 0.4
+    trust_weight: float = 0.3
+    post_probability: float = 0.3
+    vote_probability: float = 0.5
+    interact_probability: float = 0.4
+
+
+_HONEST_DIFFICULTY = {"trivial": 1.0, "easy": 2.0, "medium": 3.0, "hard": 4.0, "expert": 5.0}
+
+
+class HonestPolicy(ScriptedPolicy):
+    """Maximises joint surplus: works carefully, collaborates with agents it trusts."""
+
+    kind = "honest"
+    Config = HonestConfig
+    default_conduct = Conduct(effort=0.42, sloppiness=0.17, engagement=0.32)
+    config: HonestConfig
+
+    async def decide(self, observation: Observation) -> Action:
+        c, rng, lim = self.config, self.rng, observation.limits
+        mine = observation.my_tasks
+        if mine:
+            task = mine[0]
+            return SubmitWork(
+                task_id=task.task_id,
+                content=f"Completed work on {task.task_id}: verified output.",
+                conduct=self.conduct,
+            )
+        if lim.can_claim_task:
+            best = self._best_task(observation.snapshot.open_tasks, observation.me.reputation, _HONEST_DIFFICULTY)
+            if best is not None and rng.random() < 0.5:
+                return ClaimTask(task_id=best.task_id)
+        if lim.can_post and rng.random() < c.post_probability:
+            return CreatePost(content=rng.choice(_HONEST_POSTS))
+        posts = observation.snapshot.posts
+        if lim.can_vote and posts and rng.random() < c.vote_probability:
+            fresh = [p for p in posts if p.post_id not in self._voted and p.author != self.agent_id]
+            if not fresh:
+                return Noop()
+            post = rng.choice(fresh)
+            return self._vote_on(post, -1 if post.net_votes < -2 else 1)
+        if lim.can_interact and rng.random() < c.interact_probability:
+            others = [a for a in observation.others if self.trust(a.agent_id) >= c.acceptance_threshold - 0.1]
+            if others:
+                target = max(others, key=lambda a: self.trust(a.agent_id))
+                return Propose(
+                    counterparty=target.agent_id,
+                    interaction_type=InteractionType.COLLABORATION,
+                    content="Would you like to collaborate?",
+                    conduct=self.conduct,
+                )
+        return Noop()
+
+    async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        c = self.config
+        score = self.trust(proposal.initiator) * c.trust_weight + 0.5 * (1 - c.trust_weight)
+        threshold = c.acceptance_threshold
+        if proposal.interaction_type == InteractionType.COLLABORATION:
+            threshold -= 0.1
+        elif proposal.interaction_type == InteractionType.TRADE:
+            threshold += 0.1
+        if proposal.offered_transfer < 0 and -proposal.offered_transfer > observation.me.resources:
+            return False
+        return score >= threshold
+
+
+# ----------------------------------------------------------------- opportunistic
+
+
+class OpportunisticConfig(PolicyConfig):
+    risk_tolerance: float = 0.6
+    post_probability: float = 0.4
+    vote_probability: float = 0.6
+    free_ride_probability: float = 0.3
+    asked_transfer: float = 0.5
+
+
+_OPP_DIFFICULTY = {"trivial": 0.5, "easy": 1.0, "medium": 2.0, "hard": 4.0, "expert": 8.0}
+
+
+class OpportunisticPolicy(ScriptedPolicy):
+    """Maximises its own payoff: cuts corners when it can, asks to be paid for trades."""
+
+    kind = "opportunistic"
+    Config = OpportunisticConfig
+    default_conduct = Conduct(effort=0.27, sloppiness=0.33, defects=0.25, engagement=0.04)
+    config: OpportunisticConfig
+
+    def _conduct_now(self) -> Conduct:
+        if self.rng.random() < self.config.free_ride_probability:
+            return self.default_conduct.model_copy(update={"effort": 0.1, "sloppiness": 0.45})
+        return self.default_conduct
+
+    async def decide(self, observation: Observation) -> Action:
+        c, rng, lim = self.config, self.rng, observation.limits
+        if lim.can_claim_task:
+            best = self._best_task(observation.snapshot.open_tasks, observation.me.reputation, _OPP_DIFFICULTY)
+            if best is not None:
+                return ClaimTask(task_id=best.task_id)
+        mine = observation.my_tasks
+        if mine:
+            lazy = rng.random() < c.free_ride_probability
+            return SubmitWork(
+                task_id=mine[0].task_id,
+                content="Completed." if lazy else f"Deliverable for {mine[0].task_id}.",
+                conduct=self._conduct_now(),
+            )
+        if lim.can_post and rng.random() < c.post_probability:
+            return CreatePost(content=rng.choice(_BAIT_POSTS))
+        posts = observation.snapshot.posts
+        if lim.can_vote and posts and rng.random() < c.vote_probability:
+            for post in posts:
+                if post.net_votes > 2:
+                    return self._vote_on(post, 1)
+                if post.net_votes < -2:
+                    return self._vote_on(post, -1)
+            return self._vote_on(posts[0], 1)
+        if lim.can_interact:
+            targets = [a for a in observation.others if a.resources > 80 or a.reputation > 0.5]
+            if targets:
+                target = rng.choice(targets)
+                return Propose(
+                    counterparty=target.agent_id,
+                    interaction_type=InteractionType.TRADE,
+                    content="Let's make a deal.",
+                    offered_transfer=-c.asked_transfer,
+                    conduct=self._conduct_now(),
+                )
+        return Noop()
+
+    async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        if proposal.offered_transfer > 0:
+            return True
+        seen = self._seen_p.get(proposal.initiator)
+        if seen:
+            return sum(seen) / len(seen) > 0.5
+        return self.rng.random() < self.config.risk_tolerance
+
+
+# --------------------------------------------------------------------- deceptive
+
+
+class DeceptiveConfig(PolicyConfig):
+    trust_building_phase: int = 5
+    exploitation_threshold: float = 0.7
+    post_probability: float = 0.35
+    vote_probability: float = 0.5
+    exploit_probability: float = 0.3
+    interact_probability: float = 0.4
+    exploit_transfer: float = 1.0
+
+
+class DeceptivePolicy(ScriptedPolicy):
+    """Builds trust with good work, then exploits it behind a facade of visible effort."""
+
+    kind = "deceptive"
+    Config = DeceptiveConfig
+    default_conduct = Conduct(effort=0.3, sloppiness=0.33, defects=0.25, engagement=0.15)
+    exploit_conduct = Conduct(effort=-0.15, facade=0.45, sloppiness=0.33, defects=0.4, engagement=0.2)
+    config: DeceptiveConfig
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._dealings: dict[str, int] = {}
+
+    @property
+    def exploiting(self) -> bool:
+        trusted = [a for a, n in self._trust_n.items() if n and self.trust(a) > self.config.exploitation_threshold - 0.1]
+        return len(trusted) >= 2 and sum(self._dealings.values()) > 10
+
+    @property
+    def conduct(self) -> Conduct:
+        return self.exploit_conduct if self.exploiting else self.default_conduct
+
+    def observe(self, outcome: Outcome) -> None:
+        super().observe(outcome)
+        i = outcome.interaction
+        other = i.counterparty if outcome.role == "initiator" else i.initiator
+        self._dealings[other] = self._dealings.get(other, 0) + 1
+
+    async def decide(self, observation: Observation) -> Action:
+        c, rng, lim = self.config, self.rng, observation.limits
+        others = observation.others
+        if self.exploiting and lim.can_interact and rng.random() < c.exploit_probability:
+            marks = sorted(
+                (a for a in others if a.resources > 50 and self._trust_n.get(a.agent_id)),
+                key=lambda a: -self.trust(a.agent_id),
+            )
+            if marks:
+                return Propose(
+                    counterparty=marks[0].agent_id,
+                    interaction_type=InteractionType.TRADE,
+                    content="I have a special opportunity for you.",
+                    offered_transfer=-c.exploit_transfer,
+                    conduct=self.exploit_conduct,
+                )
+        mine = observation.my_tasks
+        if mine:
+            hidden = self.exploiting and rng.random() < 0.4
+            return SubmitWork(
+                task_id=mine[0].task_id,
+                content=f"Task {mine[0].task_id} completed with careful attention to detail.",
+                conduct=self.exploit_conduct if hidden else self.default_conduct,
+            )
+        if lim.can_claim_task and observation.snapshot.open_tasks:
+            easy = [t for t in observation.snapshot.open_tasks if t.difficulty in ("easy", "medium")]
+            return ClaimTask(task_id=(easy or list(observation.snapshot.open_tasks))[0].task_id)
+        if lim.can_post and rng.random() < c.post_probability:
+            return CreatePost(content=rng.choice(_FACADE_POSTS))
+        posts = observation.snapshot.posts
+        if lim.can_vote and posts and rng.random() < c.vote_probability:
+            return self._vote_on(rng.choice(posts), 1)
+        if lim.can_interact and others and rng.random() < c.interact_probability:
+            fresh = [a for a in others if self._dealings.get(a.agent_id, 0) < c.trust_building_phase]
+            if fresh:
+                return Propose(
+                    counterparty=rng.choice(fresh).agent_id,
+                    interaction_type=InteractionType.COLLABORATION,
+                    content="Would you like to collaborate?",
+                    offered_transfer=0.1,
+                    conduct=self.default_conduct,
+                )
+        return Noop()
+
+    async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        count = self._dealings.get(proposal.initiator, 0)
+        if count < self.config.trust_building_phase:
+            return self.rng.random() < 0.8
+        return self.trust(proposal.initiator) > 0.6
+
+
+# ------------------------------------------------------------------- adversarial
+
+
+class AdversarialConfig(PolicyConfig):
+    post_probability: float = 0.5
+    attack_probability: float = 0.6
+    attack_cooldown: int = 2
+    target_reputation: float = 0.0
+
+
+class AdversarialPolicy(ScriptedPolicy):
+    """Maximises harm to the system, at its own cost: targets reputable agents, disrupts the feed.
+
+    Adversaries know their allies (the other adversaries of the scenario) but,
+    like everyone, nobody's type: they target agents by visible reputation and
+    wealth.
+    """
+
+    kind = "adversarial"
+    Config = AdversarialConfig
+    default_conduct = Conduct(effort=-0.05, sloppiness=0.67, defects=0.75, misuse=0.5, engagement=-0.22)
+    config: AdversarialConfig
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._cooldown = 0
+
+    def _targets(self, observation: Observation) -> list[str]:
+        return [
+            a.agent_id
+            for a in observation.others
+            if a.agent_id not in self.allies
+            and (a.reputation > self.config.target_reputation or a.resources > 50)
+        ]
+
+    async def decide(self, observation: Observation) -> Action:
+        c, rng, lim = self.config, self.rng, observation.limits
+        if self._cooldown > 0:
+            self._cooldown -= 1
+        targets = self._targets(observation)
+        if self._cooldown == 0 and rng.random() < c.attack_probability:
+            attack: Action | None = None
+            if lim.can_interact and targets:
+                attack = Propose(
+                    counterparty=rng.choice(targets),
+                    interaction_type=InteractionType.TRADE,
+                    content="You won't want to miss this opportunity.",
+                    conduct=self.conduct,
+                )
+            elif lim.can_claim_task and observation.snapshot.open_tasks:
+                best = max(observation.snapshot.open_tasks, key=lambda t: t.bounty)
+                attack = ClaimTask(task_id=best.task_id)
+            elif lim.can_post:
+                attack = CreatePost(content=rng.choice(_DISRUPTIVE_POSTS))
+            if attack is not None:
+                self._cooldown = c.attack_cooldown
+                return attack
+        mine = observation.my_tasks
+        if mine:
+            return SubmitWork(task_id=mine[0].task_id, content="done", conduct=self.conduct)
+        if lim.can_post and rng.random() < c.post_probability:
+            return CreatePost(content=rng.choice(_DISRUPTIVE_POSTS))
+        posts = observation.snapshot.posts
+        if lim.can_vote and posts:
+            hostile = [p for p in posts if p.author in targets and p.post_id not in self._voted]
+            if hostile:
+                return self._vote_on(hostile[0], -1)
+            top = max(posts, key=lambda p: p.net_votes)
+            if top.post_id not in self._voted and top.author not in self.allies:
+                return self._vote_on(top, -1)
+        if lim.can_interact and observation.others:
+            pool = targets or [a.agent_id for a in observation.others]
+            return Propose(
+                counterparty=rng.choice(pool),
+                interaction_type=InteractionType.TRADE,
+                content="Special deal just for you." if targets else "Let's do business.",
+                conduct=self.conduct,
+            )
+        return Noop()
+
+    async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        if proposal.initiator in self.allies or proposal.initiator in self._targets(observation):
+            return True
+        if proposal.interaction_type == InteractionType.TRADE:
+            return True
+        if proposal.interaction_type == InteractionType.COLLABORATION:
+            return self.rng.random() < 0.3
+        return self.rng.random() < 0.5
+
+
+SCRIPTED_POLICIES: dict[str, type[ScriptedPolicy]] = {
+    cls.kind: cls for cls in (HonestPolicy, OpportunisticPolicy, DeceptivePolicy, AdversarialPolicy)
+}

@@ -1,0 +1,265 @@
+"""The ``swarm`` command: run, replay and list scenarios (and more, registered below).
+
+Exit codes: 0 success; 1 a scenario's success criteria failed or a verification
+found a difference; 2 bad input (scenario, log, arguments); 3 the run failed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+import structlog
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from swarm.errors import LogError, ScenarioError, SwarmError
+from swarm.events import EpochCompleted, Event, RunEnded
+from swarm.runtime.replay import recompute, reexecute
+from swarm.runtime.result import SimulationResult
+from swarm.runtime.simulation import Simulation, SimulationError
+from swarm.scenario import Scenario, load_scenario
+
+app = typer.Typer(
+    name="swarm",
+    help="SWARM: simulate economies of interacting agents and measure what goes wrong.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+log = structlog.get_logger("swarm")
+
+EXIT_CRITERIA, EXIT_INPUT, EXIT_RUN = 1, 2, 3
+
+
+def configure_logging(json_lines: bool) -> None:
+    """Console logging for the CLI: pretty in a terminal, JSON lines with ``--log-json``."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if json_lines
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def fail_input(exc: Exception) -> typer.Exit:
+    err.print(str(exc), markup=False)
+    return typer.Exit(EXIT_INPUT)
+
+
+def scenarios_dir() -> Path:
+    """The shipped scenarios: ``./scenarios`` when present, else the ones beside the package."""
+    here = Path("scenarios")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def resolve_scenario_path(name: str) -> Path:
+    """A path as given, or the name of a shipped scenario (``baseline``)."""
+    p = Path(name)
+    if p.exists() or p.suffix in (".yaml", ".yml"):
+        return p
+    return scenarios_dir() / f"{name}.yaml"
+
+
+def load_for_cli(
+    scenario: str, seed: int | None, epochs: int | None, steps: int | None, sets: list[str]
+) -> Scenario:
+    overrides = list(sets)
+    if seed is not None:
+        overrides.append(f"simulation.seed={seed}")
+    if epochs is not None:
+        overrides.append(f"simulation.n_epochs={epochs}")
+    if steps is not None:
+        overrides.append(f"simulation.steps_per_epoch={steps}")
+    return load_scenario(resolve_scenario_path(scenario), overrides)
+
+
+def _fmt(x: float | None, digits: int = 4) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def render_event(event: Event) -> str:
+    """One human-readable line per event, for ``--stream`` and ``tail``."""
+    data = event.model_dump(mode="json", exclude={"seq", "epoch", "step", "type"})
+    if isinstance(event, EpochCompleted):
+        m = event.metrics
+        body = f"interactions={m.interactions} accepted={m.accepted} toxicity={m.toxicity_rate:.4f} welfare={m.total_welfare:.2f}"
+    else:
+        body = " ".join(f"{k}={_short(v)}" for k, v in data.items() if k != "wall_clock")
+    return f"[{event.epoch:>3}.{event.step:<3}] #{event.seq:<6} {event.type:<22} {body}"
+
+
+def _short(v: Any) -> str:
+    text = json.dumps(v, separators=(",", ":")) if isinstance(v, dict | list) else str(v)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+async def _run_with_output(
+    sim: Simulation, *, stream: bool, log_json: bool, progress: bool
+) -> SimulationResult:
+    sc = sim.scenario
+    total = sc.simulation.n_epochs
+    table_header = f"{'epoch':>5} {'interactions':>12} {'accepted':>8} {'toxicity':>9} {'quality_gap':>11} {'welfare':>9}"
+    if not stream:
+        out.print(table_header)
+    bar: Progress | None = None
+    task = None
+    if progress and not stream and out.is_terminal and total * sc.simulation.steps_per_epoch >= 200:
+        bar = Progress(TextColumn("epochs"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn(), console=err, transient=True)
+        bar.start()
+        task = bar.add_task("run", total=total)
+    try:
+        async with sim:
+            async for event in sim.events():
+                if stream:
+                    if log_json:
+                        out.print(event.model_dump_json(), markup=False, soft_wrap=True)
+                    else:
+                        out.print(render_event(event), markup=False, soft_wrap=True)
+                elif isinstance(event, EpochCompleted):
+                    m = event.metrics
+                    out.print(
+                        f"{m.epoch:>5} {m.interactions:>12} {m.accepted:>8} {_fmt(m.toxicity_rate if m.accepted else None):>9} "
+                        f"{_fmt(m.quality_gap if m.accepted and m.rejected else None):>11} {m.total_welfare:>9.2f}"
+                    )
+                    if bar is not None and task is not None:
+                        bar.advance(task)
+                if isinstance(event, RunEnded):
+                    break
+    finally:
+        if bar is not None:
+            bar.stop()
+    return sim.result
+
+
+def print_summary(result: SimulationResult) -> None:
+    s = result.summary
+    table = Table(title=f"{result.scenario_id} (seed {result.seed}): {result.reason}", show_header=False)
+    table.add_row("epochs", str(s.epochs))
+    table.add_row("interactions (accepted)", f"{s.total_interactions} ({s.accepted})")
+    table.add_row("avg toxicity (epochs with accepted)", _fmt(s.avg_toxicity))
+    table.add_row("pooled toxicity", _fmt(s.pooled_toxicity))
+    table.add_row("avg quality gap", _fmt(s.avg_quality_gap))
+    table.add_row("total welfare", f"{s.total_welfare:.2f}")
+    out.print(table)
+    for c in result.criteria:
+        out.print(f"[{'green' if c.passed else 'red'}]{'PASS' if c.passed else 'FAIL'}[/] {c.name}: {c.detail}")
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="A scenario YAML path, or the name of a shipped one.")],
+    seed: Annotated[int | None, typer.Option(help="Override simulation.seed.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Override simulation.n_epochs.")] = None,
+    steps: Annotated[int | None, typer.Option(help="Override simulation.steps_per_epoch.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="KEY.PATH=VALUE override (repeatable).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/<scenario>-<seed>).")] = None,
+    stream: Annotated[bool, typer.Option(help="Print every event as it happens.")] = False,
+    log_json: Annotated[bool, typer.Option("--log-json", help="JSON lines instead of pretty output.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on long runs.")] = True,
+) -> None:
+    """Run a scenario: per-epoch table, then events.jsonl, metrics.csv and summary.json in --out."""
+    configure_logging(log_json)
+    try:
+        sc = load_for_cli(scenario, seed, epochs, steps, set_ or [])
+        target = out_dir or Path("runs") / f"{sc.scenario_id}-{sc.simulation.seed}"
+        sim = Simulation(sc, out_dir=target)
+    except (ScenarioError, LogError) as exc:
+        raise fail_input(exc) from None
+    log.info("run started", scenario=sc.scenario_id, seed=sc.simulation.seed, out=str(target))
+    try:
+        result = anyio.run(lambda: _run_with_output(sim, stream=stream, log_json=log_json, progress=progress))
+    except ScenarioError as exc:
+        raise fail_input(exc) from None
+    except SimulationError as exc:
+        err.print(str(exc), markup=False)
+        err.print(f"the event log up to the failure is in {target / 'events.jsonl'}", markup=False)
+        raise typer.Exit(EXIT_RUN) from None
+    if not stream:
+        print_summary(result)
+    log.info("run finished", reason=result.reason, events=str(target / "events.jsonl"), metrics=str(target / "metrics.csv"), summary=str(target / "summary.json"))
+    if not result.passed:
+        raise typer.Exit(EXIT_CRITERIA)
+
+
+def _rerun(scenario: Scenario, out_dir: Path) -> None:
+    async def main() -> None:
+        async with Simulation(scenario, out_dir=out_dir) as sim:
+            await sim.wait()
+
+    anyio.run(main)
+
+
+@app.command()
+def replay(
+    log_file: Annotated[Path, typer.Argument(help="An events.jsonl written by `swarm run`.")],
+    verify: Annotated[bool, typer.Option(help="Also re-execute the scenario and compare the logs.")] = False,
+) -> None:
+    """Recompute every epoch's metrics from a log; with --verify, re-run it and compare line by line."""
+    configure_logging(False)
+    try:
+        epochs, n, mismatch = recompute(log_file)
+    except (LogError, ScenarioError) as exc:
+        raise fail_input(exc) from None
+    if mismatch is not None:
+        out.print(f"metrics differ at {mismatch.where}: logged {mismatch.expected}, recomputed {mismatch.found}", markup=False)
+        raise typer.Exit(EXIT_CRITERIA)
+    out.print(f"recomputed metrics of {n} epochs from the logged events: they match the log")
+    if not verify:
+        return
+    try:
+        lines, diff = reexecute(log_file, _rerun)
+    except (ScenarioError, SwarmError) as exc:
+        raise fail_input(exc) from None
+    if diff is not None:
+        out.print(f"re-execution differs at {diff.where}:\n  logged:   {diff.expected}\n  replayed: {diff.found}", markup=False)
+        raise typer.Exit(EXIT_CRITERIA)
+    out.print(f"re-executed the scenario: all {lines} lines match the log (wall-clock fields aside)")
+
+
+@app.command("list")
+def list_scenarios(
+    directory: Annotated[Path | None, typer.Option("--dir", help="Where to look (default: the shipped scenarios).")] = None,
+) -> None:
+    """List scenarios with their descriptions."""
+    where = directory or scenarios_dir()
+    if not where.is_dir():
+        err.print(f"{where}: no such directory")
+        raise typer.Exit(EXIT_INPUT)
+    table = Table("scenario", "agents", "description")
+    for path in sorted(where.glob("*.yaml")):
+        try:
+            sc = load_scenario(path)
+        except ScenarioError as exc:
+            table.add_row(path.stem, "?", f"[red]invalid: {exc.problem}[/]")
+            continue
+        table.add_row(path.stem, str(len(sc.agent_ids())), sc.description.strip().splitlines()[0] if sc.description else "")
+    out.print(table)
+
+
+def main() -> None:
+    """Entry point of the ``swarm`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The exceptions of the sandbox: bad input reads like advice, bugs keep their tracebacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SwarmError(Exception):
+    """Base of every error the sandbox raises on purpose."""
+
+
+class ScenarioError(SwarmError):
+    """A scenario (file, mapping or override) that cannot be used, with where and why.
+
+    Rendered as one short paragraph::
+
+        scenarios/bad.yaml:14: governance.audit_probability = 1.5
+          out of range: expected a value <= 1.0
+    """
+
+    def __init__(
+        self,
+        source: str,
+        key: str | None,
+        problem: str,
+        expected: str,
+        *,
+        value: Any = None,
+        line: int | None = None,
+    ) -> None:
+        self.source = source
+        self.key = key
+        self.problem = problem
+        self.expected = expected
+        self.value = value
+        self.line = line
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        head = where
+        if self.key is not None:
+            head += f": {self.key}"
+            if self.value is not None and not _is_missing(self.value):
+                head += f" = {_short(self.value)}"
+        return f"{head}\n  {self.problem}: expected {self.expected}"
+
+
+class LogError(SwarmError):
+    """An event log that cannot be read or does not match what replay expects."""
+
+
+class PolicyError(SwarmError):
+    """A policy that cannot go on (for instance a provider that refuses our credentials)."""
+
+    def __init__(self, agent_id: str, cause: str) -> None:
+        self.agent_id = agent_id
+        self.cause = cause
+        super().__init__(f"agent {agent_id}: {cause}")
+
+
+def _is_missing(value: Any) -> bool:
+    return type(value).__name__ == "object"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

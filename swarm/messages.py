@@ -1,0 +1,229 @@
+"""The typed protocol of a simulation: what agents see, what they do, and what happens.
+
+Three families live here:
+
+* observations — one immutable :class:`Snapshot` per step, and each agent's
+  :class:`Observation` of it;
+* actions — the :data:`Action` union an agent's policy returns, plus the
+  :class:`Decision` on a proposal addressed to it;
+* conduct — how an agent carries out an interaction it takes part in.
+
+Events (what the log records) live in :mod:`swarm.events`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from swarm.core.interaction import InteractionType
+
+AgentId = str
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Conduct(_Frozen):
+    """How an agent carries out an interaction; observables are generated from it with noise.
+
+    ``effort`` is the real work put in (it drives the true outcome); ``facade`` is
+    how much the visible progress overstates that work (deception); ``sloppiness``
+    drives rework, ``defects`` hidden faults a verifier may catch, ``misuse`` tool
+    misuse, and ``engagement`` how the counterparty is treated.
+    """
+
+    effort: float = Field(default=0.42, ge=-1.0, le=1.0)
+    facade: float = Field(default=0.0, ge=0.0, le=1.0)
+    sloppiness: float = Field(default=0.17, ge=0.0, le=1.0)
+    defects: float = Field(default=0.0, ge=0.0, le=1.0)
+    misuse: float = Field(default=0.0, ge=0.0, le=1.0)
+    engagement: float = Field(default=0.32, ge=-1.0, le=1.0)
+
+
+# --------------------------------------------------------------------------- views
+
+
+class PostView(_Frozen):
+    """A post as every agent sees it (votes included, unlike the reference's post dicts)."""
+
+    post_id: str
+    author: AgentId
+    content: str
+    parent_id: str | None = None
+    upvotes: int = 0
+    downvotes: int = 0
+    reply_count: int = 0
+    created_at_step: int = 0
+
+    @property
+    def net_votes(self) -> int:
+        return self.upvotes - self.downvotes
+
+
+class AgentPublic(_Frozen):
+    """What is public about an agent: no declared or true type is ever shown."""
+
+    agent_id: AgentId
+    reputation: float
+    resources: float
+    frozen: bool = False
+
+
+class TaskView(_Frozen):
+    """A task on the board."""
+
+    task_id: str
+    title: str
+    difficulty: Literal["trivial", "easy", "medium", "hard", "expert"]
+    bounty: float
+    min_reputation: float = 0.0
+    status: Literal["open", "claimed", "submitted", "completed", "failed", "expired"] = "open"
+    claimed_by: AgentId | None = None
+    deadline_epoch: int | None = None
+    rework_requests: int = 0
+
+
+class ProposalView(_Frozen):
+    """A pending interaction proposal, as shown to its counterparty."""
+
+    proposal_id: str
+    initiator: AgentId
+    counterparty: AgentId
+    interaction_type: InteractionType
+    content: str = ""
+    offered_transfer: float = 0.0
+
+
+class Snapshot(_Frozen):
+    """The shared, immutable picture of the world at the start of a step (built once)."""
+
+    epoch: int
+    step: int
+    posts: tuple[PostView, ...] = ()
+    agents: tuple[AgentPublic, ...] = ()
+    open_tasks: tuple[TaskView, ...] = ()
+    claimed_tasks: tuple[TaskView, ...] = ()
+
+
+class Limits(_Frozen):
+    """What an agent may still do this step or epoch (rate limits and budget)."""
+
+    can_post: bool = True
+    can_vote: bool = True
+    can_interact: bool = True
+    can_claim_task: bool = True
+
+
+class Observation(_Frozen):
+    """One agent's view of a snapshot: the shared picture plus its own state."""
+
+    agent_id: AgentId
+    me: AgentPublic
+    snapshot: Snapshot
+    limits: Limits = Limits()
+
+    @property
+    def epoch(self) -> int:
+        return self.snapshot.epoch
+
+    @property
+    def step(self) -> int:
+        return self.snapshot.step
+
+    @property
+    def others(self) -> tuple[AgentPublic, ...]:
+        """Every other non-frozen agent, in registration order."""
+        return tuple(
+            a for a in self.snapshot.agents if a.agent_id != self.agent_id and not a.frozen
+        )
+
+    @property
+    def my_tasks(self) -> tuple[TaskView, ...]:
+        return tuple(t for t in self.snapshot.claimed_tasks if t.claimed_by == self.agent_id)
+
+
+# ------------------------------------------------------------------------- actions
+
+
+class Noop(_Frozen):
+    """Do nothing this step."""
+
+    type: Literal["noop"] = "noop"
+
+
+class CreatePost(_Frozen):
+    """Publish a top-level post."""
+
+    type: Literal["post"] = "post"
+    content: str
+
+
+class Reply(_Frozen):
+    """Reply to an existing post."""
+
+    type: Literal["reply"] = "reply"
+    parent_id: str
+    content: str
+
+
+class CastVote(_Frozen):
+    """An up- or down-vote on a post."""
+
+    type: Literal["vote"] = "vote"
+    post_id: str
+    direction: Literal[1, -1]
+
+
+class Propose(_Frozen):
+    """Propose an interaction; ``offered_transfer`` is τ, paid by the initiator if accepted."""
+
+    type: Literal["propose"] = "propose"
+    counterparty: AgentId
+    interaction_type: InteractionType = InteractionType.COLLABORATION
+    content: str = ""
+    offered_transfer: float = Field(default=0.0, ge=-100.0, le=100.0)
+    conduct: Conduct = Conduct()
+
+
+class ClaimTask(_Frozen):
+    """Claim an open task from the board."""
+
+    type: Literal["claim_task"] = "claim_task"
+    task_id: str
+
+
+class SubmitWork(_Frozen):
+    """Submit work on a task this agent has claimed; the board's verifier checks it."""
+
+    type: Literal["submit_work"] = "submit_work"
+    task_id: str
+    content: str = ""
+    conduct: Conduct = Conduct()
+
+
+Action = Annotated[
+    Noop | CreatePost | Reply | CastVote | Propose | ClaimTask | SubmitWork,
+    Field(discriminator="type"),
+]
+"""Everything an agent can do in a step."""
+
+ACTION_TYPES: tuple[type[BaseModel], ...] = (
+    Noop,
+    CreatePost,
+    Reply,
+    CastVote,
+    Propose,
+    ClaimTask,
+    SubmitWork,
+)
+
+
+class Decision(_Frozen):
+    """A counterparty's answer to a proposal, with the conduct it brings if it accepts."""
+
+    proposal_id: str
+    accept: bool
+    conduct: Conduct | None = None

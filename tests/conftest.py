@@ -1,0 +1,49 @@
+"""Shared fixtures: build worlds and scenarios in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swarm.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+def make_scenario(
+    *,
+    honest: int = 3,
+    opportunistic: int = 0,
+    deceptive: int = 0,
+    adversarial: int = 0,
+    epochs: int = 3,
+    steps: int = 5,
+    seed: int = 7,
+    **sections: Any,
+) -> Scenario:
+    """A validated scenario with the given population, in one call."""
+    agents = [
+        {"type": kind, "count": n}
+        for kind, n in (
+            ("honest", honest),
+            ("opportunistic", opportunistic),
+            ("deceptive", deceptive),
+            ("adversarial", adversarial),
+        )
+        if n
+    ]
+    data: dict[str, Any] = {
+        "scenario_id": "test",
+        "agents": agents,
+        "simulation": {"n_epochs": epochs, "steps_per_epoch": steps, "seed": seed},
+        **sections,
+    }
+    return load_scenario(data)
+
+
+@pytest.fixture
+def baseline() -> Scenario:
+    return load_scenario(SCENARIOS / "baseline.yaml")
