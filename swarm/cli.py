@@ -60,7 +60,7 @@ def configure_logging(json_lines: bool) -> None:
 
 
 def fail_input(exc: Exception) -> typer.Exit:
-    err.print(str(exc), markup=False)
+    err.print(str(exc), markup=False, soft_wrap=True)
     return typer.Exit(EXIT_INPUT)
 
 
@@ -191,8 +191,8 @@ def run(
     except ScenarioError as exc:
         raise fail_input(exc) from None
     except SimulationError as exc:
-        err.print(str(exc), markup=False)
-        err.print(f"the event log up to the failure is in {target / 'events.jsonl'}", markup=False)
+        err.print(str(exc), markup=False, soft_wrap=True)
+        err.print(f"the event log up to the failure is in {target / 'events.jsonl'}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_RUN) from None
     if not stream:
         print_summary(result)
@@ -221,7 +221,7 @@ def replay(
     except (LogError, ScenarioError) as exc:
         raise fail_input(exc) from None
     if mismatch is not None:
-        out.print(f"metrics differ at {mismatch.where}: logged {mismatch.expected}, recomputed {mismatch.found}", markup=False)
+        out.print(f"metrics differ at {mismatch.where}: logged {mismatch.expected}, recomputed {mismatch.found}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_CRITERIA)
     out.print(f"recomputed metrics of {n} epochs from the logged events: they match the log")
     if not verify:
@@ -231,7 +231,7 @@ def replay(
     except (ScenarioError, SwarmError) as exc:
         raise fail_input(exc) from None
     if diff is not None:
-        out.print(f"re-execution differs at {diff.where}:\n  logged:   {diff.expected}\n  replayed: {diff.found}", markup=False)
+        out.print(f"re-execution differs at {diff.where}:\n  logged:   {diff.expected}\n  replayed: {diff.found}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_CRITERIA)
     out.print(f"re-executed the scenario: all {lines} lines match the log (wall-clock fields aside)")
 

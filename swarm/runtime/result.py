@@ -46,9 +46,9 @@ class RunSummary(BaseModel):
     epochs: int
     total_interactions: int
     accepted: int
-    avg_toxicity: float
-    pooled_toxicity: float
-    avg_quality_gap: float
+    avg_toxicity: float | None
+    pooled_toxicity: float | None
+    avg_quality_gap: float | None
     total_welfare: float
     final_welfare: float
     avg_conditional_loss_initiator: float
@@ -82,9 +82,9 @@ def summarize_epochs(epochs: Sequence[EpochMetrics]) -> RunSummary:
         epochs=len(epochs),
         total_interactions=sum(e.interactions for e in epochs),
         accepted=accepted,
-        avg_toxicity=_mean([e.toxicity_rate for e in with_accepted]),
-        pooled_toxicity=sum(e.toxicity_rate * e.accepted for e in with_accepted) / accepted if accepted else 0.0,
-        avg_quality_gap=_mean([e.quality_gap for e in with_gap]),
+        avg_toxicity=_mean([e.toxicity_rate for e in with_accepted]) if with_accepted else None,
+        pooled_toxicity=sum(e.toxicity_rate * e.accepted for e in with_accepted) / accepted if accepted else None,
+        avg_quality_gap=_mean([e.quality_gap for e in with_gap]) if with_gap else None,
         total_welfare=sum(e.total_welfare for e in epochs),
         final_welfare=epochs[-1].total_welfare if epochs else 0.0,
         avg_conditional_loss_initiator=_mean([e.conditional_loss_initiator for e in with_any]),
@@ -105,7 +105,14 @@ def evaluate_criteria(criteria: SuccessCriteria, summary: RunSummary, epochs: Se
     if c.min_interactions is not None:
         out.append(CriterionResult(name="min_interactions", passed=summary.total_interactions >= c.min_interactions, detail=f"{summary.total_interactions} interactions >= {c.min_interactions}"))
     if c.toxicity_threshold is not None:
-        out.append(CriterionResult(name="toxicity_threshold", passed=summary.avg_toxicity <= c.toxicity_threshold, detail=f"avg toxicity {summary.avg_toxicity:.4f} <= {c.toxicity_threshold}"))
+        tox = summary.avg_toxicity
+        out.append(
+            CriterionResult(
+                name="toxicity_threshold",
+                passed=tox is not None and tox <= c.toxicity_threshold,
+                detail=f"avg toxicity {'undefined (nothing accepted)' if tox is None else f'{tox:.4f}'} <= {c.toxicity_threshold}",
+            )
+        )
     if c.min_total_welfare is not None:
         out.append(CriterionResult(name="min_total_welfare", passed=summary.total_welfare >= c.min_total_welfare, detail=f"total welfare {summary.total_welfare:.2f} >= {c.min_total_welfare}"))
     if c.max_quality_gap_negative_epochs is not None:
