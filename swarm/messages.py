@@ -13,6 +13,8 @@ Events (what the log records) live in :mod:`swarm.events`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -107,6 +109,20 @@ class Snapshot(_Frozen):
     open_tasks: tuple[TaskView, ...] = ()
     claimed_tasks: tuple[TaskView, ...] = ()
 
+    @cached_property
+    def agent_index(self) -> dict[AgentId, AgentPublic]:
+        """Public records by agent id (built once per snapshot, on first use)."""
+        return {a.agent_id: a for a in self.agents}
+
+    @cached_property
+    def tasks_by_worker(self) -> dict[AgentId, tuple[TaskView, ...]]:
+        """Claimed tasks grouped by the agent that claimed them."""
+        out: dict[AgentId, list[TaskView]] = {}
+        for t in self.claimed_tasks:
+            if t.claimed_by is not None:
+                out.setdefault(t.claimed_by, []).append(t)
+        return {k: tuple(v) for k, v in out.items()}
+
 
 class Limits(_Frozen):
     """What an agent may still do this step or epoch (rate limits and budget)."""
@@ -116,9 +132,28 @@ class Limits(_Frozen):
     can_interact: bool = True
     can_claim_task: bool = True
 
+    @staticmethod
+    def of(can_post: bool, can_vote: bool, can_interact: bool, can_claim_task: bool) -> Limits:
+        """The shared instance for this combination (there are only sixteen)."""
+        return _LIMITS[(can_post, can_vote, can_interact, can_claim_task)]
 
-class Observation(_Frozen):
-    """One agent's view of a snapshot: the shared picture plus its own state."""
+
+_LIMITS = {
+    (a, b, c, d): Limits(can_post=a, can_vote=b, can_interact=c, can_claim_task=d)
+    for a in (True, False)
+    for b in (True, False)
+    for c in (True, False)
+    for d in (True, False)
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One agent's view of a snapshot: the shared picture plus its own state.
+
+    A plain frozen dataclass rather than a model: one is made per agent per step,
+    and everything in it is already validated.
+    """
 
     agent_id: AgentId
     me: AgentPublic
@@ -135,14 +170,19 @@ class Observation(_Frozen):
 
     @property
     def others(self) -> tuple[AgentPublic, ...]:
-        """Every other non-frozen agent, in registration order."""
+        """Every other non-frozen agent, in registration order (O(n): prefer ``agent``/sampling)."""
         return tuple(
             a for a in self.snapshot.agents if a.agent_id != self.agent_id and not a.frozen
         )
 
+    def agent(self, agent_id: AgentId) -> AgentPublic | None:
+        """Another agent's public record, if it exists and is not frozen."""
+        a = self.snapshot.agent_index.get(agent_id)
+        return a if a is not None and not a.frozen and agent_id != self.agent_id else None
+
     @property
     def my_tasks(self) -> tuple[TaskView, ...]:
-        return tuple(t for t in self.snapshot.claimed_tasks if t.claimed_by == self.agent_id)
+        return self.snapshot.tasks_by_worker.get(self.agent_id, ())
 
 
 # ------------------------------------------------------------------------- actions

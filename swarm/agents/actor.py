@@ -67,19 +67,24 @@ def _describe(exc: BaseException) -> str:
 class AgentActor(Actor):
     """Hosts one policy; the step driver talks to it with Act, Respond and Learn."""
 
-    def __init__(self, agent_id: str, policy: Policy, *, timeout: float) -> None:
+    def __init__(self, agent_id: str, policy: Policy, *, timeout: float, timed: bool = True) -> None:
         self.agent_id = agent_id
         self.policy = policy
         self.timeout = timeout
+        self.timed = timed
 
     def _observation(self, snapshot: Snapshot, me: AgentPublic, limits: Limits) -> Observation:
-        return Observation.model_construct(agent_id=self.agent_id, me=me, snapshot=snapshot, limits=limits)
+        return Observation(self.agent_id, me, snapshot, limits)
 
     @handler
-    async def on_act(self, msg: Act) -> Acted:
+    async def on_act(self, msg: Act) -> Action | Acted:
+        """This step's action; an :class:`Acted` (no-op plus the cause) when the policy failed."""
         obs = self._observation(msg.snapshot, msg.public[self.agent_id], msg.limits[self.agent_id])
         try:
-            with anyio.fail_after(self.timeout):
+            if self.timed:
+                with anyio.fail_after(self.timeout):
+                    action = await self.policy.decide(obs)
+            else:
                 action = await self.policy.decide(obs)
         except PolicyError:
             raise
@@ -87,7 +92,7 @@ class AgentActor(Actor):
             return Acted.model_construct(action=_NOOP, failure=f"timed out after {self.timeout:g} s")
         except Exception as exc:
             return Acted.model_construct(action=_NOOP, failure=_describe(exc))
-        return Acted.model_construct(action=action, failure=None)
+        return action
 
     @handler
     async def on_respond(self, msg: Respond) -> Responded:
@@ -96,7 +101,10 @@ class AgentActor(Actor):
         failures: list[str] = []
         for proposal in msg.proposals:
             try:
-                with anyio.fail_after(self.timeout):
+                if self.timed:
+                    with anyio.fail_after(self.timeout):
+                        accept = await self.policy.accept(obs, proposal)
+                else:
                     accept = await self.policy.accept(obs, proposal)
             except PolicyError:
                 raise

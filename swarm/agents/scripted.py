@@ -20,6 +20,7 @@ from swarm.agents.policy import Outcome
 from swarm.core.interaction import InteractionType
 from swarm.messages import (
     Action,
+    AgentPublic,
     CastVote,
     ClaimTask,
     Conduct,
@@ -72,6 +73,7 @@ class ScriptedPolicy:
     """Shared machinery: a private random stream, interaction memory and trust."""
 
     kind: ClassVar[str] = "scripted"
+    SAMPLE: ClassVar[int] = 8
     Config: ClassVar[type[PolicyConfig]] = PolicyConfig
     default_conduct: ClassVar[Conduct] = Conduct()
 
@@ -126,8 +128,22 @@ class ScriptedPolicy:
         self._voted.add(post.post_id)
         return CastVote(post_id=post.post_id, direction=1 if direction >= 0 else -1)
 
-    @staticmethod
-    def _best_task(tasks: tuple[TaskView, ...], rep: float, weights: Mapping[str, float]) -> TaskView | None:
+    def _sample_others(self, observation: Observation) -> list[AgentPublic]:
+        """Up to ``SAMPLE`` other active agents: all of them in a small world, a random few in a large one."""
+        agents = observation.snapshot.agents
+        me = self.agent_id
+        if len(agents) <= self.SAMPLE + 1:
+            return [a for a in agents if a.agent_id != me and not a.frozen]
+        picks = sorted(self.rng.sample(range(len(agents)), self.SAMPLE + 1))
+        return [agents[i] for i in picks if agents[i].agent_id != me and not agents[i].frozen][: self.SAMPLE]
+
+    def _known(self, observation: Observation) -> list[AgentPublic]:
+        """Active agents this one has interacted with (accepted), in first-met order."""
+        return [a for k in self._trust_n if (a := observation.agent(k)) is not None]
+
+    def _best_task(self, tasks: tuple[TaskView, ...], rep: float, weights: Mapping[str, float]) -> TaskView | None:
+        if len(tasks) > self.SAMPLE:
+            tasks = tuple(self.rng.sample(tasks, self.SAMPLE))
         eligible = [t for t in tasks if t.min_reputation <= rep]
         if not eligible:
             return None
@@ -180,7 +196,8 @@ class HonestPolicy(ScriptedPolicy):
             post = rng.choice(fresh)
             return self._vote_on(post, -1 if post.net_votes < -2 else 1)
         if lim.can_interact and rng.random() < c.interact_probability:
-            others = [a for a in observation.others if self.trust(a.agent_id) >= c.acceptance_threshold - 0.1]
+            pool = {a.agent_id: a for a in (*self._known(observation), *self._sample_others(observation))}
+            others = [a for a in pool.values() if self.trust(a.agent_id) >= c.acceptance_threshold - 0.1]
             if others:
                 target = max(others, key=lambda a: self.trust(a.agent_id))
                 return Propose(
@@ -256,7 +273,7 @@ class OpportunisticPolicy(ScriptedPolicy):
                     return self._vote_on(post, -1)
             return self._vote_on(posts[0], 1)
         if lim.can_interact:
-            targets = [a for a in observation.others if a.resources > 80 or a.reputation > 0.5]
+            targets = [a for a in self._sample_others(observation) if a.resources > 80 or a.reputation > 0.5]
             if targets:
                 target = rng.choice(targets)
                 return Propose(
@@ -320,10 +337,9 @@ class DeceptivePolicy(ScriptedPolicy):
 
     async def decide(self, observation: Observation) -> Action:
         c, rng, lim = self.config, self.rng, observation.limits
-        others = observation.others
         if self.exploiting and lim.can_interact and rng.random() < c.exploit_probability:
             marks = sorted(
-                (a for a in others if a.resources > 50 and self._trust_n.get(a.agent_id)),
+                (a for a in self._known(observation) if a.resources > 50),
                 key=lambda a: -self.trust(a.agent_id),
             )
             if marks:
@@ -342,16 +358,22 @@ class DeceptivePolicy(ScriptedPolicy):
                 content=f"Task {mine[0].task_id} completed with careful attention to detail.",
                 conduct=self.exploit_conduct if hidden else self.default_conduct,
             )
-        if lim.can_claim_task and observation.snapshot.open_tasks:
-            easy = [t for t in observation.snapshot.open_tasks if t.difficulty in ("easy", "medium")]
-            return ClaimTask(task_id=(easy or list(observation.snapshot.open_tasks))[0].task_id)
+        tasks = observation.snapshot.open_tasks
+        if lim.can_claim_task and tasks:
+            if len(tasks) > self.SAMPLE:
+                tasks = tuple(rng.sample(tasks, self.SAMPLE))
+            easy = [t for t in tasks if t.difficulty in ("easy", "medium")]
+            return ClaimTask(task_id=(easy or list(tasks))[0].task_id)
         if lim.can_post and rng.random() < c.post_probability:
             return CreatePost(content=rng.choice(_FACADE_POSTS))
         posts = observation.snapshot.posts
         if lim.can_vote and posts and rng.random() < c.vote_probability:
             return self._vote_on(rng.choice(posts), 1)
-        if lim.can_interact and others and rng.random() < c.interact_probability:
-            fresh = [a for a in others if self._dealings.get(a.agent_id, 0) < c.trust_building_phase]
+        if lim.can_interact and rng.random() < c.interact_probability:
+            fresh = [
+                a for a in self._sample_others(observation)
+                if self._dealings.get(a.agent_id, 0) < c.trust_building_phase
+            ]
             if fresh:
                 return Propose(
                     counterparty=rng.choice(fresh).agent_id,
@@ -396,13 +418,15 @@ class AdversarialPolicy(ScriptedPolicy):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._cooldown = 0
 
+    def _is_target(self, agent: AgentPublic | None) -> bool:
+        return (
+            agent is not None
+            and agent.agent_id not in self.allies
+            and (agent.reputation > self.config.target_reputation or agent.resources > 50)
+        )
+
     def _targets(self, observation: Observation) -> list[str]:
-        return [
-            a.agent_id
-            for a in observation.others
-            if a.agent_id not in self.allies
-            and (a.reputation > self.config.target_reputation or a.resources > 50)
-        ]
+        return [a.agent_id for a in self._sample_others(observation) if self._is_target(a)]
 
     async def decide(self, observation: Observation) -> Action:
         c, rng, lim = self.config, self.rng, observation.limits
@@ -419,8 +443,9 @@ class AdversarialPolicy(ScriptedPolicy):
                     conduct=self.conduct,
                 )
             elif lim.can_claim_task and observation.snapshot.open_tasks:
-                best = max(observation.snapshot.open_tasks, key=lambda t: t.bounty)
-                attack = ClaimTask(task_id=best.task_id)
+                best = self._best_task(observation.snapshot.open_tasks, observation.me.reputation, {})
+                if best is not None:
+                    attack = ClaimTask(task_id=best.task_id)
             elif lim.can_post:
                 attack = CreatePost(content=rng.choice(_DISRUPTIVE_POSTS))
             if attack is not None:
@@ -433,14 +458,17 @@ class AdversarialPolicy(ScriptedPolicy):
             return CreatePost(content=rng.choice(_DISRUPTIVE_POSTS))
         posts = observation.snapshot.posts
         if lim.can_vote and posts:
-            hostile = [p for p in posts if p.author in targets and p.post_id not in self._voted]
+            hostile = [
+                p for p in posts if p.post_id not in self._voted and self._is_target(observation.agent(p.author))
+            ]
             if hostile:
                 return self._vote_on(hostile[0], -1)
             top = max(posts, key=lambda p: p.net_votes)
             if top.post_id not in self._voted and top.author not in self.allies:
                 return self._vote_on(top, -1)
-        if lim.can_interact and observation.others:
-            pool = targets or [a.agent_id for a in observation.others]
+        sample = targets or [a.agent_id for a in self._sample_others(observation)]
+        if lim.can_interact and sample:
+            pool = sample
             return Propose(
                 counterparty=rng.choice(pool),
                 interaction_type=InteractionType.TRADE,
@@ -450,7 +478,7 @@ class AdversarialPolicy(ScriptedPolicy):
         return Noop()
 
     async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
-        if proposal.initiator in self.allies or proposal.initiator in self._targets(observation):
+        if proposal.initiator in self.allies or self._is_target(observation.agent(proposal.initiator)):
             return True
         if proposal.interaction_type == InteractionType.TRADE:
             return True

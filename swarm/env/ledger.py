@@ -48,11 +48,16 @@ class AgentRecord:
     interactions_used: int = 0
     transfers_used: float = 0.0
     actions_used: int = 0
+    _public: AgentPublic | None = None
 
     def public(self) -> AgentPublic:
-        return AgentPublic.model_construct(
-            agent_id=self.agent_id, reputation=self.reputation, resources=self.resources, frozen=self.frozen
-        )
+        """The public record, rebuilt only after a change."""
+        pub = self._public
+        if pub is None or pub.reputation != self.reputation or pub.resources != self.resources or pub.frozen != self.frozen:
+            pub = self._public = AgentPublic.model_construct(
+                agent_id=self.agent_id, reputation=self.reputation, resources=self.resources, frozen=self.frozen
+            )
+        return pub
 
 
 class LedgerState:
@@ -83,11 +88,11 @@ class LedgerState:
 
     def limits_of(self, rec: AgentRecord) -> Limits:
         lim = self.limits
-        return Limits.model_construct(
-            can_post=rec.posts_used < lim.posts_per_epoch,
-            can_vote=rec.votes_used < lim.votes_per_epoch,
-            can_interact=rec.interactions_used < lim.interactions_per_step,
-            can_claim_task=rec.tasks_used < lim.tasks_per_epoch,
+        return Limits.of(
+            rec.posts_used < lim.posts_per_epoch,
+            rec.votes_used < lim.votes_per_epoch,
+            rec.interactions_used < lim.interactions_per_step,
+            rec.tasks_used < lim.tasks_per_epoch,
         )
 
     def admit(self, epoch: int, step: int, items: Iterable[tuple[int, str, Action]]) -> tuple[list[tuple[int, str, Action]], list[tuple[int, Event]]]:

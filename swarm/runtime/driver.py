@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from actors import ActorRef, ActorSystem, Clock, Topic
 from swarm.agents.actor import Act, Acted, AgentActor, Learn, Respond, Responded
 from swarm.agents.policy import Outcome, Policy
+from swarm.agents.scripted import ScriptedPolicy
 from swarm.core.interaction import SoftInteraction
 from swarm.core.payoff import SoftPayoffEngine
 from swarm.core.proxy import ProxyComputer
@@ -137,7 +138,12 @@ class StepDriver:
         self.agent_ids = list(policies)
         self.agents: dict[str, ActorRef] = {
             agent_id: system.spawn(
-                AgentActor(agent_id, policy, timeout=sc.simulation.policy_timeout), name=f"agent:{agent_id}", mailbox_size=64
+                AgentActor(
+                    agent_id, policy, timeout=sc.simulation.policy_timeout,
+                    timed=not isinstance(policy, ScriptedPolicy),
+                ),
+                name=f"agent:{agent_id}",
+                mailbox_size=64,
             )
             for agent_id, (_, policy) in policies.items()
         }
@@ -146,10 +152,13 @@ class StepDriver:
     # ------------------------------------------------------------------ events
 
     async def _emit(self, events: Sequence[Event], sync: str = "step") -> None:
-        numbered = []
-        for ev in events:
-            self.state.seq += 1
-            numbered.append(ev.model_copy(update={"seq": self.state.seq}))
+        numbered = list(events)
+        seq = self.state.seq
+        for ev in numbered:
+            seq += 1
+            # Events are numbered once, here, before anyone else sees them.
+            ev.__dict__["seq"] = seq
+        self.state.seq = seq
         self.collector.feed(numbered)
         await self.sink(numbered, sync)
         if self.topic is not None:
@@ -260,10 +269,12 @@ class StepDriver:
         events: list[tuple[int, Event]] = []
         chosen: dict[str, Action] = {}
         for agent_id, reply in zip(active, replies, strict=True):
-            assert isinstance(reply, Acted)
-            chosen[agent_id] = reply.action
-            if reply.failure is not None:
-                events.append((-1, PolicyFailed(**at, agent_id=agent_id, phase="act", cause=reply.failure)))
+            if isinstance(reply, Acted):
+                chosen[agent_id] = reply.action
+                if reply.failure is not None:
+                    events.append((-1, PolicyFailed(**at, agent_id=agent_id, phase="act", cause=reply.failure)))
+            else:
+                chosen[agent_id] = reply
 
         # Apply
         order = self._schedule(active, clock, {a: public[a].reputation for a in active})
