@@ -120,7 +120,7 @@ class StepDriver:
         )
         self.types = {aid: kind for aid, (kind, _) in policies.items()}
         for agent_id, (kind, _) in policies.items():
-            self.ledger_state.add(agent_id, kind.split(":")[0] if kind.startswith("llm") else kind, env.initial_reputation, env.initial_resources)
+            self.ledger_state.add(agent_id, kind.split(":")[0], env.initial_reputation, env.initial_resources)
         self.ledger = system.spawn(Ledger(self.ledger_state), name="ledger")
         self.feed = system.spawn(
             Feed(FeedState(reply_weight=env.reply_weight, age_decay=env.age_decay, window_steps=env.feed_window_steps)),

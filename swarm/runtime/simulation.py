@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 
 from actors import ActorFailed, ActorSystem, Subscription, Topic
+from swarm.agents.policy import Policy
 from swarm.agents.registry import LLMPolicyFactory, build_policies, check_agent_configs
 from swarm.errors import PolicyError, SwarmError
 from swarm.events import Event, RunEnded
@@ -57,6 +58,8 @@ class Simulation:
 
     The run starts when :meth:`events` is first iterated, or when the block exits
     (or :meth:`wait` is awaited), and nothing is printed or configured globally.
+    ``policies`` replaces chosen agents' policies with your own (any object with
+    the :class:`~swarm.Policy` methods).
     """
 
     def __init__(
@@ -66,12 +69,17 @@ class Simulation:
         out_dir: str | Path | None = None,
         llm_factory: LLMPolicyFactory | None = None,
         governance: Governance | None = None,
+        policies: Mapping[str, Policy] | None = None,
         stream_buffer: int = 10_000,
     ) -> None:
         check_agent_configs(scenario, "<scenario>")
         self.scenario = scenario
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self._llm_factory = llm_factory
+        self._custom = dict(policies or {})
+        unknown = sorted(set(self._custom) - {a for a, _ in scenario.agent_ids()})
+        if unknown:
+            raise ValueError(f"policies given for agents the scenario does not have: {', '.join(unknown)}")
         self._governance = governance
         self._stream_buffer = stream_buffer
         self._stack: AsyncExitStack | None = None
@@ -154,6 +162,8 @@ class Simulation:
     async def _execute(self) -> None:
         sc = self.scenario
         policies = build_policies(sc, llm_factory=self._llm_factory)
+        for agent_id, policy in self._custom.items():
+            policies[agent_id] = (f"{policies[agent_id][0]}:custom", policy)
         governance = self._governance if self._governance is not None else default_governance(sc)
         if self.log_path is not None:
             header = LogHeader(

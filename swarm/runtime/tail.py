@@ -1,0 +1,58 @@
+"""Follow an event log while a run is still writing it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from swarm.errors import LogError
+from swarm.events import EVENT_ADAPTER, AnyEvent, RunEnded
+
+
+def follow_log(
+    path: str | Path, *, follow: bool = True, poll: float = 0.2, idle_timeout: float | None = None
+) -> Iterator[AnyEvent]:
+    """Yield events as lines are completed; stop at ``run_ended`` (or at EOF without ``follow``).
+
+    A partially written last line is held back until its newline arrives. With
+    ``idle_timeout``, stop after that many seconds without a new line.
+    """
+    p = Path(path)
+    deadline = time.monotonic() + (idle_timeout or 0)
+    while not p.exists():
+        if not follow or (idle_timeout is not None and time.monotonic() > deadline):
+            raise LogError(f"{p}: no such event log")
+        time.sleep(poll)
+    with p.open(encoding="utf-8") as fh:
+        buffer, lineno = "", 0
+        last_progress = time.monotonic()
+        while True:
+            chunk = fh.readline()
+            if chunk:
+                buffer += chunk
+                if not buffer.endswith("\n"):
+                    continue
+                line, buffer = buffer, ""
+                lineno += 1
+                last_progress = time.monotonic()
+                if lineno == 1:
+                    if json.loads(line).get("type") != "header":
+                        raise LogError(f"{p}:1: not an event log (the first line is not a header)")
+                    continue
+                try:
+                    event = EVENT_ADAPTER.validate_json(line)
+                except ValidationError as exc:
+                    raise LogError(f"{p}:{lineno}: unreadable line: {str(exc).splitlines()[0]}") from None
+                yield event
+                if isinstance(event, RunEnded):
+                    return
+                continue
+            if not follow:
+                return
+            if idle_timeout is not None and time.monotonic() - last_progress > idle_timeout:
+                return
+            time.sleep(poll)
