@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar, get_type_hints
@@ -50,6 +51,11 @@ class Tracer(Protocol):
     def on_send(self, sender: str | None, receiver: str, message: Message) -> None: ...
     def on_handled(self, actor: str, message: Message, seconds: float) -> None: ...
     def on_failure(self, actor: str, message: Message, exc: BaseException) -> None: ...
+
+
+def _describe(msg: Message, limit: int = 200) -> str:
+    text = repr(msg)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def handler(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -145,9 +151,12 @@ class ActorRef:
 
 
 class _Cell:
-    __slots__ = ("actor", "mailbox", "capacity", "waiter", "space_waiters", "stopped", "name", "system", "table")
+    __slots__ = (
+        "actor", "mailbox", "capacity", "waiter", "space_waiters", "stopped", "name", "system", "table", "supervision",
+    )
 
-    def __init__(self, actor: Actor, name: str, capacity: int, system: ActorSystem) -> None:
+    def __init__(self, actor: Actor, name: str, capacity: int, system: ActorSystem, supervision: Supervision) -> None:
+        self.supervision = supervision
         self.actor = actor
         self.name = name
         self.capacity = capacity
@@ -159,6 +168,9 @@ class _Cell:
         self.table = type(actor)._handler_table()
 
     def put(self, item: tuple[Message, Any]) -> None:
+        tracer = self.system._tracer
+        if tracer is not None:
+            tracer.on_send(None, self.name, item[0])
         self.mailbox.append(item)
         w = self.waiter
         if w is not None and not w.done():
@@ -198,16 +210,26 @@ class _Cell:
                             name = self.table[klass]
                             self.table[type(msg)] = name
                             break
+                tracer = self.system._tracer
+                started = time.perf_counter() if tracer is not None else 0.0
                 try:
                     if name is None:
                         raise NoHandler(f"{self.name} has no handler for {type(msg).__name__}")
                     result = await getattr(actor, name)(msg)
                 except Exception as exc:
-                    failure = ActorFailed(f"actor {self.name} failed handling {type(msg).__name__}: {exc!r}")
+                    failure = ActorFailed(
+                        f"actor {self.name!r} failed handling {_describe(msg)}: {type(exc).__name__}: {exc}"
+                    )
                     failure.__cause__ = exc
+                    if tracer is not None:
+                        tracer.on_failure(self.name, msg, exc)
                     self._deliver_error(reply, failure)
+                    if self.supervision is Supervision.RESUME:
+                        continue
                     self.system._fail(failure)
                     return
+                if tracer is not None:
+                    tracer.on_handled(self.name, msg, time.perf_counter() - started)
                 self._deliver(reply, result)
         finally:
             self.stopped = True
@@ -346,7 +368,9 @@ class ActorSystem:
         if name in self._cells:
             raise ValueError(f"an actor named {name!r} already exists")
         assert self._tg is not None
-        cell = _Cell(actor, name, mailbox_size, self)
+        if mailbox_size < 1:
+            raise ValueError(f"mailbox_size must be at least 1, got {mailbox_size}")
+        cell = _Cell(actor, name, mailbox_size, self, supervision)
         ref = ActorRef(name, cell)
         actor.name, actor.ref, actor.system = name, ref, self
         self._cells[name] = cell

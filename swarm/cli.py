@@ -202,29 +202,11 @@ def run(
 
 
 def _rerun(scenario: Scenario, out_dir: Path) -> None:
-    async @app.command()
-def tail(
-    log_file: Annotated[Path, typer.Argument(help="An events.jsonl, possibly still being written.")],
-    follow: Annotated[bool, typer.Option("--follow/--no-follow", "-f", help="Keep waiting for new events until the run ends.")] = True,
-    log_json: Annotated[bool, typer.Option("--log-json", help="Print raw JSON lines.")] = False,
-    poll: Annotated[float, typer.Option(help="Seconds between checks for new lines.")] = 0.2,
-    timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds without a new line.")] = None,
-) -> None:
-    """Follow a run in progress: print its events as they are written, until ``run_ended``."""
-    from swarm.runtime.tail import follow_log
-
-    try:
-        for event in follow_log(log_file, follow=follow, poll=poll, idle_timeout=timeout):
-            out.print(event.model_dump_json() if log_json else render_event(event), markup=False, soft_wrap=True)
-    except LogError as exc:
-        raise fail_input(exc) from None
-
-
-def main() -> None:
+    async def rerun() -> None:
         async with Simulation(scenario, out_dir=out_dir) as sim:
             await sim.wait()
 
-    anyio.run(main)
+    anyio.run(rerun)
 
 
 @app.command()
