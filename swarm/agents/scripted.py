@@ -88,12 +88,11 @@ class ScriptedPolicy:
         self.agent_id = agent_id
         self.rng = rng
         self.config = self.Config.model_validate(dict(config or {}))
-        self.allies = allies - {agent_id}
-        self._history: deque[Outcome] = deque(maxlen=50)
+        self.allies = allies
         self._trust_sum: dict[str, float] = {}
         self._trust_n: dict[str, int] = {}
-        self._seen_p: dict[str, list[float]] = {}
-        self._voted: set[str] = set()
+        self._seen: dict[str, tuple[float, int]] = {}
+        self._voted: deque[str] = deque(maxlen=64)
 
     @classmethod
     def check_config(cls, config: Mapping[str, object]) -> str | None:
@@ -113,8 +112,8 @@ class ScriptedPolicy:
     def observe(self, outcome: Outcome) -> None:
         i = outcome.interaction
         other = i.counterparty if outcome.role == "initiator" else i.initiator
-        self._history.append(outcome)
-        self._seen_p.setdefault(other, []).append(i.p)
+        total, n = self._seen.get(other, (0.0, 0))
+        self._seen[other] = (total + i.p, n + 1)
         if i.accepted:
             self._trust_sum[other] = self._trust_sum.get(other, 0.0) + i.p
             self._trust_n[other] = self._trust_n.get(other, 0) + 1
@@ -125,7 +124,7 @@ class ScriptedPolicy:
         return self._trust_sum[other] / n if n else 0.5
 
     def _vote_on(self, post: PostView, direction: int) -> CastVote:
-        self._voted.add(post.post_id)
+        self._voted.append(post.post_id)
         return CastVote(post_id=post.post_id, direction=1 if direction >= 0 else -1)
 
     def _sample_others(self, observation: Observation) -> list[AgentPublic]:
@@ -288,9 +287,9 @@ class OpportunisticPolicy(ScriptedPolicy):
     async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
         if proposal.offered_transfer > 0:
             return True
-        seen = self._seen_p.get(proposal.initiator)
-        if seen:
-            return sum(seen) / len(seen) > 0.5
+        total, n = self._seen.get(proposal.initiator, (0.0, 0))
+        if n:
+            return total / n > 0.5
         return self.rng.random() < self.config.risk_tolerance
 
 
@@ -418,6 +417,9 @@ class AdversarialPolicy(ScriptedPolicy):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._cooldown = 0
 
+    def _is_ally(self, agent_id: str) -> bool:
+        return agent_id != self.agent_id and agent_id in self.allies
+
     def _is_target(self, agent: AgentPublic | None) -> bool:
         return (
             agent is not None
@@ -464,7 +466,7 @@ class AdversarialPolicy(ScriptedPolicy):
             if hostile:
                 return self._vote_on(hostile[0], -1)
             top = max(posts, key=lambda p: p.net_votes)
-            if top.post_id not in self._voted and top.author not in self.allies:
+            if top.post_id not in self._voted and not self._is_ally(top.author):
                 return self._vote_on(top, -1)
         sample = targets or [a.agent_id for a in self._sample_others(observation)]
         if lim.can_interact and sample:
@@ -478,7 +480,7 @@ class AdversarialPolicy(ScriptedPolicy):
         return Noop()
 
     async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
-        if proposal.initiator in self.allies or self._is_target(observation.agent(proposal.initiator)):
+        if self._is_ally(proposal.initiator) or self._is_target(observation.agent(proposal.initiator)):
             return True
         if proposal.interaction_type == InteractionType.TRADE:
             return True
