@@ -49,7 +49,7 @@ class GovernanceConfig(BaseModel):
 
     # circuit breaker
     circuit_breaker_enabled: bool = False
-    freeze_threshold_toxicity: float = Field(default=0.7, ge=0.0, le=1.0)
+    freeze_threshold_toxicity: float = Field(default=0.55, ge=0.0, le=1.0)
     freeze_threshold_violations: int = Field(default=3, ge=1)
     freeze_duration_epochs: int = Field(default=2, ge=1)
     breaker_window: int = Field(default=10, ge=1)
