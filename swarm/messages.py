@@ -72,6 +72,8 @@ class AgentPublic(_Frozen):
     reputation: float
     resources: float
     frozen: bool = False
+    track_record: float | None = None
+    """Mean p of the agent's recent accepted proposals, when a transparency ledger publishes it."""
 
 
 class TaskView(_Frozen):
@@ -99,6 +101,31 @@ class ProposalView(_Frozen):
     offered_transfer: float = 0.0
 
 
+class GovernanceView(_Frozen):
+    """The levers in force, as every agent can read them (so policies can respond to costs)."""
+
+    tax_rate: float = 0.0
+    tax_split: float = 0.5
+    audit_probability: float = 0.0
+    audit_threshold_p: float = 0.5
+    audit_penalty_multiplier: float = 0.0
+    min_stake: float = 0.0
+    slash_rate: float = 0.0
+    slash_threshold_p: float = 0.0
+    breaker_threshold: float | None = None
+    moderator_threshold_p: float | None = None
+    transparency: bool = False
+
+    @property
+    def deterrence(self) -> float:
+        """How strongly low-quality conduct is punished, roughly in [0, 1]."""
+        d = self.audit_probability * self.audit_penalty_multiplier
+        d += self.slash_rate if self.min_stake > 0 else 0.0
+        d += 0.2 if self.breaker_threshold is not None else 0.0
+        d += 0.3 if self.moderator_threshold_p is not None else 0.0
+        return min(1.0, d)
+
+
 class Snapshot(_Frozen):
     """The shared, immutable picture of the world at the start of a step (built once)."""
 
@@ -108,6 +135,7 @@ class Snapshot(_Frozen):
     agents: tuple[AgentPublic, ...] = ()
     open_tasks: tuple[TaskView, ...] = ()
     claimed_tasks: tuple[TaskView, ...] = ()
+    governance: GovernanceView = GovernanceView()
 
     @cached_property
     def agent_index(self) -> dict[AgentId, AgentPublic]:

@@ -118,10 +118,17 @@ class ScriptedPolicy:
             self._trust_sum[other] = self._trust_sum.get(other, 0.0) + i.p
             self._trust_n[other] = self._trust_n.get(other, 0) + 1
 
-    def trust(self, other: str) -> float:
-        """Mean p of accepted interactions with ``other``; 0.5 for strangers."""
+    def trust(self, other: str, prior: float = 0.5) -> float:
+        """Mean p of accepted interactions with ``other``; ``prior`` for strangers."""
         n = self._trust_n.get(other, 0)
-        return self._trust_sum[other] / n if n else 0.5
+        return self._trust_sum[other] / n if n else prior
+
+    def trust_in(self, agent: AgentPublic | None) -> float:
+        """Trust, with a published track record (transparency ledger) as the prior for strangers."""
+        if agent is None:
+            return 0.5
+        prior = agent.track_record if agent.track_record is not None else 0.5
+        return self.trust(agent.agent_id, prior)
 
     def _vote_on(self, post: PostView, direction: int) -> CastVote:
         self._voted.append(post.post_id)
@@ -160,6 +167,9 @@ class HonestConfig(PolicyConfig):
     interact_probability: float = 0.4
 
 
+COMPLIANT = Conduct(effort=0.42, sloppiness=0.17, engagement=0.3)
+"""What careful, honest-quality work looks like; deterred agents move toward it."""
+
 _HONEST_DIFFICULTY = {"trivial": 1.0, "easy": 2.0, "medium": 3.0, "hard": 4.0, "expert": 5.0}
 
 
@@ -196,9 +206,9 @@ class HonestPolicy(ScriptedPolicy):
             return self._vote_on(post, -1 if post.net_votes < -2 else 1)
         if lim.can_interact and rng.random() < c.interact_probability:
             pool = {a.agent_id: a for a in (*self._known(observation), *self._sample_others(observation))}
-            others = [a for a in pool.values() if self.trust(a.agent_id) >= c.acceptance_threshold - 0.1]
+            others = [a for a in pool.values() if self.trust_in(a) >= c.acceptance_threshold - 0.1]
             if others:
-                target = max(others, key=lambda a: self.trust(a.agent_id))
+                target = max(others, key=self.trust_in)
                 return Propose(
                     counterparty=target.agent_id,
                     interaction_type=InteractionType.COLLABORATION,
@@ -209,7 +219,11 @@ class HonestPolicy(ScriptedPolicy):
 
     async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
         c = self.config
-        score = self.trust(proposal.initiator) * c.trust_weight + 0.5 * (1 - c.trust_weight)
+        initiator = observation.agent(proposal.initiator)
+        if observation.snapshot.governance.transparency and initiator is not None and initiator.track_record is not None:
+            if self.trust_in(initiator) < 0.5:
+                return False
+        score = self.trust_in(initiator) * c.trust_weight + 0.5 * (1 - c.trust_weight)
         threshold = c.acceptance_threshold
         if proposal.interaction_type == InteractionType.COLLABORATION:
             threshold -= 0.1
@@ -242,9 +256,15 @@ class OpportunisticPolicy(ScriptedPolicy):
     default_conduct = Conduct(effort=0.27, sloppiness=0.33, defects=0.25, engagement=0.04)
     config: OpportunisticConfig
 
-    def _conduct_now(self) -> Conduct:
-        if self.rng.random() < self.config.free_ride_probability:
+    def _conduct_now(self, observation: Observation) -> Conduct:
+        """Cut corners unless punishment is likely: deterrence lowers free riding and raises effort."""
+        deterrence = observation.snapshot.governance.deterrence
+        if self.rng.random() < self.config.free_ride_probability * max(0.0, 1 - 2 * deterrence):
             return self.default_conduct.model_copy(update={"effort": 0.1, "sloppiness": 0.45})
+        if deterrence > 0:
+            effort = self.default_conduct.effort + (COMPLIANT.effort - self.default_conduct.effort) * min(1.0, 2 * deterrence)
+            defects = self.default_conduct.defects * max(0.0, 1 - 2 * deterrence)
+            return self.default_conduct.model_copy(update={"effort": effort, "defects": defects})
         return self.default_conduct
 
     async def decide(self, observation: Observation) -> Action:
@@ -259,7 +279,7 @@ class OpportunisticPolicy(ScriptedPolicy):
             return SubmitWork(
                 task_id=mine[0].task_id,
                 content="Completed." if lazy else f"Deliverable for {mine[0].task_id}.",
-                conduct=self._conduct_now(),
+                conduct=self._conduct_now(observation),
             )
         if lim.can_post and rng.random() < c.post_probability:
             return CreatePost(content=rng.choice(_BAIT_POSTS))
@@ -280,7 +300,7 @@ class OpportunisticPolicy(ScriptedPolicy):
                     interaction_type=InteractionType.TRADE,
                     content="Let's make a deal.",
                     offered_transfer=-c.asked_transfer,
-                    conduct=self._conduct_now(),
+                    conduct=self._conduct_now(observation),
                 )
         return Noop()
 
@@ -336,7 +356,8 @@ class DeceptivePolicy(ScriptedPolicy):
 
     async def decide(self, observation: Observation) -> Action:
         c, rng, lim = self.config, self.rng, observation.limits
-        if self.exploiting and lim.can_interact and rng.random() < c.exploit_probability:
+        deterred = max(0.0, 1 - 2 * observation.snapshot.governance.deterrence)
+        if self.exploiting and lim.can_interact and rng.random() < c.exploit_probability * deterred:
             marks = sorted(
                 (a for a in self._known(observation) if a.resources > 50),
                 key=lambda a: -self.trust(a.agent_id),

@@ -28,7 +28,8 @@ class _Post:
     upvotes: int = 0
     downvotes: int = 0
     reply_count: int = 0
-    voters: dict[str, int] = field(default_factory=dict)
+    weighted: float = 0.0
+    voters: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     def view(self) -> PostView:
         return PostView.model_construct(
@@ -47,8 +48,16 @@ class FeedState:
     """Posts and votes with their indexes; pure and synchronous (the Feed actor wraps it)."""
 
     def __init__(
-        self, *, reply_weight: float = 0.5, age_decay: float = 0.1, window_steps: int = 50
+        self,
+        *,
+        reply_weight: float = 0.5,
+        age_decay: float = 0.1,
+        window_steps: int = 50,
+        max_vote_weight: float | None = None,
     ) -> None:
+        self.max_vote_weight = max_vote_weight
+        self._votes_this_epoch: dict[str, int] = {}
+        self._epoch = 0
         self.reply_weight = reply_weight
         self.age_decay = age_decay
         self.window_steps = window_steps
@@ -70,25 +79,39 @@ class FeedState:
             self._recent.append(post)
         return post
 
-    def vote(self, post_id: str, voter: str, direction: int) -> bool:
+    def vote_weight(self, voter: str, epoch: int) -> float:
+        """1 without normalisation; else 1/(1 + n/max_weight), n = the voter's votes this epoch."""
+        if self.max_vote_weight is None:
+            return 1.0
+        if epoch != self._epoch:
+            self._epoch, self._votes_this_epoch = epoch, {}
+        n = self._votes_this_epoch.get(voter, 0)
+        self._votes_this_epoch[voter] = n + 1
+        return 1.0 / (1.0 + n / self.max_vote_weight)
+
+    def vote(self, post_id: str, voter: str, direction: int, epoch: int = 0) -> bool:
         """Record a vote; True if it changed the counts (a repeat of the same vote does not)."""
         post = self.posts[post_id]
         old = post.voters.get(voter)
-        if old == direction:
+        if old is not None and old[0] == direction:
             return False
-        if old == 1:
-            post.upvotes -= 1
-        elif old == -1:
-            post.downvotes -= 1
+        if old is not None:
+            post.weighted -= old[0] * old[1]
+            if old[0] == 1:
+                post.upvotes -= 1
+            else:
+                post.downvotes -= 1
+        weight = self.vote_weight(voter, epoch)
         if direction == 1:
             post.upvotes += 1
         else:
             post.downvotes += 1
-        post.voters[voter] = direction
+        post.weighted += direction * weight
+        post.voters[voter] = (direction, weight)
         return True
 
     def score(self, post: _Post, clock: int) -> float:
-        net = post.upvotes - post.downvotes
+        net = post.weighted
         return net + self.reply_weight * post.reply_count - self.age_decay * (clock - post.created_at_step)
 
     def ranked(self, clock: int, limit: int) -> tuple[PostView, ...]:
@@ -146,7 +169,7 @@ class Feed(Actor):
                 if action.post_id not in s.posts:
                     out.append((index, ActionRejected(**at, agent_id=agent, action="vote", reason=f"unknown post {action.post_id}")))
                     continue
-                changed = s.vote(action.post_id, agent, action.direction)
+                changed = s.vote(action.post_id, agent, action.direction, msg.epoch)
                 out.append((index, VoteCast(**at, voter=agent, post_id=action.post_id, direction=action.direction, changed=changed)))
                 continue
             parent = action.parent_id if isinstance(action, Reply) else None

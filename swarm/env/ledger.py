@@ -7,6 +7,7 @@ absolute values, so the log alone can rebuild every balance.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -48,14 +49,27 @@ class AgentRecord:
     interactions_used: int = 0
     transfers_used: float = 0.0
     actions_used: int = 0
+    track: deque[float] | None = None
     _public: AgentPublic | None = None
+
+    @property
+    def track_record(self) -> float | None:
+        return sum(self.track) / len(self.track) if self.track else None
 
     def public(self) -> AgentPublic:
         """The public record, rebuilt only after a change."""
         pub = self._public
-        if pub is None or pub.reputation != self.reputation or pub.resources != self.resources or pub.frozen != self.frozen:
+        track = self.track_record
+        if (
+            pub is None
+            or pub.reputation != self.reputation
+            or pub.resources != self.resources
+            or pub.frozen != self.frozen
+            or pub.track_record != track
+        ):
             pub = self._public = AgentPublic.model_construct(
-                agent_id=self.agent_id, reputation=self.reputation, resources=self.resources, frozen=self.frozen
+                agent_id=self.agent_id, reputation=self.reputation, resources=self.resources,
+                frozen=self.frozen, track_record=track,
             )
         return pub
 
@@ -70,7 +84,9 @@ class LedgerState:
         *,
         max_actions_per_step: int | None = None,
         bandwidth_cap: int | None = None,
+        track_window: int | None = None,
     ) -> None:
+        self.track_window = track_window
         self.limits = rate_limits
         self.safety = safety
         self.max_actions_per_step = max_actions_per_step
@@ -81,6 +97,8 @@ class LedgerState:
         if agent_id in self.agents:
             raise ValueError(f"agent {agent_id} already registered")
         rec = AgentRecord(agent_id, agent_type, reputation, resources)
+        if self.track_window is not None:
+            rec.track = deque(maxlen=self.track_window)
         self.agents[agent_id] = rec
         return rec
 
@@ -204,6 +222,8 @@ class LedgerState:
             a.rejected_initiated += 1
             return []
         a.accepted_initiated += 1
+        if a.track is not None:
+            a.track.append(i.p)
         a.total_payoff += payoff_a
         b.total_payoff += payoff_b
         reason = f"interaction {i.interaction_id}"

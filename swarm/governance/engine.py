@@ -1,7 +1,9 @@
 """The lever engine: builds the enabled levers, spawns them as actors, combines their effects.
 
 Fixed lever order (it decides how effects are listed and applied):
-reputation decay → staking → transaction tax → random audit → circuit breaker.
+reputation decay → staking → transaction tax → random audit → moderator →
+circuit breaker → transparency ledger. (Vote-weight normalisation is applied by
+the Feed, which owns votes; the bandwidth cap by the Ledger at admission.)
 At each hook every lever is asked (one scatter-gather); answers are combined in
 that order, never in arrival order. Costs for one interaction are summed into
 its ``c_a`` and ``c_b`` before payoffs are computed.
@@ -25,9 +27,11 @@ from swarm.governance.lever import (
     Lever,
     LeverEffects,
 )
+from swarm.governance.moderator import Moderator
 from swarm.governance.reputation import ReputationDecay
 from swarm.governance.staking import Staking
 from swarm.governance.tax import TransactionTax
+from swarm.governance.transparency import TransparencyLedger
 from swarm.messages import AgentPublic
 from swarm.metrics.epoch import EpochMetrics
 from swarm.runtime.rng import derive_rng
@@ -104,9 +108,13 @@ def build_levers(scenario: Scenario) -> list[Lever]:
     if g.audit_enabled and g.audit_probability > 0:
         levers.append(RandomAudit(g.audit_probability, g.audit_threshold_p, g.audit_penalty_multiplier,
                                   derive_rng(seed, "lever", "random_audit")))
+    if g.moderator_enabled:
+        levers.append(Moderator(g.moderator_threshold_p, g.moderator_penalty))
     if g.circuit_breaker_enabled:
         levers.append(CircuitBreaker(g.freeze_threshold_toxicity, g.freeze_threshold_violations,
                                      g.freeze_duration_epochs, g.breaker_window))
+    if g.transparency_enabled:
+        levers.append(TransparencyLedger(g.transparency_reputation_weight))
     return levers
 
 

@@ -63,6 +63,7 @@ from swarm.messages import (
     ClaimTask,
     CreatePost,
     Decision,
+    GovernanceView,
     Propose,
     Reply,
     Snapshot,
@@ -117,13 +118,20 @@ class StepDriver:
             sc.safety,
             max_actions_per_step=sc.simulation.max_actions_per_step,
             bandwidth_cap=sc.governance.bandwidth_cap,
+            track_window=20 if sc.governance.transparency_enabled else None,
         )
+        self.governance_view = governance_view(sc)
         self.types = {aid: kind for aid, (kind, _) in policies.items()}
         for agent_id, (kind, _) in policies.items():
             self.ledger_state.add(agent_id, kind.split(":")[0], env.initial_reputation, env.initial_resources)
         self.ledger = system.spawn(Ledger(self.ledger_state), name="ledger")
         self.feed = system.spawn(
-            Feed(FeedState(reply_weight=env.reply_weight, age_decay=env.age_decay, window_steps=env.feed_window_steps)),
+            Feed(
+                FeedState(
+                    reply_weight=env.reply_weight, age_decay=env.age_decay, window_steps=env.feed_window_steps,
+                    max_vote_weight=sc.governance.max_vote_weight_per_agent if sc.governance.vote_normalization_enabled else None,
+                )
+            ),
             name="feed",
         )
         self.board = system.spawn(
@@ -258,6 +266,7 @@ class StepDriver:
         snapshot = Snapshot.model_construct(
             epoch=epoch, step=step, posts=posts.posts, agents=ledger_view.agents,
             open_tasks=board_view.open_tasks, claimed_tasks=board_view.claimed_tasks,
+            governance=self.governance_view,
         )
         public = {a.agent_id: a for a in ledger_view.agents}
         blocked = await self.governance.blocked(epoch, step, ledger_view.agents)
@@ -396,6 +405,24 @@ class StepDriver:
                 )
                 events.extend(frozen.events)
         return events
+
+
+def governance_view(scenario: Scenario) -> GovernanceView:
+    """What agents can read about the levers in force."""
+    g = scenario.governance
+    return GovernanceView(
+        tax_rate=g.transaction_tax_rate,
+        tax_split=g.transaction_tax_split,
+        audit_probability=g.audit_probability if g.audit_enabled else 0.0,
+        audit_threshold_p=g.audit_threshold_p,
+        audit_penalty_multiplier=g.audit_penalty_multiplier if g.audit_enabled else 0.0,
+        min_stake=g.min_stake_to_participate if g.staking_enabled else 0.0,
+        slash_rate=g.stake_slash_rate if g.staking_enabled else 0.0,
+        slash_threshold_p=g.slash_threshold_p if g.staking_enabled else 0.0,
+        breaker_threshold=g.freeze_threshold_toxicity if g.circuit_breaker_enabled else None,
+        moderator_threshold_p=g.moderator_threshold_p if g.moderator_enabled else None,
+        transparency=g.transparency_enabled,
+    )
 
 
 def interactions_of(events: Sequence[Event]) -> list[SoftInteraction]:
