@@ -1,0 +1,55 @@
+"""LLM adapters: a system and user text plus a pydantic schema in, a validated object out.
+
+Knows nothing of the simulation. Providers (:class:`AnthropicAdapter`,
+:class:`OpenAIAdapter`) use the official async SDKs; wrappers compose::
+
+    adapter = Limited(Retrying(OpenAIAdapter()), max_concurrency=64)
+"""
+
+from adapters._cassette import RecordingAdapter, ReplayAdapter
+from adapters._errors import (
+    CassetteMiss,
+    InvalidOutput,
+    LLMAuthError,
+    LLMError,
+    LLMTimeout,
+    MissingAPIKey,
+    ProviderError,
+    RateLimited,
+)
+from adapters._http import HttpxBridge, bridged_client
+from adapters._pricing import PriceTable, UsageMeter, UsageSnapshot
+from adapters._stack import build_adapter
+from adapters._types import Completion, CompletionRequest, LLMAdapter, Usage
+from adapters._wrappers import Limited, Retrying
+from adapters.anthropic import AnthropicAdapter
+from adapters.openai import OpenAIAdapter
+from adapters.scripted import ScriptedAdapter
+
+__all__ = [
+    "AnthropicAdapter",
+    "OpenAIAdapter",
+    "CassetteMiss",
+    "Completion",
+    "CompletionRequest",
+    "HttpxBridge",
+    "InvalidOutput",
+    "LLMAdapter",
+    "LLMAuthError",
+    "LLMError",
+    "LLMTimeout",
+    "Limited",
+    "MissingAPIKey",
+    "PriceTable",
+    "ProviderError",
+    "RateLimited",
+    "RecordingAdapter",
+    "ReplayAdapter",
+    "Retrying",
+    "ScriptedAdapter",
+    "Usage",
+    "UsageMeter",
+    "UsageSnapshot",
+    "bridged_client",
+    "build_adapter",
+]

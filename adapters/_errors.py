@@ -1,0 +1,59 @@
+"""One exception hierarchy for every provider; each message names provider, model and what happened."""
+
+from __future__ import annotations
+
+
+class LLMError(Exception):
+    """Base of every adapter error."""
+
+    def __init__(self, message: str, *, provider: str = "", model: str = "") -> None:
+        self.provider = provider
+        self.model = model
+        where = " ".join(x for x in (provider, model) if x)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class LLMAuthError(LLMError):
+    """The provider refused our credentials (401/403) or none were configured: a dead provider."""
+
+
+class MissingAPIKey(LLMAuthError):
+    """No API key in the environment."""
+
+
+class RateLimited(LLMError):
+    """429 from the provider (retried before it reaches the caller)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, provider: str = "", model: str = "") -> None:
+        self.retry_after = retry_after
+        super().__init__(message, provider=provider, model=model)
+
+
+class ProviderError(LLMError):
+    """A 5xx, connection failure or unexpected status, after retries ran out."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, attempts: int = 1, retry_after: float | None = None,
+        provider: str = "", model: str = "",
+    ) -> None:
+        self.status = status
+        self.attempts = attempts
+        self.retry_after = retry_after
+        super().__init__(message, provider=provider, model=model)
+
+
+class LLMTimeout(LLMError):
+    """The request took longer than its timeout."""
+
+
+class InvalidOutput(LLMError):
+    """Output that does not validate against the schema, even after one repair round."""
+
+    def __init__(self, message: str, *, raw_text: str, errors: str, provider: str = "", model: str = "") -> None:
+        self.raw_text = raw_text
+        self.errors = errors
+        super().__init__(message, provider=provider, model=model)
+
+
+class CassetteMiss(LLMError):
+    """A replayed run asked something the cassette never recorded."""

@@ -1,0 +1,41 @@
+"""The standard adapter stack for a provider, composed from the wrappers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import httpx
+
+from adapters._pricing import PriceTable, UsageMeter
+from adapters._types import LLMAdapter
+from adapters._wrappers import Limited, Retrying
+
+Provider = Literal["anthropic", "openai", "ollama"]
+
+
+def build_adapter(
+    provider: Provider,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    max_concurrency: int = 64,
+    max_retries: int = 3,
+    timeout: float = 30.0,
+    http_client: httpx.AsyncClient | None = None,
+    prices: PriceTable | None = None,
+    meter: UsageMeter | None = None,
+) -> LLMAdapter:
+    """``Limited(Retrying(Provider(...)))``: concurrency cap outside, retries inside."""
+    inner: LLMAdapter
+    if provider == "anthropic":
+        from adapters.anthropic import AnthropicAdapter
+
+        inner = AnthropicAdapter(api_key=api_key, base_url=base_url, http_client=http_client, timeout=timeout,
+                                 prices=prices, meter=meter)
+    else:
+        from adapters.openai import OpenAIAdapter
+
+        url = base_url or ("http://localhost:11434/v1" if provider == "ollama" else None)
+        inner = OpenAIAdapter(api_key=api_key, base_url=url, http_client=http_client, timeout=timeout,
+                              prices=prices, meter=meter, require_key=provider == "openai")
+    return Limited(Retrying(inner, max_attempts=max_retries + 1), max_concurrency=max_concurrency)

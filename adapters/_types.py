@@ -1,0 +1,80 @@
+"""Requests, completions and the adapter protocol: text and a schema in, a validated object out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+T = TypeVar("T", bound=BaseModel)
+T_co = TypeVar("T_co", bound=BaseModel, covariant=True)
+
+
+@dataclass(frozen=True)
+class CompletionRequest(Generic[T]):
+    """One structured-output request; ``metadata`` is for bookkeeping and never sent."""
+
+    system: str
+    user: str
+    schema: type[T]
+    model: str
+    temperature: float = 0.7
+    max_tokens: int = 512
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.schema.model_json_schema()
+
+    def stable_key(self) -> str:
+        """sha256 over the canonical JSON of everything that determines the answer."""
+        blob = json.dumps(
+            {
+                "system": self.system,
+                "user": self.user,
+                "schema": self.json_schema(),
+                "model": self.model,
+                "temperature": self.temperature,
+                "max_tokens": self.max_tokens,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Completion(Generic[T]):
+    """A validated answer with its raw text, token usage, cost and latency."""
+
+    value: T
+    raw_text: str
+    usage: Usage
+    cost_usd: float
+    latency_s: float
+    model: str
+    attempts: int = 1
+    repaired: bool = False
+
+
+@dataclass(frozen=True)
+class RawCompletion:
+    """What a provider returned before validation: the JSON text of the structured output."""
+
+    text: str
+    usage: Usage
+    model: str
+
+
+class LLMAdapter(Protocol):
+    """Anything that completes a structured request."""
+
+    async def complete(self, request: CompletionRequest[T]) -> Completion[T]: ...
