@@ -6,7 +6,7 @@ Knows nothing of the simulation. Providers (:class:`AnthropicAdapter`,
     adapter = Limited(Retrying(OpenAIAdapter()), max_concurrency=64)
 """
 
-from adapters._cassette import RecordingAdapter, ReplayAdapter
+from adapters._cassette import CassetteWriter, RecordingAdapter, ReplayAdapter
 from adapters._errors import (
     CassetteMiss,
     InvalidOutput,
@@ -30,6 +30,7 @@ __all__ = [
     "AnthropicAdapter",
     "OpenAIAdapter",
     "CassetteMiss",
+    "CassetteWriter",
     "Completion",
     "CompletionRequest",
     "HttpxBridge",

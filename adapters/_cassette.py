@@ -13,14 +13,29 @@ from adapters._errors import CassetteMiss, InvalidOutput
 from adapters._types import Completion, CompletionRequest, LLMAdapter, T, Usage
 
 
-class RecordingAdapter:
-    """Pass requests to ``inner`` and append each answered exchange to the cassette (flushed per line)."""
+class CassetteWriter:
+    """A cassette file open for writing; several recorders (one per provider) may share it."""
 
-    def __init__(self, inner: LLMAdapter, path: str | Path) -> None:
-        self.inner = inner
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh: IO[str] = self.path.open("w", encoding="utf-8")
+
+    def write(self, entry: dict[str, Any]) -> None:
+        self._fh.write(json.dumps(entry, sort_keys=True) + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class RecordingAdapter:
+    """Pass requests to ``inner`` and append each answered exchange to the cassette (flushed per line)."""
+
+    def __init__(self, inner: LLMAdapter, cassette: str | Path | CassetteWriter) -> None:
+        self.inner = inner
+        self.writer = cassette if isinstance(cassette, CassetteWriter) else CassetteWriter(cassette)
+        self.path = self.writer.path
 
     async def complete(self, request: CompletionRequest[T]) -> Completion[T]:
         completion = await self.inner.complete(request)
@@ -36,12 +51,11 @@ class RecordingAdapter:
             "repaired": completion.repaired,
             "wall_clock_latency_s": round(completion.latency_s, 6),
         }
-        self._fh.write(json.dumps(line, sort_keys=True) + "\n")
-        self._fh.flush()
+        self.writer.write(line)
         return completion
 
     def close(self) -> None:
-        self._fh.close()
+        self.writer.close()
 
 
 class ReplayAdapter:

@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import anyio
@@ -19,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from adapters import LLMError
 from swarm.errors import LogError, ScenarioError, SwarmError
 from swarm.events import EpochCompleted, Event, RunEnded
 from swarm.runtime.replay import recompute, reexecute
@@ -176,14 +178,23 @@ def run(
     stream: Annotated[bool, typer.Option(help="Print every event as it happens.")] = False,
     log_json: Annotated[bool, typer.Option("--log-json", help="JSON lines instead of pretty output.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on long runs.")] = True,
+    record_llm: Annotated[Path | None, typer.Option("--record-llm", help="Record every LLM exchange to this cassette.")] = None,
+    replay_llm: Annotated[Path | None, typer.Option("--replay-llm", help="Serve LLM answers from this cassette (no network, no keys).")] = None,
 ) -> None:
     """Run a scenario: per-epoch table, then events.jsonl, metrics.csv and summary.json in --out."""
     configure_logging(log_json)
     try:
         sc = load_for_cli(scenario, seed, epochs, steps, set_ or [])
         target = out_dir or Path("runs") / f"{sc.scenario_id}-{sc.simulation.seed}"
-        sim = Simulation(sc, out_dir=target)
-    except (ScenarioError, LogError) as exc:
+        backend = None
+        if record_llm is not None or replay_llm is not None:
+            from swarm.agents.llm_backend import LLMBackend
+
+            backend = LLMBackend(
+                record=str(record_llm) if record_llm else None, replay=str(replay_llm) if replay_llm else None
+            )
+        sim = Simulation(sc, out_dir=target, llm_factory=backend)
+    except (ScenarioError, LogError, LLMError, ValueError) as exc:
         raise fail_input(exc) from None
     log.info("run started", scenario=sc.scenario_id, seed=sc.simulation.seed, out=str(target))
     try:
@@ -192,8 +203,12 @@ def run(
         raise fail_input(exc) from None
     except SimulationError as exc:
         err.print(str(exc), markup=False, soft_wrap=True)
-        err.print(f"the event log up to the failure is in {target / 'events.jsonl'}", markup=False, soft_wrap=True)
+        if (target / "events.jsonl").exists():
+            err.print(f"the event log up to the failure is in {target / 'events.jsonl'}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_RUN) from None
+    finally:
+        if backend is not None:
+            backend.close()
     if not stream:
         print_summary(result)
     log.info("run finished", reason=result.reason, events=str(target / "events.jsonl"), metrics=str(target / "metrics.csv"), summary=str(target / "summary.json"))
@@ -201,18 +216,26 @@ def run(
         raise typer.Exit(EXIT_CRITERIA)
 
 
-def _rerun(scenario: Scenario, out_dir: Path) -> None:
-    async def rerun() -> None:
-        async with Simulation(scenario, out_dir=out_dir) as sim:
-            await sim.wait()
+def _rerun_with(cassette: Path | None) -> Callable[[Scenario, Path], None]:
+    def rerun(scenario: Scenario, out_dir: Path) -> None:
+        from swarm.agents.llm_backend import LLMBackend
 
-    anyio.run(rerun)
+        backend = LLMBackend(replay=str(cassette)) if cassette is not None else None
+
+        async def main() -> None:
+            async with Simulation(scenario, out_dir=out_dir, llm_factory=backend) as sim:
+                await sim.wait()
+
+        anyio.run(main)
+
+    return rerun
 
 
 @app.command()
 def replay(
     log_file: Annotated[Path, typer.Argument(help="An events.jsonl written by `swarm run`.")],
     verify: Annotated[bool, typer.Option(help="Also re-execute the scenario and compare the logs.")] = False,
+    replay_llm: Annotated[Path | None, typer.Option("--replay-llm", help="The LLM cassette the run was recorded with.")] = None,
 ) -> None:
     """Recompute every epoch's metrics from a log; with --verify, re-run it and compare line by line."""
     configure_logging(False)
@@ -227,8 +250,8 @@ def replay(
     if not verify:
         return
     try:
-        lines, diff = reexecute(log_file, _rerun)
-    except (ScenarioError, SwarmError) as exc:
+        lines, diff = reexecute(log_file, _rerun_with(replay_llm))
+    except (ScenarioError, SwarmError, LLMError) as exc:
         raise fail_input(exc) from None
     if diff is not None:
         out.print(f"re-execution differs at {diff.where}:\n  logged:   {diff.expected}\n  replayed: {diff.found}", markup=False, soft_wrap=True)
@@ -272,6 +295,31 @@ def tail(
             out.print(event.model_dump_json() if log_json else render_event(event), markup=False, soft_wrap=True)
     except LogError as exc:
         raise fail_input(exc) from None
+
+
+@app.command("mock-llm")
+def mock_llm(
+    port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1).")] = 8765,
+    latency_ms: Annotated[float, typer.Option("--latency-ms", help="Added latency per request.")] = 0.0,
+    error_rate: Annotated[float, typer.Option("--error-rate", help="Share of requests answered with a fault.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed of the fault draws.")] = 0,
+) -> None:
+    """Serve the OpenAI and Anthropic APIs locally, answering with scripted policies (no keys needed)."""
+    try:
+        import uvicorn
+
+        from swarm.agents.mock_llm import environment, mock_app
+    except ImportError:
+        err.print("swarm mock-llm needs the 'mock' extra: pip install 'swarm-sandbox[mock]'")
+        raise typer.Exit(EXIT_INPUT) from None
+    if not 0.0 <= error_rate <= 1.0:
+        err.print(f"--error-rate {error_rate}: expected a share between 0 and 1")
+        raise typer.Exit(EXIT_INPUT)
+    out.print("Mock LLM provider. In another shell:", markup=False)
+    for key, value in environment("127.0.0.1", port).items():
+        out.print(f"export {key}={value}", markup=False)
+    app_ = mock_app(latency_ms=latency_ms, error_rate=error_rate, seed=seed)
+    uvicorn.run(app_, host="127.0.0.1", port=port, log_level="warning")
 
 
 def main() -> None:

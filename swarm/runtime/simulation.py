@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 
 from actors import ActorFailed, ActorSystem, Subscription, Topic
+from adapters import LLMError
 from swarm.agents.policy import Policy
 from swarm.agents.registry import LLMPolicyFactory, build_policies, check_agent_configs
 from swarm.errors import PolicyError, SwarmError
@@ -158,10 +159,20 @@ class Simulation:
             self._error = exc
         finally:
             self._done.set()
+            if self._sub is not None:
+                self._sub.close()
 
     async def _execute(self) -> None:
         sc = self.scenario
-        policies = build_policies(sc, llm_factory=self._llm_factory)
+        factory = self._llm_factory
+        if factory is None and any(spec.type == "llm" for spec in sc.agents):
+            from swarm.agents.llm_backend import LLMBackend
+
+            factory = LLMBackend()
+        try:
+            policies = build_policies(sc, llm_factory=factory)
+        except LLMError as exc:
+            raise SimulationError(f"the LLM agents cannot start: {exc}") from exc
         for agent_id, policy in self._custom.items():
             policies[agent_id] = (f"{policies[agent_id][0]}:custom", policy)
         governance = self._governance if self._governance is not None else default_governance(sc)

@@ -1,0 +1,88 @@
+"""Wire LLM agents to adapters: one shared adapter stack per provider, live, recorded or replayed.
+
+``LLMBackend`` is the ``llm_factory`` a :class:`~swarm.Simulation` takes. In
+``live`` mode it builds the standard stack per provider (keys from the
+environment; ``OPENAI_BASE_URL``/``ANTHROPIC_BASE_URL`` honoured, so a mock
+server can stand in); ``record`` also writes every exchange to a cassette;
+``replay`` serves a cassette with no network and no keys. The ``scripted``
+provider (or ``scripted=True`` for every agent) answers with scripted policies, offline.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from adapters import (
+    CassetteWriter,
+    LLMAdapter,
+    RecordingAdapter,
+    ReplayAdapter,
+    ScriptedAdapter,
+    UsageMeter,
+    build_adapter,
+)
+from adapters._types import CompletionRequest
+from swarm.agents.llm import LLMPolicy
+from swarm.agents.llm_responder import scripted_answer
+from swarm.agents.policy import Policy
+from swarm.scenario import AgentSpec, LLMSpec, Scenario
+
+
+async def _scripted(request: CompletionRequest[object]) -> dict[str, object]:  # type: ignore[type-var]
+    return await scripted_answer(request.system, request.user, request.schema.__name__)
+
+
+class LLMBackend:
+    """Builds LLM policies for a run and owns their adapters (and cassette)."""
+
+    def __init__(
+        self,
+        *,
+        record: str | None = None,
+        replay: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        max_concurrency: int = 64,
+        scripted: bool = False,
+    ) -> None:
+        self.scripted = scripted
+        if record and replay:
+            raise ValueError("record and replay are mutually exclusive")
+        self.meter = UsageMeter()
+        self.http_client = http_client
+        self.max_concurrency = max_concurrency
+        self._replay = ReplayAdapter(replay) if replay else None
+        self._cassette = CassetteWriter(record) if record else None
+        self._providers: dict[tuple[str, str | None, float, int], LLMAdapter] = {}
+
+    def _provider(self, spec: LLMSpec) -> LLMAdapter:
+        key = (spec.provider, spec.base_url, spec.timeout, spec.max_retries)
+        if key not in self._providers:
+            if spec.provider == "scripted" or self.scripted:
+                adapter: LLMAdapter = ScriptedAdapter(_scripted)  # type: ignore[arg-type]
+            else:
+                adapter = build_adapter(
+                    spec.provider, base_url=spec.base_url, max_concurrency=self.max_concurrency,
+                    max_retries=spec.max_retries, timeout=spec.timeout, http_client=self.http_client,
+                    meter=self.meter,
+                )
+            if self._cassette is not None:
+                adapter = RecordingAdapter(adapter, self._cassette)
+            self._providers[key] = adapter
+        return self._providers[key]
+
+    def adapter_for(self, spec: LLMSpec) -> LLMAdapter:
+        if self._replay is not None:
+            return self._replay
+        return self._provider(spec)
+
+    def __call__(self, agent_id: str, spec: AgentSpec, scenario: Scenario) -> Policy:
+        llm = spec.llm or LLMSpec()
+        model = llm.role_models.get(spec.role, llm.model)
+        return LLMPolicy(
+            agent_id, self.adapter_for(llm), model=model, persona=llm.persona,
+            temperature=llm.temperature, max_tokens=llm.max_tokens, system_prompt=llm.system_prompt,
+        )
+
+    def close(self) -> None:
+        if self._cassette is not None:
+            self._cassette.close()

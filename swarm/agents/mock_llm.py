@@ -1,0 +1,29 @@
+"""The mock LLM provider for swarm runs: the generic mock server answering with scripted policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.mock_server import MockRequest, create_app
+from swarm.agents.llm_responder import scripted_answer
+
+
+async def scripted_responder(request: MockRequest) -> dict[str, Any]:
+    """Answer a swarm agent's request with the scripted policy matching its persona."""
+    return await scripted_answer(request.system, request.user, request.schema_name)
+
+
+def mock_app(*, latency_ms: float = 0.0, error_rate: float = 0.0, seed: int = 0, hang_s: float = 120.0) -> Any:
+    """The ASGI app of ``swarm mock-llm``."""
+    return create_app(scripted_responder, latency_ms=latency_ms, error_rate=error_rate, seed=seed, hang_s=hang_s)
+
+
+def environment(host: str, port: int) -> dict[str, str]:
+    """The variables that point both SDKs (and so every scenario) at the mock server."""
+    base = f"http://{host}:{port}"
+    return {
+        "OPENAI_BASE_URL": f"{base}/v1",
+        "ANTHROPIC_BASE_URL": base,
+        "OPENAI_API_KEY": "mock-key",
+        "ANTHROPIC_API_KEY": "mock-key",
+    }

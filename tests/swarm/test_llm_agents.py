@@ -1,0 +1,140 @@
+"""LLM agents: cassettes replay exactly, faults never stall or corrupt a run, dead providers stop it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters import LLMAuthError, ProviderError, ScriptedAdapter
+from adapters._types import CompletionRequest
+from swarm import Simulation, load_scenario
+from swarm.agents.llm import LLMPolicy
+from swarm.agents.llm_backend import LLMBackend
+from swarm.agents.llm_responder import scripted_answer
+from swarm.events import InteractionCompleted, InteractionProposed, PolicyFailed, ProposalExpired
+from swarm.runtime.eventlog import read_log
+from swarm.runtime.replay import compare_logs
+from swarm.runtime.simulation import SimulationError
+
+pytest_plugins = ["swarm.testing"]
+
+
+def llm_scenario(provider: str = "openai", epochs: int = 3) -> Any:
+    return load_scenario({
+        "scenario_id": "llm-test",
+        "agents": [
+            {"type": "llm", "count": 2, "llm": {"provider": provider, "model": "gpt-4o-mini", "persona": "open"}},
+            {"type": "llm", "count": 1, "llm": {"provider": provider, "model": "gpt-4o-mini", "persona": "strategic"}},
+            {"type": "honest", "count": 2},
+            {"type": "opportunistic", "count": 1},
+        ],
+        "simulation": {"n_epochs": epochs, "steps_per_epoch": 4, "seed": 9, "policy_timeout": 5},
+    })
+
+
+async def run_with(scenario: Any, out: Path, backend: Any) -> None:
+    async with Simulation(scenario, out_dir=out, llm_factory=backend) as sim:
+        await sim.wait()
+
+
+async def test_recorded_run_replays_byte_identical_offline(tmp_path: Path, mock_llm: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    sc = llm_scenario()
+    recorder = LLMBackend(record=str(tmp_path / "cassette.jsonl"))
+    await run_with(sc, tmp_path / "live", recorder)
+    recorder.close()
+    assert mock_llm.stats["requests"] > 0
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    await run_with(sc, tmp_path / "replay", LLMBackend(replay=str(tmp_path / "cassette.jsonl")))
+    lines, diff = compare_logs(tmp_path / "live" / "events.jsonl", tmp_path / "replay" / "events.jsonl")
+    assert diff is None and lines > 50
+    live = (tmp_path / "live" / "events.jsonl").read_text().splitlines()
+    again = (tmp_path / "replay" / "events.jsonl").read_text().splitlines()
+    assert live[:-1] == again[:-1]
+
+
+async def test_llm_agents_act_through_the_provider_api(tmp_path: Path, mock_llm: Any) -> None:
+    await run_with(llm_scenario(), tmp_path, LLMBackend())
+    _, events = read_log(tmp_path / "events.jsonl")
+    proposed_by_llm = [e for e in events if isinstance(e, InteractionProposed) and e.initiator.startswith("llm_")]
+    assert proposed_by_llm
+    assert not [e for e in events if isinstance(e, PolicyFailed)]
+
+
+class Flaky:
+    """Fails every fifth call with a rotating fault; otherwise answers like a scripted policy."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.inner = ScriptedAdapter(lambda r: scripted_answer(r.system, r.user, r.schema.__name__))
+
+    async def complete(self, request: CompletionRequest[Any]) -> Any:
+        self.calls += 1
+        if self.calls % 5 == 0:
+            raise ProviderError("injected 500s until retries ran out", status=500, attempts=4, provider="mock")
+        if self.calls % 7 == 0:
+            raise TimeoutError("injected timeout")
+        return await self.inner.complete(request)
+
+
+async def test_faults_become_events_and_no_interaction_is_lost_or_doubled(tmp_path: Path) -> None:
+    flaky = Flaky()
+
+    def factory(agent_id: str, spec: Any, scenario: Any) -> LLMPolicy:
+        return LLMPolicy(agent_id, flaky, model="m", persona=spec.llm.persona)
+
+    async with Simulation(llm_scenario(epochs=4), out_dir=tmp_path, llm_factory=factory) as sim:
+        result = await sim.wait()
+    assert result.reason == "completed"
+    _, events = read_log(tmp_path / "events.jsonl")
+    failures = [e for e in events if isinstance(e, PolicyFailed)]
+    assert failures and all(e.agent_id.startswith("llm_") for e in failures)
+    assert {e.phase for e in failures} <= {"act", "accept"}
+    proposed = [e.interaction_id for e in events if isinstance(e, InteractionProposed)]
+    resolved = [e.interaction.interaction_id for e in events if isinstance(e, InteractionCompleted)]
+    expired = [e.interaction_id for e in events if isinstance(e, ProposalExpired)]
+    assert len(resolved) == len(set(resolved)) and not set(resolved) & set(expired)
+    assert set(resolved) | set(expired) <= set(proposed)
+    last = max((e.epoch, e.step) for e in events if isinstance(e, InteractionProposed))
+    early = {e.interaction_id for e in events if isinstance(e, InteractionProposed) and (e.epoch, e.step) < last}
+    assert early <= set(resolved) | set(expired), "every proposal older than the last step ends resolved or expired"
+
+
+async def test_dead_provider_stops_the_run_with_a_clear_message_and_intact_log(tmp_path: Path) -> None:
+    class Dead:
+        async def complete(self, request: CompletionRequest[Any]) -> Any:
+            raise LLMAuthError("credentials refused (401)", provider="openai", model=request.model)
+
+    def factory(agent_id: str, spec: Any, scenario: Any) -> LLMPolicy:
+        return LLMPolicy(agent_id, Dead(), model="m")
+
+    with pytest.raises(SimulationError, match="401"):
+        async with Simulation(llm_scenario(), out_dir=tmp_path, llm_factory=factory) as sim:
+            await sim.wait()
+    lines = (tmp_path / "events.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["type"] == "header"
+    assert json.loads(lines[-1])["reason"] == "failed"
+
+
+async def test_model_answer_false_is_read_as_decline() -> None:
+    adapter = ScriptedAdapter(lambda r: '{"accept": "false", "reasoning": "no"}')
+    policy = LLMPolicy("llm_1", adapter, model="m")
+    from swarm.core.interaction import InteractionType
+    from swarm.messages import AgentPublic, Observation, ProposalView, Snapshot
+
+    me = AgentPublic(agent_id="llm_1", reputation=0.0, resources=100.0)
+    obs = Observation("llm_1", me, Snapshot(epoch=0, step=0, agents=(me,)))
+    proposal = ProposalView(proposal_id="ix-1", initiator="x", counterparty="llm_1",
+                            interaction_type=InteractionType.TRADE)
+    assert await policy.accept(obs, proposal) is False
+
+
+def test_scripted_backend_runs_the_shipped_llm_scenario_offline(tmp_path: Path, scripted_llm: LLMBackend) -> None:
+    import anyio
+
+    sc = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "llm_agents.yaml", ["simulation.n_epochs=2"])
+    anyio.run(run_with, sc, tmp_path, scripted_llm)
+    assert (tmp_path / "summary.json").exists()
