@@ -20,6 +20,20 @@ from actors._core import (
 )
 
 __all__ = [
-    "Actor", "ActorError", "ActorFailed", "ActorRef", "ActorStopped", "ActorSystem", "AskTimeout",
-    "Clock", "MailboxFull", "Message", "NoHandler", "Subscription", "Supervision", "Topic", "Tracer", "handler",
+    "Actor",
+    "ActorError",
+    "ActorFailed",
+    "ActorRef",
+    "ActorStopped",
+    "ActorSystem",
+    "AskTimeout",
+    "Clock",
+    "MailboxFull",
+    "Message",
+    "NoHandler",
+    "Subscription",
+    "Supervision",
+    "Topic",
+    "Tracer",
+    "handler",
 ]

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar, get_type_hints
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, get_type_hints
 
 import anyio
 from anyio.abc import TaskGroup
@@ -71,7 +72,7 @@ class _Reply:
 
 
 class _Gather:
-    __slots__ = ("results", "remaining", "done", "error")
+    __slots__ = ("done", "error", "remaining", "results")
 
     def __init__(self, n: int) -> None:
         self.results: list[Any] = [None] * n
@@ -81,7 +82,7 @@ class _Gather:
 
 
 class Actor:
-    _handlers_cache: dict[type, dict[type, str]] = {}
+    _handlers_cache: ClassVar[dict[type, dict[type, str]]] = {}
 
     name: str
     ref: ActorRef
@@ -109,7 +110,7 @@ class Actor:
 
 
 class ActorRef:
-    __slots__ = ("name", "_cell")
+    __slots__ = ("_cell", "name")
 
     def __init__(self, name: str, cell: _Cell) -> None:
         self.name = name
@@ -152,10 +153,21 @@ class ActorRef:
 
 class _Cell:
     __slots__ = (
-        "actor", "mailbox", "capacity", "waiter", "space_waiters", "stopped", "name", "system", "table", "supervision",
+        "actor",
+        "capacity",
+        "mailbox",
+        "name",
+        "space_waiters",
+        "stopped",
+        "supervision",
+        "system",
+        "table",
+        "waiter",
     )
 
-    def __init__(self, actor: Actor, name: str, capacity: int, system: ActorSystem, supervision: Supervision) -> None:
+    def __init__(
+        self, actor: Actor, name: str, capacity: int, system: ActorSystem, supervision: Supervision
+    ) -> None:
         self.supervision = supervision
         self.actor = actor
         self.name = name
@@ -283,11 +295,9 @@ class Subscription(Generic[T]):
 
     def close(self) -> None:
         self._closed = True
-        self._topic._subs.discard(self)  # type: ignore[arg-type]
-        try:
+        self._topic._subs.discard(self)
+        with contextlib.suppress(asyncio.QueueFull):
             self._queue.put_nowait(_CLOSED)
-        except asyncio.QueueFull:
-            pass
 
     def __aiter__(self) -> Subscription[T]:
         return self
@@ -364,7 +374,14 @@ class ActorSystem:
         for cell in self._cells.values():
             cell.stop()
 
-    def spawn(self, actor: Actor, *, name: str, mailbox_size: int = 1024, supervision: Supervision = Supervision.STOP) -> ActorRef:
+    def spawn(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        mailbox_size: int = 1024,
+        supervision: Supervision = Supervision.STOP,
+    ) -> ActorRef:
         if name in self._cells:
             raise ValueError(f"an actor named {name!r} already exists")
         assert self._tg is not None
@@ -385,7 +402,9 @@ class ActorSystem:
             self._topics[name] = Topic(name)
         return self._topics[name]
 
-    async def gather_ask(self, pairs: Sequence[tuple[ActorRef, Message]], timeout: float | None = None) -> list[Any]:
+    async def gather_ask(
+        self, pairs: Sequence[tuple[ActorRef, Message]], timeout: float | None = None
+    ) -> list[Any]:
         gather = _Gather(len(pairs))
         if not pairs:
             return []

@@ -28,7 +28,6 @@ from adapters.scripted import ScriptedAdapter
 
 __all__ = [
     "AnthropicAdapter",
-    "OpenAIAdapter",
     "CassetteMiss",
     "CassetteWriter",
     "Completion",
@@ -41,6 +40,7 @@ __all__ = [
     "LLMTimeout",
     "Limited",
     "MissingAPIKey",
+    "OpenAIAdapter",
     "PriceTable",
     "ProviderError",
     "RateLimited",

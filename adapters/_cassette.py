@@ -46,7 +46,10 @@ class RecordingAdapter:
             "system": request.system,
             "user": request.user,
             "raw_text": completion.raw_text,
-            "usage": {"input_tokens": completion.usage.input_tokens, "output_tokens": completion.usage.output_tokens},
+            "usage": {
+                "input_tokens": completion.usage.input_tokens,
+                "output_tokens": completion.usage.output_tokens,
+            },
             "cost_usd": completion.cost_usd,
             "repaired": completion.repaired,
             "wall_clock_latency_s": round(completion.latency_s, 6),
@@ -85,15 +88,27 @@ class ReplayAdapter:
         if not queue:
             start = request.user[:80].replace("\n", " ")
             raise CassetteMiss(
-                f"{self.path}: no recorded answer for request {key[:16]} (model {request.model}, user text {start!r}...)",
+                f"{self.path}: no recorded answer for request {key[:16]} "
+                f"(model {request.model}, user text {start!r}...)",
                 model=request.model,
             )
         entry = queue.popleft()
         try:
             value = request.schema.model_validate_json(entry["raw_text"])
         except ValidationError as exc:
-            raise InvalidOutput("recorded answer no longer validates", raw_text=entry["raw_text"], errors=str(exc),
-                                model=request.model) from None
+            raise InvalidOutput(
+                "recorded answer no longer validates",
+                raw_text=entry["raw_text"],
+                errors=str(exc),
+                model=request.model,
+            ) from None
         usage = Usage(**entry["usage"])
-        return Completion(value=value, raw_text=entry["raw_text"], usage=usage, cost_usd=entry["cost_usd"],
-                          latency_s=0.0, model=request.model, repaired=entry.get("repaired", False))
+        return Completion(
+            value=value,
+            raw_text=entry["raw_text"],
+            usage=usage,
+            cost_usd=entry["cost_usd"],
+            latency_s=0.0,
+            model=request.model,
+            repaired=entry.get("repaired", False),
+        )

@@ -24,7 +24,9 @@ class MissingAPIKey(LLMAuthError):
 class RateLimited(LLMError):
     """429 from the provider (retried before it reaches the caller)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, provider: str = "", model: str = "") -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, provider: str = "", model: str = ""
+    ) -> None:
         self.retry_after = retry_after
         super().__init__(message, provider=provider, model=model)
 
@@ -33,8 +35,14 @@ class ProviderError(LLMError):
     """A 5xx, connection failure or unexpected status, after retries ran out."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, attempts: int = 1, retry_after: float | None = None,
-        provider: str = "", model: str = "",
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        attempts: int = 1,
+        retry_after: float | None = None,
+        provider: str = "",
+        model: str = "",
     ) -> None:
         self.status = status
         self.attempts = attempts
@@ -49,7 +57,9 @@ class LLMTimeout(LLMError):
 class InvalidOutput(LLMError):
     """Output that does not validate against the schema, even after one repair round."""
 
-    def __init__(self, message: str, *, raw_text: str, errors: str, provider: str = "", model: str = "") -> None:
+    def __init__(
+        self, message: str, *, raw_text: str, errors: str, provider: str = "", model: str = ""
+    ) -> None:
         self.raw_text = raw_text
         self.errors = errors
         super().__init__(message, provider=provider, model=model)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import httpx
 import httpx2
 
-
 _DECODED = {"content-encoding", "content-length", "transfer-encoding"}
 
 
@@ -25,14 +24,19 @@ class HttpxBridge(httpx2.AsyncBaseTransport):
         body = await request.aread()
         try:
             response = await self.client.request(
-                request.method, str(request.url), headers=request.headers.multi_items(), content=body,
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                content=body,
             )
         except httpx.TimeoutException as exc:
             raise httpx2.ReadTimeout(str(exc), request=request) from exc
         except httpx.TransportError as exc:
             raise httpx2.ConnectError(str(exc), request=request) from exc
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DECODED]
-        return httpx2.Response(response.status_code, headers=headers, content=response.content, request=request)
+        return httpx2.Response(
+            response.status_code, headers=headers, content=response.content, request=request
+        )
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -24,7 +24,9 @@ class ProviderAdapter:
 
     provider = "provider"
 
-    def __init__(self, *, timeout: float, prices: PriceTable | None = None, meter: UsageMeter | None = None) -> None:
+    def __init__(
+        self, *, timeout: float, prices: PriceTable | None = None, meter: UsageMeter | None = None
+    ) -> None:
         self.timeout = timeout
         self.prices = prices or PriceTable.default()
         self.meter = meter or UsageMeter()
@@ -35,12 +37,16 @@ class ProviderAdapter:
     def _map_error(self, exc: Exception, model: str) -> LLMError | None:
         raise NotImplementedError
 
-    async def _call_mapped(self, request: CompletionRequest[Any], repair: tuple[str, str] | None) -> RawCompletion:
+    async def _call_mapped(
+        self, request: CompletionRequest[Any], repair: tuple[str, str] | None
+    ) -> RawCompletion:
         try:
             with anyio.fail_after(self.timeout):
                 return await self._call(request, repair)
         except TimeoutError:
-            raise LLMTimeout(f"no answer within {self.timeout:g} s", provider=self.provider, model=request.model) from None
+            raise LLMTimeout(
+                f"no answer within {self.timeout:g} s", provider=self.provider, model=request.model
+            ) from None
         except LLMError:
             raise
         except Exception as exc:
@@ -56,23 +62,35 @@ class ProviderAdapter:
             value, repaired, usage, text = self._validate(request, raw), False, raw.usage, raw.text
         except _Invalid as first:
             second = await self._call_mapped(request, (first.raw.text, first.errors))
-            usage = Usage(first.raw.usage.input_tokens + second.usage.input_tokens,
-                          first.raw.usage.output_tokens + second.usage.output_tokens)
+            usage = Usage(
+                first.raw.usage.input_tokens + second.usage.input_tokens,
+                first.raw.usage.output_tokens + second.usage.output_tokens,
+            )
             try:
                 value, repaired, text = self._validate(request, second), True, second.text
             except _Invalid as again:
                 self.meter.failure(request.model)
                 raise InvalidOutput(
                     f"output does not match {request.schema.__name__} after one repair round",
-                    raw_text=again.raw.text, errors=again.errors, provider=self.provider, model=request.model,
+                    raw_text=again.raw.text,
+                    errors=again.errors,
+                    provider=self.provider,
+                    model=request.model,
                 ) from None
         except LLMError:
             self.meter.failure(request.model)
             raise
         cost = self.prices.cost(request.model, usage)
         self.meter.record(request.model, usage, cost, priced=self.prices.knows(request.model))
-        return Completion(value=value, raw_text=text, usage=usage, cost_usd=cost,
-                          latency_s=time.perf_counter() - started, model=request.model, repaired=repaired)
+        return Completion(
+            value=value,
+            raw_text=text,
+            usage=usage,
+            cost_usd=cost,
+            latency_s=time.perf_counter() - started,
+            model=request.model,
+            repaired=repaired,
+        )
 
     @staticmethod
     def _validate(request: CompletionRequest[T], raw: RawCompletion) -> T:
@@ -93,11 +111,20 @@ def map_sdk_error(sdk: Any, exc: Exception, *, provider: str, model: str) -> LLM
     if isinstance(exc, sdk.AuthenticationError | sdk.PermissionDeniedError):
         return LLMAuthError(f"credentials refused ({exc.status_code})", provider=provider, model=model)
     if isinstance(exc, sdk.RateLimitError):
-        return RateLimited("rate limited (429)", retry_after=retry_after(exc.response.headers),
-                           provider=provider, model=model)
+        return RateLimited(
+            "rate limited (429)",
+            retry_after=retry_after(exc.response.headers),
+            provider=provider,
+            model=model,
+        )
     if isinstance(exc, sdk.APIStatusError):
-        return ProviderError(f"HTTP {exc.status_code}", status=exc.status_code,
-                             retry_after=retry_after(exc.response.headers), provider=provider, model=model)
+        return ProviderError(
+            f"HTTP {exc.status_code}",
+            status=exc.status_code,
+            retry_after=retry_after(exc.response.headers),
+            provider=provider,
+            model=model,
+        )
     if isinstance(exc, sdk.APITimeoutError):
         return LLMTimeout("the request timed out", provider=provider, model=model)
     if isinstance(exc, sdk.APIConnectionError):

@@ -30,12 +30,25 @@ def build_adapter(
     if provider == "anthropic":
         from adapters.anthropic import AnthropicAdapter
 
-        inner = AnthropicAdapter(api_key=api_key, base_url=base_url, http_client=http_client, timeout=timeout,
-                                 prices=prices, meter=meter)
+        inner = AnthropicAdapter(
+            api_key=api_key,
+            base_url=base_url,
+            http_client=http_client,
+            timeout=timeout,
+            prices=prices,
+            meter=meter,
+        )
     else:
         from adapters.openai import OpenAIAdapter
 
         url = base_url or ("http://localhost:11434/v1" if provider == "ollama" else None)
-        inner = OpenAIAdapter(api_key=api_key, base_url=url, http_client=http_client, timeout=timeout,
-                              prices=prices, meter=meter, require_key=provider == "openai")
+        inner = OpenAIAdapter(
+            api_key=api_key,
+            base_url=url,
+            http_client=http_client,
+            timeout=timeout,
+            prices=prices,
+            meter=meter,
+            require_key=provider == "openai",
+        )
     return Limited(Retrying(inner, max_attempts=max_retries + 1), max_concurrency=max_concurrency)

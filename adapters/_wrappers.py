@@ -58,12 +58,20 @@ class Retrying:
                     if isinstance(exc, ProviderError):
                         exc.attempts = attempt
                     elif isinstance(exc, RateLimited) and attempt > 1:
-                        raise ProviderError(f"still rate limited after {attempt} attempts", status=429,
-                                            attempts=attempt, provider=exc.provider, model=exc.model) from exc
+                        raise ProviderError(
+                            f"still rate limited after {attempt} attempts",
+                            status=429,
+                            attempts=attempt,
+                            provider=exc.provider,
+                            model=exc.model,
+                        ) from exc
                     raise
                 hint = getattr(exc, "retry_after", None)
-                delay = hint if hint is not None else min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * (
-                    0.5 + 0.5 * self.rng.random()
+                delay = (
+                    hint
+                    if hint is not None
+                    else min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+                    * (0.5 + 0.5 * self.rng.random())
                 )
                 await self.sleep(min(delay, self.max_delay))
 

@@ -58,13 +58,18 @@ class AnthropicAdapter(ProviderAdapter):
                 {"role": "assistant", "content": repair[0] or "(no output)"},
                 {"role": "user", "content": REPAIR_PROMPT.format(errors=repair[1])},
             ]
-        response = await self._client.messages.create(
+        response = await self._client.messages.create(  # type: ignore[call-overload]
             model=request.model,
             max_tokens=request.max_tokens,
             system=request.system,
-            messages=messages,  # type: ignore[arg-type]
-            tools=[{"name": TOOL, "description": f"Answer with a {request.schema.__name__}.",
-                    "input_schema": request.json_schema()}],  # type: ignore[list-item]
+            messages=messages,
+            tools=[
+                {
+                    "name": TOOL,
+                    "description": f"Answer with a {request.schema.__name__}.",
+                    "input_schema": request.json_schema(),
+                }
+            ],
             tool_choice={"type": "tool", "name": TOOL},
         )
         text = ""

@@ -61,12 +61,24 @@ def _anthropic_request(body: dict[str, Any]) -> MockRequest:
     users = [_text(m.get("content")) for m in body.get("messages", []) if m.get("role") == "user"]
     tools = body.get("tools") or [{}]
     schema = tools[0].get("input_schema", {})
-    return MockRequest("anthropic", body.get("model", ""), _text(body.get("system", "")), users[0] if users else "",
-                       schema, schema.get("title", ""))
+    return MockRequest(
+        "anthropic",
+        body.get("model", ""),
+        _text(body.get("system", "")),
+        users[0] if users else "",
+        schema,
+        schema.get("title", ""),
+    )
 
 
-def create_app(responder: Responder, *, latency_ms: float = 0.0, error_rate: float = 0.0, seed: int = 0,
-               hang_s: float = 120.0) -> Any:
+def create_app(
+    responder: Responder,
+    *,
+    latency_ms: float = 0.0,
+    error_rate: float = 0.0,
+    seed: int = 0,
+    hang_s: float = 120.0,
+) -> Any:
     """The ASGI app (starlette)."""
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -92,8 +104,11 @@ def create_app(responder: Responder, *, latency_ms: float = 0.0, error_rate: flo
 
     async def fault_response(fault: str) -> JSONResponse | None:
         if fault == "rate_limit":
-            return JSONResponse({"error": {"type": "rate_limit_error", "message": "slow down"}}, 429,
-                                headers={"retry-after": "0"})
+            return JSONResponse(
+                {"error": {"type": "rate_limit_error", "message": "slow down"}},
+                429,
+                headers={"retry-after": "0"},
+            )
         if fault == "server_error":
             return JSONResponse({"error": {"type": "api_error", "message": "injected failure"}}, 500)
         if fault == "hang":
@@ -109,14 +124,27 @@ def create_app(responder: Responder, *, latency_ms: float = 0.0, error_rate: flo
         text = "this is not JSON" if obj is None else json.dumps(obj)
         message: dict[str, Any] = {"role": "assistant", "content": text}
         if body.get("tools") and obj is not None:
-            message = {"role": "assistant", "content": None, "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": "respond", "arguments": text}}]}
-        return JSONResponse({
-            "id": f"mock-{stats['requests']}", "object": "chat.completion", "created": 0, "model": req.model,
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": len(req.user) // 4, "completion_tokens": len(text) // 4,
-                      "total_tokens": (len(req.user) + len(text)) // 4},
-        })
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "respond", "arguments": text}}
+                ],
+            }
+        return JSONResponse(
+            {
+                "id": f"mock-{stats['requests']}",
+                "object": "chat.completion",
+                "created": 0,
+                "model": req.model,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": {
+                    "prompt_tokens": len(req.user) // 4,
+                    "completion_tokens": len(text) // 4,
+                    "total_tokens": (len(req.user) + len(text)) // 4,
+                },
+            }
+        )
 
     async def messages(request: Request) -> JSONResponse:
         body = await request.json()
@@ -128,20 +156,29 @@ def create_app(responder: Responder, *, latency_ms: float = 0.0, error_rate: flo
             block: dict[str, Any] = {"type": "text", "text": "this is not JSON"}
         else:
             block = {"type": "tool_use", "id": "toolu_1", "name": "respond", "input": obj}
-        return JSONResponse({
-            "id": f"mock-{stats['requests']}", "type": "message", "role": "assistant", "model": req.model,
-            "content": [block], "stop_reason": "tool_use", "stop_sequence": None,
-            "usage": {"input_tokens": len(req.user) // 4, "output_tokens": 20},
-        })
+        return JSONResponse(
+            {
+                "id": f"mock-{stats['requests']}",
+                "type": "message",
+                "role": "assistant",
+                "model": req.model,
+                "content": [block],
+                "stop_reason": "tool_use",
+                "stop_sequence": None,
+                "usage": {"input_tokens": len(req.user) // 4, "output_tokens": 20},
+            }
+        )
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse(stats)
 
-    app = Starlette(routes=[
-        Route("/v1/chat/completions", chat, methods=["POST"]),
-        Route("/v1/messages", messages, methods=["POST"]),
-        Route("/health", health, methods=["GET"]),
-    ])
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", chat, methods=["POST"]),
+            Route("/v1/messages", messages, methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+        ]
+    )
     app.state.stats = stats
     return app
 
@@ -192,7 +229,9 @@ class ThreadedServer:
 
         import uvicorn
 
-        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        )
         self._thread = threading.Thread(target=self._server.run, name="mock-llm", daemon=True)
         self._thread.start()
         import time

@@ -74,11 +74,18 @@ class OpenAIAdapter(ProviderAdapter):
                 "tool_choice": {"type": "function", "function": {"name": TOOL}},
             }
         else:
-            kwargs = {"response_format": {"type": "json_schema", "json_schema": {
-                "name": request.schema.__name__, "schema": schema, "strict": False}}}
+            kwargs = {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": request.schema.__name__, "schema": schema, "strict": False},
+                }
+            }
         response = await self._client.chat.completions.create(
-            model=request.model, messages=messages, temperature=request.temperature,  # type: ignore[arg-type]
-            max_tokens=request.max_tokens, **kwargs,
+            model=request.model,
+            messages=messages,  # type: ignore[arg-type]
+            temperature=request.temperature,
+            max_tokens=request.max_tokens,
+            **kwargs,
         )
         message = response.choices[0].message
         if self.mode == "tools" and message.tool_calls:

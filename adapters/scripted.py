@@ -12,7 +12,9 @@ from pydantic import BaseModel
 from adapters._errors import InvalidOutput
 from adapters._types import Completion, CompletionRequest, T, Usage
 
-Responder = Callable[[CompletionRequest[Any]], BaseModel | dict[str, Any] | str | Awaitable[BaseModel | dict[str, Any] | str]]
+Responder = Callable[
+    [CompletionRequest[Any]], BaseModel | dict[str, Any] | str | Awaitable[BaseModel | dict[str, Any] | str]
+]
 
 
 class ScriptedAdapter:
@@ -39,7 +41,14 @@ class ScriptedAdapter:
         try:
             value = request.schema.model_validate_json(text)
         except ValueError as exc:
-            raise InvalidOutput("scripted answer does not match the schema", raw_text=text, errors=str(exc),
-                                provider="scripted", model=request.model) from None
+            raise InvalidOutput(
+                "scripted answer does not match the schema",
+                raw_text=text,
+                errors=str(exc),
+                provider="scripted",
+                model=request.model,
+            ) from None
         usage = Usage(len(request.system + request.user) // 4, len(text) // 4)
-        return Completion(value=value, raw_text=text, usage=usage, cost_usd=0.0, latency_s=0.0, model=request.model)
+        return Completion(
+            value=value, raw_text=text, usage=usage, cost_usd=0.0, latency_s=0.0, model=request.model
+        )

@@ -23,7 +23,11 @@ def population(n: int, epochs: int, steps: int, seed: int = 1) -> dict[str, obje
     opp = n * 2 // 10
     dec = n // 10
     adv = n - honest - opp - dec
-    agents = [{"type": t, "count": c} for t, c in (("honest", honest), ("opportunistic", opp), ("deceptive", dec), ("adversarial", adv)) if c]
+    agents = [
+        {"type": t, "count": c}
+        for t, c in (("honest", honest), ("opportunistic", opp), ("deceptive", dec), ("adversarial", adv))
+        if c
+    ]
     return {
         "scenario_id": f"bench-{n}",
         "agents": agents,
@@ -62,12 +66,18 @@ def main() -> None:
     parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"{'agents':>7} {'epochs x steps':>15} {'seconds':>9} {'agent-turns/s':>14} {'interactions/s':>15} {'peak B/agent':>13}")
+    print(
+        f"{'agents':>7} {'epochs x steps':>15} {'seconds':>9} {'agent-turns/s':>14} "
+        f"{'interactions/s':>15} {'peak B/agent':>13}"
+    )
     for n in sizes:
         seconds, interactions = anyio.run(_run, n, args.epochs, args.steps)
         turns = n * args.epochs * args.steps
         mem = anyio.run(_memory, n) if args.memory else float("nan")
-        print(f"{n:>7} {f'{args.epochs} x {args.steps}':>15} {seconds:>9.2f} {turns / seconds:>14,.0f} {interactions / seconds:>15,.0f} {mem:>13,.0f}")
+        print(
+            f"{n:>7} {f'{args.epochs} x {args.steps}':>15} {seconds:>9.2f} {turns / seconds:>14,.0f} "
+            f"{interactions / seconds:>15,.0f} {mem:>13,.0f}"
+        )
 
 
 if __name__ == "__main__":

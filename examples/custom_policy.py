@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import swarm
 from swarm.core.interaction import InteractionType
-from swarm.messages import Action, Conduct, Noop, Observation, Propose, ProposalView
+from swarm.messages import Action, Conduct, Noop, Observation, ProposalView, Propose
 
 
 class Saboteur:
@@ -24,8 +24,12 @@ class Saboteur:
         if not others or not observation.limits.can_interact:
             return Noop()
         target = others[observation.step % len(others)]
-        return Propose(counterparty=target.agent_id, interaction_type=InteractionType.COLLABORATION,
-                       content="Let's build this together.", conduct=self.conduct)
+        return Propose(
+            counterparty=target.agent_id,
+            interaction_type=InteractionType.COLLABORATION,
+            content="Let's build this together.",
+            conduct=self.conduct,
+        )
 
     async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
         return True
@@ -41,8 +45,10 @@ def main() -> None:
     for name, result in (("as shipped", plain), ("honest_3 replaced by a saboteur", sabotaged)):
         s = result.summary
         briers = [e.brier_score for e in result.epochs if e.brier_score is not None]
-        print(f"{name:>32}: toxicity {s.avg_toxicity:.3f}, welfare {s.total_welfare:7.2f}, "
-              f"Brier {sum(briers) / len(briers):.3f}")
+        print(
+            f"{name:>32}: toxicity {s.avg_toxicity:.3f}, welfare {s.total_welfare:7.2f}, "
+            f"Brier {sum(briers) / len(briers):.3f}"
+        )
 
 
 if __name__ == "__main__":

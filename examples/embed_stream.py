@@ -1,6 +1,6 @@
 """Embed a run in your own async code and react to events as they happen.
 
-    python examples/embed_stream.py
+python examples/embed_stream.py
 """
 
 from __future__ import annotations

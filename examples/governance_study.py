@@ -39,8 +39,23 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
 CONFIGURATIONS["combined"] = {k: v for cfg in CONFIGURATIONS.values() for k, v in cfg.items()}
 
 # Student's t quantiles (two-sided 95%) by degrees of freedom.
-_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-        10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042}
+_T95 = {
+    1: 12.706,
+    2: 4.303,
+    3: 3.182,
+    4: 2.776,
+    5: 2.571,
+    6: 2.447,
+    7: 2.365,
+    8: 2.306,
+    9: 2.262,
+    10: 2.228,
+    12: 2.179,
+    15: 2.131,
+    20: 2.086,
+    25: 2.060,
+    30: 2.042,
+}
 
 
 def t95(df: int) -> float:
@@ -57,10 +72,14 @@ def ci(xs: Sequence[float]) -> tuple[float, float, float]:
 
 
 def measure(governance: dict[str, Any], seed: int) -> dict[str, float]:
-    scenario = swarm.load_scenario({
-        "scenario_id": "study", "agents": POPULATION, "governance": governance,
-        "simulation": {"n_epochs": 10, "steps_per_epoch": 10, "seed": seed},
-    })
+    scenario = swarm.load_scenario(
+        {
+            "scenario_id": "study",
+            "agents": POPULATION,
+            "governance": governance,
+            "simulation": {"n_epochs": 10, "steps_per_epoch": 10, "seed": seed},
+        }
+    )
     result = swarm.run(scenario)
     honest = [a.total_payoff for a in result.agents if a.agent_type == "honest"]
     briers = [e.brier_score for e in result.epochs if e.brier_score is not None]
@@ -81,7 +100,10 @@ def main() -> None:
         tox = ci([r["toxicity"] for r in runs])
         pay = ci([r["honest_payoff"] for r in runs])
         brier = statistics.fmean(r["brier"] for r in runs)
-        print(f"{name:<20} {tox[0]:.4f} [{tox[1]:.4f}, {tox[2]:.4f}]   {pay[0]:7.2f} [{pay[1]:7.2f}, {pay[2]:7.2f}]   {brier:6.3f}")
+        print(
+            f"{name:<20} {tox[0]:.4f} [{tox[1]:.4f}, {tox[2]:.4f}]   "
+            f"{pay[0]:7.2f} [{pay[1]:7.2f}, {pay[2]:7.2f}]   {brier:6.3f}"
+        )
 
 
 if __name__ == "__main__":

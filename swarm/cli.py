@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -104,10 +104,14 @@ def render_event(event: Event) -> str:
     data = event.model_dump(mode="json", exclude={"seq", "epoch", "step", "type"})
     if isinstance(event, EpochCompleted):
         m = event.metrics
-        body = f"interactions={m.interactions} accepted={m.accepted} toxicity={m.toxicity_rate:.4f} welfare={m.total_welfare:.2f}"
+        body = (
+            f"interactions={m.interactions} accepted={m.accepted} "
+            f"toxicity={m.toxicity_rate:.4f} welfare={m.total_welfare:.2f}"
+        )
     else:
         body = " ".join(f"{k}={_short(v)}" for k, v in data.items() if k != "wall_clock")
-    return f"[{event.epoch:>3}.{event.step:<3}] #{event.seq:<6} {event.type:<22} {body}"
+    kind = getattr(event, "type", type(event).__name__)
+    return f"[{event.epoch:>3}.{event.step:<3}] #{event.seq:<6} {kind:<22} {body}"
 
 
 def _short(v: Any) -> str:
@@ -120,13 +124,20 @@ async def _run_with_output(
 ) -> SimulationResult:
     sc = sim.scenario
     total = sc.simulation.n_epochs
-    table_header = f"{'epoch':>5} {'interactions':>12} {'accepted':>8} {'toxicity':>9} {'quality_gap':>11} {'welfare':>9}"
+    table_header = "epoch interactions accepted  toxicity quality_gap   welfare"
     if not stream:
         out.print(table_header)
     bar: Progress | None = None
     task = None
     if progress and not stream and out.is_terminal and total * sc.simulation.steps_per_epoch >= 200:
-        bar = Progress(TextColumn("epochs"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn(), console=err, transient=True)
+        bar = Progress(
+            TextColumn("epochs"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        )
         bar.start()
         task = bar.add_task("run", total=total)
     try:
@@ -139,10 +150,10 @@ async def _run_with_output(
                         out.print(render_event(event), markup=False, soft_wrap=True)
                 elif isinstance(event, EpochCompleted):
                     m = event.metrics
-                    out.print(
-                        f"{m.epoch:>5} {m.interactions:>12} {m.accepted:>8} {_fmt(m.toxicity_rate if m.accepted else None):>9} "
-                        f"{_fmt(m.quality_gap if m.accepted and m.rejected else None):>11} {m.total_welfare:>9.2f}"
-                    )
+                    tox = _fmt(m.toxicity_rate if m.accepted else None)
+                    gap = _fmt(m.quality_gap if m.accepted and m.rejected else None)
+                    row = f"{m.epoch:>5} {m.interactions:>12} {m.accepted:>8} {tox:>9} {gap:>11}"
+                    out.print(f"{row} {m.total_welfare:>9.2f}")
                     if bar is not None and task is not None:
                         bar.advance(task)
                 if isinstance(event, RunEnded):
@@ -164,7 +175,9 @@ def print_summary(result: SimulationResult) -> None:
     table.add_row("total welfare", f"{s.total_welfare:.2f}")
     out.print(table)
     for c in result.criteria:
-        out.print(f"[{'green' if c.passed else 'red'}]{'PASS' if c.passed else 'FAIL'}[/] {c.name}: {c.detail}")
+        out.print(
+            f"[{'green' if c.passed else 'red'}]{'PASS' if c.passed else 'FAIL'}[/] {c.name}: {c.detail}"
+        )
 
 
 @app.command()
@@ -173,13 +186,24 @@ def run(
     seed: Annotated[int | None, typer.Option(help="Override simulation.seed.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Override simulation.n_epochs.")] = None,
     steps: Annotated[int | None, typer.Option(help="Override simulation.steps_per_epoch.")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="KEY.PATH=VALUE override (repeatable).")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/<scenario>-<seed>).")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="KEY.PATH=VALUE override (repeatable).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output directory (default runs/<scenario>-<seed>).")
+    ] = None,
     stream: Annotated[bool, typer.Option(help="Print every event as it happens.")] = False,
-    log_json: Annotated[bool, typer.Option("--log-json", help="JSON lines instead of pretty output.")] = False,
+    log_json: Annotated[
+        bool, typer.Option("--log-json", help="JSON lines instead of pretty output.")
+    ] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on long runs.")] = True,
-    record_llm: Annotated[Path | None, typer.Option("--record-llm", help="Record every LLM exchange to this cassette.")] = None,
-    replay_llm: Annotated[Path | None, typer.Option("--replay-llm", help="Serve LLM answers from this cassette (no network, no keys).")] = None,
+    record_llm: Annotated[
+        Path | None, typer.Option("--record-llm", help="Record every LLM exchange to this cassette.")
+    ] = None,
+    replay_llm: Annotated[
+        Path | None,
+        typer.Option("--replay-llm", help="Serve LLM answers from this cassette (no network, no keys)."),
+    ] = None,
 ) -> None:
     """Run a scenario: per-epoch table, then events.jsonl, metrics.csv and summary.json in --out."""
     configure_logging(log_json)
@@ -204,14 +228,24 @@ def run(
     except SimulationError as exc:
         err.print(str(exc), markup=False, soft_wrap=True)
         if (target / "events.jsonl").exists():
-            err.print(f"the event log up to the failure is in {target / 'events.jsonl'}", markup=False, soft_wrap=True)
+            err.print(
+                f"the event log up to the failure is in {target / 'events.jsonl'}",
+                markup=False,
+                soft_wrap=True,
+            )
         raise typer.Exit(EXIT_RUN) from None
     finally:
         if backend is not None:
             backend.close()
     if not stream:
         print_summary(result)
-    log.info("run finished", reason=result.reason, events=str(target / "events.jsonl"), metrics=str(target / "metrics.csv"), summary=str(target / "summary.json"))
+    log.info(
+        "run finished",
+        reason=result.reason,
+        events=str(target / "events.jsonl"),
+        metrics=str(target / "metrics.csv"),
+        summary=str(target / "summary.json"),
+    )
     if not result.passed:
         raise typer.Exit(EXIT_CRITERIA)
 
@@ -235,16 +269,22 @@ def _rerun_with(cassette: Path | None) -> Callable[[Scenario, Path], None]:
 def replay(
     log_file: Annotated[Path, typer.Argument(help="An events.jsonl written by `swarm run`.")],
     verify: Annotated[bool, typer.Option(help="Also re-execute the scenario and compare the logs.")] = False,
-    replay_llm: Annotated[Path | None, typer.Option("--replay-llm", help="The LLM cassette the run was recorded with.")] = None,
+    replay_llm: Annotated[
+        Path | None, typer.Option("--replay-llm", help="The LLM cassette the run was recorded with.")
+    ] = None,
 ) -> None:
     """Recompute every epoch's metrics from a log; with --verify, re-run it and compare line by line."""
     configure_logging(False)
     try:
-        epochs, n, mismatch = recompute(log_file)
+        _epochs, n, mismatch = recompute(log_file)
     except (LogError, ScenarioError) as exc:
         raise fail_input(exc) from None
     if mismatch is not None:
-        out.print(f"metrics differ at {mismatch.where}: logged {mismatch.expected}, recomputed {mismatch.found}", markup=False, soft_wrap=True)
+        out.print(
+            f"metrics differ at {mismatch.where}: logged {mismatch.expected}, recomputed {mismatch.found}",
+            markup=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(EXIT_CRITERIA)
     out.print(f"recomputed metrics of {n} epochs from the logged events: they match the log")
     if not verify:
@@ -254,14 +294,20 @@ def replay(
     except (ScenarioError, SwarmError, LLMError) as exc:
         raise fail_input(exc) from None
     if diff is not None:
-        out.print(f"re-execution differs at {diff.where}:\n  logged:   {diff.expected}\n  replayed: {diff.found}", markup=False, soft_wrap=True)
+        out.print(
+            f"re-execution differs at {diff.where}:\n  logged:   {diff.expected}\n  replayed: {diff.found}",
+            markup=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(EXIT_CRITERIA)
     out.print(f"re-executed the scenario: all {lines} lines match the log (wall-clock fields aside)")
 
 
 @app.command("list")
 def list_scenarios(
-    directory: Annotated[Path | None, typer.Option("--dir", help="Where to look (default: the shipped scenarios).")] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Where to look (default: the shipped scenarios).")
+    ] = None,
 ) -> None:
     """List scenarios with their descriptions."""
     where = directory or scenarios_dir()
@@ -275,24 +321,35 @@ def list_scenarios(
         except ScenarioError as exc:
             table.add_row(path.stem, "?", f"[red]invalid: {exc.problem}[/]")
             continue
-        table.add_row(path.stem, str(len(sc.agent_ids())), sc.description.strip().splitlines()[0] if sc.description else "")
+        table.add_row(
+            path.stem,
+            str(len(sc.agent_ids())),
+            sc.description.strip().splitlines()[0] if sc.description else "",
+        )
     out.print(table)
 
 
 @app.command()
 def tail(
     log_file: Annotated[Path, typer.Argument(help="An events.jsonl, possibly still being written.")],
-    follow: Annotated[bool, typer.Option("--follow/--no-follow", "-f", help="Keep waiting for new events until the run ends.")] = True,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow/--no-follow", "-f", help="Keep waiting for new events until the run ends."),
+    ] = True,
     log_json: Annotated[bool, typer.Option("--log-json", help="Print raw JSON lines.")] = False,
     poll: Annotated[float, typer.Option(help="Seconds between checks for new lines.")] = 0.2,
-    timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds without a new line.")] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Give up after this many seconds without a new line.")
+    ] = None,
 ) -> None:
     """Follow a run in progress: print its events as they are written, until ``run_ended``."""
     from swarm.runtime.tail import follow_log
 
     try:
         for event in follow_log(log_file, follow=follow, poll=poll, idle_timeout=timeout):
-            out.print(event.model_dump_json() if log_json else render_event(event), markup=False, soft_wrap=True)
+            out.print(
+                event.model_dump_json() if log_json else render_event(event), markup=False, soft_wrap=True
+            )
     except LogError as exc:
         raise fail_input(exc) from None
 
@@ -301,7 +358,9 @@ def tail(
 def mock_llm(
     port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1).")] = 8765,
     latency_ms: Annotated[float, typer.Option("--latency-ms", help="Added latency per request.")] = 0.0,
-    error_rate: Annotated[float, typer.Option("--error-rate", help="Share of requests answered with a fault.")] = 0.0,
+    error_rate: Annotated[
+        float, typer.Option("--error-rate", help="Share of requests answered with a fault.")
+    ] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the fault draws.")] = 0,
 ) -> None:
     """Serve the OpenAI and Anthropic APIs locally, answering with scripted policies (no keys needed)."""

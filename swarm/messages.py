@@ -76,15 +76,19 @@ class AgentPublic(_Frozen):
     """Mean p of the agent's recent accepted proposals, when a transparency ledger publishes it."""
 
 
+Difficulty = Literal["trivial", "easy", "medium", "hard", "expert"]
+TaskStatus = Literal["open", "claimed", "submitted", "completed", "failed", "expired"]
+
+
 class TaskView(_Frozen):
     """A task on the board."""
 
     task_id: str
     title: str
-    difficulty: Literal["trivial", "easy", "medium", "hard", "expert"]
+    difficulty: Difficulty
     bounty: float
     min_reputation: float = 0.0
-    status: Literal["open", "claimed", "submitted", "completed", "failed", "expired"] = "open"
+    status: TaskStatus = "open"
     claimed_by: AgentId | None = None
     deadline_epoch: int | None = None
     rework_requests: int = 0
@@ -186,7 +190,7 @@ class Observation:
     agent_id: AgentId
     me: AgentPublic
     snapshot: Snapshot
-    limits: Limits = Limits()
+    limits: Limits = _LIMITS[(True, True, True, True)]
 
     @property
     def epoch(self) -> int:
@@ -199,9 +203,7 @@ class Observation:
     @property
     def others(self) -> tuple[AgentPublic, ...]:
         """Every other non-frozen agent, in registration order (O(n): prefer ``agent``/sampling)."""
-        return tuple(
-            a for a in self.snapshot.agents if a.agent_id != self.agent_id and not a.frozen
-        )
+        return tuple(a for a in self.snapshot.agents if a.agent_id != self.agent_id and not a.frozen)
 
     def agent(self, agent_id: AgentId) -> AgentPublic | None:
         """Another agent's public record, if it exists and is not frozen."""

@@ -32,9 +32,7 @@ class LLMSpec(_Strict):
     provider: Literal["anthropic", "openai", "ollama", "scripted"] = "anthropic"
     model: str = "claude-sonnet-4-20250514"
     role_models: dict[str, str] = Field(default_factory=dict)
-    persona: Literal["honest", "strategic", "opportunistic", "deceptive", "adversarial", "open"] = (
-        "open"
-    )
+    persona: Literal["honest", "strategic", "opportunistic", "deceptive", "adversarial", "open"] = "open"
     base_url: str | None = None
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     max_tokens: int = Field(default=512, ge=1)
@@ -166,9 +164,7 @@ class Scenario(_Strict):
 # ------------------------------------------------------------------------ loading
 
 
-def load_scenario(
-    path: str | Path | Mapping[str, Any], overrides: Sequence[str] = ()
-) -> Scenario:
+def load_scenario(path: str | Path | Mapping[str, Any], overrides: Sequence[str] = ()) -> Scenario:
     """Load and validate a scenario from a YAML file (or an already parsed mapping).
 
     ``overrides`` are ``key.path=value`` strings (values parsed as YAML), applied
@@ -269,9 +265,9 @@ def _dotted(loc: Sequence[Any]) -> str:
 def _lookup(data: Any, loc: Sequence[Any]) -> Any:
     node = data
     for part in loc:
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_map = isinstance(node, Mapping) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_map or in_list:
             node = node[part]
         else:
             return _MISSING

@@ -21,7 +21,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters import CompletionRequest, LLMAdapter, LLMAuthError
 from swarm.agents.policy import Outcome
 from swarm.errors import PolicyError
-from swarm.messages import Action, AgentPublic, Conduct, Limits, Observation, PostView, ProposalView, Snapshot, TaskView
+from swarm.messages import (
+    Action,
+    AgentPublic,
+    Conduct,
+    Limits,
+    Observation,
+    PostView,
+    ProposalView,
+    Snapshot,
+    TaskView,
+)
 
 Persona = Literal["honest", "strategic", "opportunistic", "deceptive", "adversarial", "open"]
 
@@ -97,8 +107,11 @@ class ObservationDoc(BaseModel):
 
     def to_observation(self) -> Observation:
         snapshot = Snapshot(
-            epoch=self.epoch, step=self.step, posts=tuple(self.posts),
-            agents=(self.me, *self.agents), open_tasks=tuple(self.open_tasks),
+            epoch=self.epoch,
+            step=self.step,
+            posts=tuple(self.posts),
+            agents=(self.me, *self.agents),
+            open_tasks=tuple(self.open_tasks),
             claimed_tasks=tuple(self.my_tasks),
         )
         return Observation(self.agent_id, self.me, snapshot, self.limits)
@@ -114,9 +127,15 @@ def observation_doc(obs: Observation, proposal: ProposalView | None = None) -> O
     others = [a for a in snap.agents if a.agent_id != obs.agent_id and not a.frozen]
     others.sort(key=lambda a: (-a.reputation, a.agent_id))
     return ObservationDoc(
-        agent_id=obs.agent_id, epoch=snap.epoch, step=snap.step, me=obs.me, limits=obs.limits,
-        posts=list(snap.posts[:MAX_POSTS_SHOWN]), agents=others[:MAX_AGENTS_SHOWN],
-        open_tasks=list(snap.open_tasks[:MAX_TASKS_SHOWN]), my_tasks=list(obs.my_tasks),
+        agent_id=obs.agent_id,
+        epoch=snap.epoch,
+        step=snap.step,
+        me=obs.me,
+        limits=obs.limits,
+        posts=list(snap.posts[:MAX_POSTS_SHOWN]),
+        agents=others[:MAX_AGENTS_SHOWN],
+        open_tasks=list(snap.open_tasks[:MAX_TASKS_SHOWN]),
+        my_tasks=list(obs.my_tasks),
         proposal=proposal,
     )
 
@@ -169,8 +188,12 @@ class LLMPolicy:
         if memory:
             user = f"Recent outcomes:\n{memory}\n\n{user}"
         return CompletionRequest(
-            system=self.system, user=user, schema=schema, model=self.model,
-            temperature=self.temperature, max_tokens=self.max_tokens,
+            system=self.system,
+            user=user,
+            schema=schema,
+            model=self.model,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
             metadata={"agent_id": self.agent_id, "phase": phase},
         )
 
@@ -199,5 +222,7 @@ class LLMPolicy:
         i = outcome.interaction
         other = i.counterparty if outcome.role == "initiator" else i.initiator
         verdict = "accepted" if i.accepted else "declined"
-        self._memory.append(f"- {i.interaction_type.value} with {other}: {verdict}, p={i.p:.2f}, payoff {outcome.payoff:+.2f}")
+        self._memory.append(
+            f"- {i.interaction_type.value} with {other}: {verdict}, p={i.p:.2f}, payoff {outcome.payoff:+.2f}"
+        )
         del self._memory[:-20]

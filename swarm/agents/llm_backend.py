@@ -58,11 +58,15 @@ class LLMBackend:
         key = (spec.provider, spec.base_url, spec.timeout, spec.max_retries)
         if key not in self._providers:
             if spec.provider == "scripted" or self.scripted:
-                adapter: LLMAdapter = ScriptedAdapter(_scripted)  # type: ignore[arg-type]
+                adapter: LLMAdapter = ScriptedAdapter(_scripted)
             else:
                 adapter = build_adapter(
-                    spec.provider, base_url=spec.base_url, max_concurrency=self.max_concurrency,
-                    max_retries=spec.max_retries, timeout=spec.timeout, http_client=self.http_client,
+                    spec.provider,
+                    base_url=spec.base_url,
+                    max_concurrency=self.max_concurrency,
+                    max_retries=spec.max_retries,
+                    timeout=spec.timeout,
+                    http_client=self.http_client,
                     meter=self.meter,
                 )
             if self._cassette is not None:
@@ -79,8 +83,13 @@ class LLMBackend:
         llm = spec.llm or LLMSpec()
         model = llm.role_models.get(spec.role, llm.model)
         return LLMPolicy(
-            agent_id, self.adapter_for(llm), model=model, persona=llm.persona,
-            temperature=llm.temperature, max_tokens=llm.max_tokens, system_prompt=llm.system_prompt,
+            agent_id,
+            self.adapter_for(llm),
+            model=model,
+            persona=llm.persona,
+            temperature=llm.temperature,
+            max_tokens=llm.max_tokens,
+            system_prompt=llm.system_prompt,
         )
 
     def close(self) -> None:

@@ -13,9 +13,13 @@ async def scripted_responder(request: MockRequest) -> dict[str, Any]:
     return await scripted_answer(request.system, request.user, request.schema_name)
 
 
-def mock_app(*, latency_ms: float = 0.0, error_rate: float = 0.0, seed: int = 0, hang_s: float = 120.0) -> Any:
+def mock_app(
+    *, latency_ms: float = 0.0, error_rate: float = 0.0, seed: int = 0, hang_s: float = 120.0
+) -> Any:
     """The ASGI app of ``swarm mock-llm``."""
-    return create_app(scripted_responder, latency_ms=latency_ms, error_rate=error_rate, seed=seed, hang_s=hang_s)
+    return create_app(
+        scripted_responder, latency_ms=latency_ms, error_rate=error_rate, seed=seed, hang_s=hang_s
+    )
 
 
 def environment(host: str, port: int) -> dict[str, str]:

@@ -44,10 +44,15 @@ def build_policies(
         if spec.type == "llm":
             if llm_factory is None:
                 raise ScenarioError(
-                    "<scenario>", "agents", f"agent {agent_id} is an LLM agent but no LLM backend is set up",
+                    "<scenario>",
+                    "agents",
+                    f"agent {agent_id} is an LLM agent but no LLM backend is set up",
                     "an LLM backend (pass llm_factory, or run through the CLI)",
                 )
-            out[agent_id] = (f"llm:{spec.llm.persona if spec.llm else 'open'}", llm_factory(agent_id, spec, scenario))
+            out[agent_id] = (
+                f"llm:{spec.llm.persona if spec.llm else 'open'}",
+                llm_factory(agent_id, spec, scenario),
+            )
             continue
         cls = SCRIPTED_POLICIES[spec.type]
         kwargs: dict[str, Any] = {"allies": coalition} if spec.type == "adversarial" else {}

@@ -28,8 +28,8 @@ from swarm.messages import (
     Noop,
     Observation,
     PostView,
-    Propose,
     ProposalView,
+    Propose,
     SubmitWork,
     TaskView,
 )
@@ -109,6 +109,12 @@ class ScriptedPolicy:
     def conduct(self) -> Conduct:
         return self.default_conduct
 
+    async def decide(self, observation: Observation) -> Action:
+        raise NotImplementedError
+
+    async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        raise NotImplementedError
+
     def observe(self, outcome: Outcome) -> None:
         i = outcome.interaction
         other = i.counterparty if outcome.role == "initiator" else i.initiator
@@ -147,7 +153,9 @@ class ScriptedPolicy:
         """Active agents this one has interacted with (accepted), in first-met order."""
         return [a for k in self._trust_n if (a := observation.agent(k)) is not None]
 
-    def _best_task(self, tasks: tuple[TaskView, ...], rep: float, weights: Mapping[str, float]) -> TaskView | None:
+    def _best_task(
+        self, tasks: tuple[TaskView, ...], rep: float, weights: Mapping[str, float]
+    ) -> TaskView | None:
         if len(tasks) > self.SAMPLE:
             tasks = tuple(self.rng.sample(tasks, self.SAMPLE))
         eligible = [t for t in tasks if t.min_reputation <= rep]
@@ -192,7 +200,9 @@ class HonestPolicy(ScriptedPolicy):
                 conduct=self.conduct,
             )
         if lim.can_claim_task:
-            best = self._best_task(observation.snapshot.open_tasks, observation.me.reputation, _HONEST_DIFFICULTY)
+            best = self._best_task(
+                observation.snapshot.open_tasks, observation.me.reputation, _HONEST_DIFFICULTY
+            )
             if best is not None and rng.random() < 0.5:
                 return ClaimTask(task_id=best.task_id)
         if lim.can_post and rng.random() < c.post_probability:
@@ -220,9 +230,12 @@ class HonestPolicy(ScriptedPolicy):
     async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
         c = self.config
         initiator = observation.agent(proposal.initiator)
-        if observation.snapshot.governance.transparency and initiator is not None and initiator.track_record is not None:
-            if self.trust_in(initiator) < 0.5:
-                return False
+        if (
+            observation.snapshot.governance.transparency
+            and initiator is not None
+            and initiator.track_record is not None
+        ) and self.trust_in(initiator) < 0.5:
+            return False
         score = self.trust_in(initiator) * c.trust_weight + 0.5 * (1 - c.trust_weight)
         threshold = c.acceptance_threshold
         if proposal.interaction_type == InteractionType.COLLABORATION:
@@ -262,7 +275,9 @@ class OpportunisticPolicy(ScriptedPolicy):
         if self.rng.random() < self.config.free_ride_probability * max(0.0, 1 - 2 * deterrence):
             return self.default_conduct.model_copy(update={"effort": 0.1, "sloppiness": 0.45})
         if deterrence > 0:
-            effort = self.default_conduct.effort + (COMPLIANT.effort - self.default_conduct.effort) * min(1.0, 2 * deterrence)
+            effort = self.default_conduct.effort + (COMPLIANT.effort - self.default_conduct.effort) * min(
+                1.0, 2 * deterrence
+            )
             defects = self.default_conduct.defects * max(0.0, 1 - 2 * deterrence)
             return self.default_conduct.model_copy(update={"effort": effort, "defects": defects})
         return self.default_conduct
@@ -270,7 +285,9 @@ class OpportunisticPolicy(ScriptedPolicy):
     async def decide(self, observation: Observation) -> Action:
         c, rng, lim = self.config, self.rng, observation.limits
         if lim.can_claim_task:
-            best = self._best_task(observation.snapshot.open_tasks, observation.me.reputation, _OPP_DIFFICULTY)
+            best = self._best_task(
+                observation.snapshot.open_tasks, observation.me.reputation, _OPP_DIFFICULTY
+            )
             if best is not None:
                 return ClaimTask(task_id=best.task_id)
         mine = observation.my_tasks
@@ -341,7 +358,11 @@ class DeceptivePolicy(ScriptedPolicy):
 
     @property
     def exploiting(self) -> bool:
-        trusted = [a for a, n in self._trust_n.items() if n and self.trust(a) > self.config.exploitation_threshold - 0.1]
+        trusted = [
+            a
+            for a, n in self._trust_n.items()
+            if n and self.trust(a) > self.config.exploitation_threshold - 0.1
+        ]
         return len(trusted) >= 2 and sum(self._dealings.values()) > 10
 
     @property
@@ -391,7 +412,8 @@ class DeceptivePolicy(ScriptedPolicy):
             return self._vote_on(rng.choice(posts), 1)
         if lim.can_interact and rng.random() < c.interact_probability:
             fresh = [
-                a for a in self._sample_others(observation)
+                a
+                for a in self._sample_others(observation)
                 if self._dealings.get(a.agent_id, 0) < c.trust_building_phase
             ]
             if fresh:
@@ -482,7 +504,9 @@ class AdversarialPolicy(ScriptedPolicy):
         posts = observation.snapshot.posts
         if lim.can_vote and posts:
             hostile = [
-                p for p in posts if p.post_id not in self._voted and self._is_target(observation.agent(p.author))
+                p
+                for p in posts
+                if p.post_id not in self._voted and self._is_target(observation.agent(p.author))
             ]
             if hostile:
                 return self._vote_on(hostile[0], -1)

@@ -98,9 +98,7 @@ class SoftPayoffEngine:
         c = self.config
         total = c.s_plus + c.s_minus + c.h
         if total == 0:
-            raise ValueError(
-                "social break-even p is undefined when s_plus + s_minus + h == 0 (S − E is 0)"
-            )
+            raise ValueError("social break-even p is undefined when s_plus + s_minus + h == 0 (S − E is 0)")
         return (c.s_minus + c.h) / total
 
     def breakdown_initiator(self, i: SoftInteraction) -> PayoffBreakdown:

@@ -17,7 +17,7 @@ from swarm.core.interaction import SoftInteraction
 from swarm.core.observables import draw_ground_truth, generate_observables
 from swarm.core.proxy import ProxyComputer
 from swarm.events import Event, InteractionProposed, ProposalExpired
-from swarm.messages import Conduct, Decision, Propose, ProposalView
+from swarm.messages import Conduct, Decision, ProposalView, Propose
 
 
 @dataclass(slots=True)
@@ -39,7 +39,9 @@ class BrokerState:
         self.pending: dict[str, _Pending] = {}
         self._counter = 0
 
-    def propose(self, epoch: int, step: int, clock: int, initiator: str, action: Propose) -> InteractionProposed:
+    def propose(
+        self, epoch: int, step: int, clock: int, initiator: str, action: Propose
+    ) -> InteractionProposed:
         self._counter += 1
         pid = f"ix-{self._counter}"
         view = ProposalView(
@@ -83,8 +85,12 @@ class BrokerState:
                     del self.pending[pid]
                     expired.append(
                         ProposalExpired(
-                            epoch=epoch, step=step, interaction_id=pid, initiator=v.initiator,
-                            counterparty=v.counterparty, reason="no answer from the counterparty",
+                            epoch=epoch,
+                            step=step,
+                            interaction_id=pid,
+                            initiator=v.initiator,
+                            counterparty=v.counterparty,
+                            reason="no answer from the counterparty",
                         )
                     )
                 continue

@@ -167,17 +167,47 @@ class Feed(Actor):
             at = {"epoch": msg.epoch, "step": msg.step}
             if isinstance(action, CastVote):
                 if action.post_id not in s.posts:
-                    out.append((index, ActionRejected(**at, agent_id=agent, action="vote", reason=f"unknown post {action.post_id}")))
+                    out.append(
+                        (
+                            index,
+                            ActionRejected(
+                                **at, agent_id=agent, action="vote", reason=f"unknown post {action.post_id}"
+                            ),
+                        )
+                    )
                     continue
                 changed = s.vote(action.post_id, agent, action.direction, msg.epoch)
-                out.append((index, VoteCast(**at, voter=agent, post_id=action.post_id, direction=action.direction, changed=changed)))
+                out.append(
+                    (
+                        index,
+                        VoteCast(
+                            **at,
+                            voter=agent,
+                            post_id=action.post_id,
+                            direction=action.direction,
+                            changed=changed,
+                        ),
+                    )
+                )
                 continue
             parent = action.parent_id if isinstance(action, Reply) else None
             if parent is not None and parent not in s.posts:
-                out.append((index, ActionRejected(**at, agent_id=agent, action="reply", reason=f"unknown post {parent}")))
+                out.append(
+                    (
+                        index,
+                        ActionRejected(**at, agent_id=agent, action="reply", reason=f"unknown post {parent}"),
+                    )
+                )
                 continue
             post = s.create(agent, action.content, parent, msg.clock)
-            out.append((index, PostCreated(**at, post_id=post.post_id, author=agent, parent_id=parent, content=post.content)))
+            out.append(
+                (
+                    index,
+                    PostCreated(
+                        **at, post_id=post.post_id, author=agent, parent_id=parent, content=post.content
+                    ),
+                )
+            )
         return FeedResult(events=tuple(out))
 
     @handler

@@ -68,8 +68,11 @@ class AgentRecord:
             or pub.track_record != track
         ):
             pub = self._public = AgentPublic.model_construct(
-                agent_id=self.agent_id, reputation=self.reputation, resources=self.resources,
-                frozen=self.frozen, track_record=track,
+                agent_id=self.agent_id,
+                reputation=self.reputation,
+                resources=self.resources,
+                frozen=self.frozen,
+                track_record=track,
             )
         return pub
 
@@ -113,7 +116,9 @@ class LedgerState:
             rec.tasks_used < lim.tasks_per_epoch,
         )
 
-    def admit(self, epoch: int, step: int, items: Iterable[tuple[int, str, Action]]) -> tuple[list[tuple[int, str, Action]], list[tuple[int, Event]]]:
+    def admit(
+        self, epoch: int, step: int, items: Iterable[tuple[int, str, Action]]
+    ) -> tuple[list[tuple[int, str, Action]], list[tuple[int, Event]]]:
         """Admit actions in application order; the rest become ``ActionRejected`` events."""
         admitted: list[tuple[int, str, Action]] = []
         rejected: list[tuple[int, Event]] = []
@@ -123,10 +128,21 @@ class LedgerState:
                 continue
             rec = self.agents[agent]
             reason = self._refusal(rec, action)
-            if reason is None and self.max_actions_per_step is not None and applied >= self.max_actions_per_step:
+            if (
+                reason is None
+                and self.max_actions_per_step is not None
+                and applied >= self.max_actions_per_step
+            ):
                 reason = "step action budget exhausted"
             if reason is not None:
-                rejected.append((index, ActionRejected(epoch=epoch, step=step, agent_id=agent, action=action.type, reason=reason)))
+                rejected.append(
+                    (
+                        index,
+                        ActionRejected(
+                            epoch=epoch, step=step, agent_id=agent, action=action.type, reason=reason
+                        ),
+                    )
+                )
                 continue
             self._charge(rec, action)
             applied += 1
@@ -158,7 +174,11 @@ class LedgerState:
             if other.frozen:
                 return f"counterparty {action.counterparty} is frozen"
             budget = safety.transfer_budget_per_epoch
-            if budget is not None and action.offered_transfer > 0 and rec.transfers_used + action.offered_transfer > budget:
+            if (
+                budget is not None
+                and action.offered_transfer > 0
+                and rec.transfers_used + action.offered_transfer > budget
+            ):
                 return f"transfer budget of {budget} per epoch exceeded"
         elif isinstance(action, ClaimTask) and rec.tasks_used >= lim.tasks_per_epoch:
             return f"rate limit: {lim.tasks_per_epoch} task claims per epoch"
@@ -191,7 +211,14 @@ class LedgerState:
     # ------------------------------------------------------------- changes
 
     def adjust(
-        self, epoch: int, step: int, agent: str, reason: str, *, reputation: float = 0.0, resources: float = 0.0
+        self,
+        epoch: int,
+        step: int,
+        agent: str,
+        reason: str,
+        *,
+        reputation: float = 0.0,
+        resources: float = 0.0,
     ) -> LedgerUpdated:
         rec = self.agents[agent]
         rec.reputation += reputation
@@ -228,7 +255,9 @@ class LedgerState:
         b.total_payoff += payoff_b
         reason = f"interaction {i.interaction_id}"
         return [
-            self.adjust(i.epoch, i.step, i.initiator, reason, reputation=(i.p - 0.5) - i.c_a, resources=payoff_a),
+            self.adjust(
+                i.epoch, i.step, i.initiator, reason, reputation=(i.p - 0.5) - i.c_a, resources=payoff_a
+            ),
             self.adjust(i.epoch, i.step, i.counterparty, reason, resources=payoff_b),
         ]
 
@@ -238,10 +267,14 @@ class LedgerState:
             return None
         already = rec.frozen
         rec.frozen = True
-        rec.frozen_until = until if until is None or rec.frozen_until is None else max(until, rec.frozen_until)
+        rec.frozen_until = (
+            until if until is None or rec.frozen_until is None else max(until, rec.frozen_until)
+        )
         if already and until is not None:
             return None
-        return AgentFrozen(epoch=epoch, step=step, agent_id=agent, until_epoch=rec.frozen_until, reason=reason)
+        return AgentFrozen(
+            epoch=epoch, step=step, agent_id=agent, until_epoch=rec.frozen_until, reason=reason
+        )
 
     def unfreeze_due(self, epoch: int) -> list[AgentUnfrozen]:
         out = []

@@ -14,13 +14,27 @@ import random
 from dataclasses import dataclass
 
 from actors import Actor, Message, handler
-from swarm.events import ActionRejected, ClaimConflict, Event, TaskClaimed, TaskClosed, TaskCreated, WorkVerified
-from swarm.messages import ClaimTask, Conduct, SubmitWork, TaskView
+from swarm.events import (
+    ActionRejected,
+    ClaimConflict,
+    Event,
+    TaskClaimed,
+    TaskClosed,
+    TaskCreated,
+    WorkVerified,
+)
+from swarm.messages import ClaimTask, Conduct, Difficulty, SubmitWork, TaskStatus, TaskView
 
-DIFFICULTIES = ("trivial", "easy", "medium", "hard", "expert")
+DIFFICULTIES: tuple[Difficulty, ...] = ("trivial", "easy", "medium", "hard", "expert")
 _BAR = {"trivial": 0.3, "easy": 0.4, "medium": 0.5, "hard": 0.6, "expert": 0.7}
 _BOUNTY_SCALE = {"trivial": 0.5, "easy": 0.75, "medium": 1.0, "hard": 1.5, "expert": 2.0}
-_TITLES = ("Summarise findings", "Review a proposal", "Plan a release", "Optimise a pipeline", "Audit a ledger")
+_TITLES = (
+    "Summarise findings",
+    "Review a proposal",
+    "Plan a release",
+    "Optimise a pipeline",
+    "Audit a ledger",
+)
 MAX_REWORK = 2
 
 
@@ -28,10 +42,10 @@ MAX_REWORK = 2
 class _Task:
     task_id: str
     title: str
-    difficulty: str
+    difficulty: Difficulty
     bounty: float
     deadline_epoch: int
-    status: str = "open"
+    status: TaskStatus = "open"
     claimed_by: str | None = None
     rework_requests: int = 0
 
@@ -73,15 +87,35 @@ class TaskBoardState:
         for task in self.tasks.values():
             if task.status in ("open", "claimed") and epoch >= task.deadline_epoch:
                 task.status = "expired"
-                events.append(TaskClosed(epoch=epoch, step=0, task_id=task.task_id, status="expired", agent_id=task.claimed_by))
+                events.append(
+                    TaskClosed(
+                        epoch=epoch, step=0, task_id=task.task_id, status="expired", agent_id=task.claimed_by
+                    )
+                )
         self.tasks = {k: t for k, t in self.tasks.items() if t.status in ("open", "claimed")}
         for _ in range(self.per_epoch):
             self._counter += 1
             difficulty = self.rng.choice(DIFFICULTIES)
             bounty = round(self.bounty * _BOUNTY_SCALE[difficulty], 2)
-            task = _Task(f"task-{self._counter}", self.rng.choice(_TITLES), difficulty, bounty, epoch + self.deadline_epochs)
+            task = _Task(
+                f"task-{self._counter}",
+                self.rng.choice(_TITLES),
+                difficulty,
+                bounty,
+                epoch + self.deadline_epochs,
+            )
             self.tasks[task.task_id] = task
-            events.append(TaskCreated(epoch=epoch, step=0, task_id=task.task_id, title=task.title, difficulty=difficulty, bounty=bounty, deadline_epoch=task.deadline_epoch))
+            events.append(
+                TaskCreated(
+                    epoch=epoch,
+                    step=0,
+                    task_id=task.task_id,
+                    title=task.title,
+                    difficulty=difficulty,
+                    bounty=bounty,
+                    deadline_epoch=task.deadline_epoch,
+                )
+            )
         return events
 
     def views(self) -> tuple[tuple[TaskView, ...], tuple[TaskView, ...]]:
@@ -147,27 +181,72 @@ class TaskBoard(Actor):
                 if task is None or task.status != "open":
                     winner = claimed_now.get(action.task_id)
                     if winner is not None:
-                        events.append((index, ClaimConflict(**at, task_id=action.task_id, agent_id=agent, winner=winner)))
+                        events.append(
+                            (
+                                index,
+                                ClaimConflict(**at, task_id=action.task_id, agent_id=agent, winner=winner),
+                            )
+                        )
                     else:
-                        events.append((index, ActionRejected(**at, agent_id=agent, action="claim_task", reason=f"task {action.task_id} is not open")))
+                        events.append(
+                            (
+                                index,
+                                ActionRejected(
+                                    **at,
+                                    agent_id=agent,
+                                    action="claim_task",
+                                    reason=f"task {action.task_id} is not open",
+                                ),
+                            )
+                        )
                     continue
                 task.status, task.claimed_by = "claimed", agent
                 claimed_now[task.task_id] = agent
                 events.append((index, TaskClaimed(**at, task_id=task.task_id, agent_id=agent)))
                 continue
             if task is None or task.claimed_by != agent or task.status != "claimed":
-                events.append((index, ActionRejected(**at, agent_id=agent, action="submit_work", reason=f"task {action.task_id} is not claimed by {agent}")))
+                events.append(
+                    (
+                        index,
+                        ActionRejected(
+                            **at,
+                            agent_id=agent,
+                            action="submit_work",
+                            reason=f"task {action.task_id} is not claimed by {agent}",
+                        ),
+                    )
+                )
                 continue
             quality = round(verified_quality(s.rng, action.conduct), 6)
             approved = quality >= _BAR[task.difficulty]
-            events.append((index, WorkVerified(**at, task_id=task.task_id, agent_id=agent, quality=quality, approved=approved)))
+            events.append(
+                (
+                    index,
+                    WorkVerified(
+                        **at, task_id=task.task_id, agent_id=agent, quality=quality, approved=approved
+                    ),
+                )
+            )
             if approved:
                 task.status = "completed"
                 payouts.append((index, agent, task.bounty, f"bounty for {task.task_id}"))
-                events.append((index, TaskClosed(**at, task_id=task.task_id, status="completed", agent_id=agent, bounty_paid=task.bounty)))
+                events.append(
+                    (
+                        index,
+                        TaskClosed(
+                            **at,
+                            task_id=task.task_id,
+                            status="completed",
+                            agent_id=agent,
+                            bounty_paid=task.bounty,
+                        ),
+                    )
+                )
             else:
                 task.rework_requests += 1
                 if task.rework_requests > MAX_REWORK:
                     task.status = "failed"
-                    events.append((index, TaskClosed(**at, task_id=task.task_id, status="failed", agent_id=agent)))
+                    events.append(
+                        (index, TaskClosed(**at, task_id=task.task_id, status="failed", agent_id=agent))
+                    )
         return BoardResult(events=tuple(events), payouts=tuple(payouts))

@@ -41,15 +41,25 @@ class RandomAudit(Lever):
             self._seen.discard(self._order.popleft())
         return True
 
-    def on_interactions(self, epoch: int, step: int, interactions: Sequence[SoftInteraction]) -> tuple[Costs, list[Effect]]:
+    def on_interactions(
+        self, epoch: int, step: int, interactions: Sequence[SoftInteraction]
+    ) -> tuple[Costs, list[Effect]]:
         costs: Costs = {}
         effects: list[Effect] = []
         for i in interactions:
             if not i.accepted or self.rng.random() >= self.probability:
                 continue
             if i.p >= self.threshold:
-                effects.append(Effect(lever=self.key, agent_id=i.initiator, kind="audit", reason="audit passed",
-                                      interaction_id=i.interaction_id, confidence=0.0))
+                effects.append(
+                    Effect(
+                        lever=self.key,
+                        agent_id=i.initiator,
+                        kind="audit",
+                        reason="audit passed",
+                        interaction_id=i.interaction_id,
+                        confidence=0.0,
+                    )
+                )
                 continue
             if not self._first_time(i.interaction_id):
                 continue
@@ -57,8 +67,26 @@ class RandomAudit(Lever):
             confidence = (self.threshold - i.p) / self.threshold if self.threshold > 0 else 1.0
             costs[i.interaction_id] = (penalty, 0.0)
             reason = f"audit: p = {i.p:.3f} below {self.threshold:g}"
-            effects.append(Effect(lever=self.key, agent_id=i.initiator, kind="cost", amount=penalty, reason=reason,
-                                  interaction_id=i.interaction_id, confidence=confidence))
-            effects.append(Effect(lever=self.key, agent_id=i.initiator, kind="reputation", amount=-penalty,
-                                  reason=reason, interaction_id=i.interaction_id, confidence=confidence))
+            effects.append(
+                Effect(
+                    lever=self.key,
+                    agent_id=i.initiator,
+                    kind="cost",
+                    amount=penalty,
+                    reason=reason,
+                    interaction_id=i.interaction_id,
+                    confidence=confidence,
+                )
+            )
+            effects.append(
+                Effect(
+                    lever=self.key,
+                    agent_id=i.initiator,
+                    kind="reputation",
+                    amount=-penalty,
+                    reason=reason,
+                    interaction_id=i.interaction_id,
+                    confidence=confidence,
+                )
+            )
         return costs, effects

@@ -31,7 +31,9 @@ class CircuitBreaker(Lever):
         self._tox: dict[str, deque[float]] = {}
         self._violations: dict[str, int] = {}
 
-    def on_interactions(self, epoch: int, step: int, interactions: Sequence[SoftInteraction]) -> tuple[Costs, list[Effect]]:
+    def on_interactions(
+        self, epoch: int, step: int, interactions: Sequence[SoftInteraction]
+    ) -> tuple[Costs, list[Effect]]:
         effects: list[Effect] = []
         for i in interactions:
             if not i.accepted:
@@ -43,14 +45,29 @@ class CircuitBreaker(Lever):
                 continue
             count = self._violations.get(i.initiator, 0) + 1
             self._violations[i.initiator] = count
-            effects.append(Effect(lever=self.key, agent_id=i.initiator, kind="flag", amount=mean,
-                                  reason=f"violation {count}/{self.max_violations}: rolling toxicity {mean:.3f}",
-                                  interaction_id=i.interaction_id, confidence=mean))
+            effects.append(
+                Effect(
+                    lever=self.key,
+                    agent_id=i.initiator,
+                    kind="flag",
+                    amount=mean,
+                    reason=f"violation {count}/{self.max_violations}: rolling toxicity {mean:.3f}",
+                    interaction_id=i.interaction_id,
+                    confidence=mean,
+                )
+            )
             if count >= self.max_violations:
                 self._violations[i.initiator] = 0
                 tox.clear()
-                effects.append(Effect(lever=self.key, agent_id=i.initiator, kind="freeze",
-                                      reason=f"rolling toxicity {mean:.3f} >= {self.threshold:g}",
-                                      interaction_id=i.interaction_id, until_epoch=epoch + self.duration + 1,
-                                      confidence=mean))
+                effects.append(
+                    Effect(
+                        lever=self.key,
+                        agent_id=i.initiator,
+                        kind="freeze",
+                        reason=f"rolling toxicity {mean:.3f} >= {self.threshold:g}",
+                        interaction_id=i.interaction_id,
+                        until_epoch=epoch + self.duration + 1,
+                        confidence=mean,
+                    )
+                )
         return {}, effects

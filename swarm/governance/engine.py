@@ -60,7 +60,9 @@ class LeverEngine(Governance):
         return [e for r in replies if isinstance(r, LeverEffects) for e in r.effects]
 
     async def blocked(self, epoch: int, step: int, agents: Sequence[AgentPublic]) -> dict[str, str]:
-        replies = await self._gather(AdmissionHook.model_construct(epoch=epoch, step=step, agents=tuple(agents)))
+        replies = await self._gather(
+            AdmissionHook.model_construct(epoch=epoch, step=step, agents=tuple(agents))
+        )
         out: dict[str, str] = {}
         for r in replies:
             if isinstance(r, Blocked):
@@ -71,7 +73,9 @@ class LeverEngine(Governance):
     async def on_interactions(
         self, epoch: int, step: int, interactions: Sequence[SoftInteraction]
     ) -> tuple[list[SoftInteraction], list[Effect]]:
-        replies = await self._gather(InteractionHook(epoch=epoch, step=step, interactions=tuple(interactions)))
+        replies = await self._gather(
+            InteractionHook(epoch=epoch, step=step, interactions=tuple(interactions))
+        )
         totals: dict[str, tuple[float, float]] = {}
         effects: list[Effect] = []
         for r in replies:
@@ -82,14 +86,21 @@ class LeverEngine(Governance):
                 totals[iid] = (a + ca, b + cb)
             effects.extend(r.effects)
         out = [
-            i.model_copy(update={"c_a": i.c_a + totals[i.interaction_id][0], "c_b": i.c_b + totals[i.interaction_id][1]})
+            i.model_copy(
+                update={
+                    "c_a": i.c_a + totals[i.interaction_id][0],
+                    "c_b": i.c_b + totals[i.interaction_id][1],
+                }
+            )
             if i.interaction_id in totals
             else i
             for i in interactions
         ]
         return out, effects
 
-    async def epoch_end(self, epoch: int, metrics: EpochMetrics, agents: Sequence[AgentPublic]) -> list[Effect]:
+    async def epoch_end(
+        self, epoch: int, metrics: EpochMetrics, agents: Sequence[AgentPublic]
+    ) -> list[Effect]:
         replies = await self._gather(EpochEndHook(epoch=epoch, metrics=metrics, agents=tuple(agents)))
         return [e for r in replies if isinstance(r, LeverEffects) for e in r.effects]
 
@@ -104,15 +115,31 @@ def build_levers(scenario: Scenario) -> list[Lever]:
     if g.staking_enabled and g.min_stake_to_participate > 0:
         levers.append(Staking(g.min_stake_to_participate, g.stake_slash_rate, g.slash_threshold_p))
     if g.transaction_tax_rate > 0:
-        levers.append(TransactionTax(g.transaction_tax_rate, g.transaction_tax_split, g.tax_destination, scenario.payoff))
+        levers.append(
+            TransactionTax(
+                g.transaction_tax_rate, g.transaction_tax_split, g.tax_destination, scenario.payoff
+            )
+        )
     if g.audit_enabled and g.audit_probability > 0:
-        levers.append(RandomAudit(g.audit_probability, g.audit_threshold_p, g.audit_penalty_multiplier,
-                                  derive_rng(seed, "lever", "random_audit")))
+        levers.append(
+            RandomAudit(
+                g.audit_probability,
+                g.audit_threshold_p,
+                g.audit_penalty_multiplier,
+                derive_rng(seed, "lever", "random_audit"),
+            )
+        )
     if g.moderator_enabled:
         levers.append(Moderator(g.moderator_threshold_p, g.moderator_penalty))
     if g.circuit_breaker_enabled:
-        levers.append(CircuitBreaker(g.freeze_threshold_toxicity, g.freeze_threshold_violations,
-                                     g.freeze_duration_epochs, g.breaker_window))
+        levers.append(
+            CircuitBreaker(
+                g.freeze_threshold_toxicity,
+                g.freeze_threshold_violations,
+                g.freeze_duration_epochs,
+                g.breaker_window,
+            )
+        )
     if g.transparency_enabled:
         levers.append(TransparencyLedger(g.transparency_reputation_weight))
     return levers

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import Field
+
 from actors import Actor, Message, handler
 from swarm.core.interaction import SoftInteraction
 from swarm.governance.base import Effect
@@ -44,11 +46,11 @@ class EpochEndHook(Message):
 
 class LeverEffects(Message):
     effects: tuple[Effect, ...] = ()
-    costs: Costs = {}
+    costs: Costs = Field(default_factory=dict)
 
 
 class Blocked(Message):
-    reasons: dict[str, str] = {}
+    reasons: dict[str, str] = Field(default_factory=dict)
 
 
 class Lever(Actor):
@@ -85,4 +87,6 @@ class Lever(Actor):
 
     @handler
     async def on_epoch_end(self, msg: EpochEndHook) -> LeverEffects:
-        return LeverEffects.model_construct(effects=tuple(self.epoch_end(msg.epoch, msg.metrics, msg.agents)), costs={})
+        return LeverEffects.model_construct(
+            effects=tuple(self.epoch_end(msg.epoch, msg.metrics, msg.agents)), costs={}
+        )

@@ -22,14 +22,23 @@ class Moderator(Lever):
         self.threshold = threshold
         self.penalty = penalty
 
-    def on_interactions(self, epoch: int, step: int, interactions: Sequence[SoftInteraction]) -> tuple[Costs, list[Effect]]:
+    def on_interactions(
+        self, epoch: int, step: int, interactions: Sequence[SoftInteraction]
+    ) -> tuple[Costs, list[Effect]]:
         effects: list[Effect] = []
         for i in interactions:
             if not i.accepted or i.p >= self.threshold or self.threshold <= 0:
                 continue
             confidence = (self.threshold - i.p) / self.threshold
-            effects.append(Effect(lever=self.key, agent_id=i.initiator, kind="reputation",
-                                  amount=-self.penalty * confidence,
-                                  reason=f"moderated: p = {i.p:.3f} below {self.threshold:g}",
-                                  interaction_id=i.interaction_id, confidence=confidence))
+            effects.append(
+                Effect(
+                    lever=self.key,
+                    agent_id=i.initiator,
+                    kind="reputation",
+                    amount=-self.penalty * confidence,
+                    reason=f"moderated: p = {i.p:.3f} below {self.threshold:g}",
+                    interaction_id=i.interaction_id,
+                    confidence=confidence,
+                )
+            )
         return {}, effects

@@ -23,8 +23,13 @@ class ReputationDecay(Lever):
         if epoch == 0:
             return []
         return [
-            Effect(lever=self.key, agent_id=a.agent_id, kind="reputation", amount=a.reputation * (self.rate - 1),
-                   reason=f"decay at rate {self.rate:g}")
+            Effect(
+                lever=self.key,
+                agent_id=a.agent_id,
+                kind="reputation",
+                amount=a.reputation * (self.rate - 1),
+                reason=f"decay at rate {self.rate:g}",
+            )
             for a in agents
             if a.reputation != 0
         ]

@@ -35,8 +35,15 @@ class Staking(Lever):
             if need <= 1e-12 or a.resources < need:
                 continue
             self.stakes[a.agent_id] = held + need
-            effects.append(Effect(lever=self.key, agent_id=a.agent_id, kind="resources", amount=-need,
-                                  reason=f"stake deposit (now {held + need:.2f})"))
+            effects.append(
+                Effect(
+                    lever=self.key,
+                    agent_id=a.agent_id,
+                    kind="resources",
+                    amount=-need,
+                    reason=f"stake deposit (now {held + need:.2f})",
+                )
+            )
         return effects
 
     def blocked(self, epoch: int, step: int, agents: Sequence[AgentPublic]) -> dict[str, str]:
@@ -46,7 +53,9 @@ class Staking(Lever):
             if self.stakes.get(a.agent_id, 0.0) < self.min_stake - 1e-9
         }
 
-    def on_interactions(self, epoch: int, step: int, interactions: Sequence[SoftInteraction]) -> tuple[Costs, list[Effect]]:
+    def on_interactions(
+        self, epoch: int, step: int, interactions: Sequence[SoftInteraction]
+    ) -> tuple[Costs, list[Effect]]:
         effects: list[Effect] = []
         for i in interactions:
             held = self.stakes.get(i.initiator, 0.0)
@@ -55,8 +64,25 @@ class Staking(Lever):
             slash = held * self.slash_rate
             self.stakes[i.initiator] = held - slash
             reason = f"p = {i.p:.3f} below {self.threshold:g}"
-            effects.append(Effect(lever=self.key, agent_id=i.initiator, kind="flag", amount=slash,
-                                  reason=f"stake slashed: {reason}", interaction_id=i.interaction_id, confidence=1 - i.p))
-            effects.append(Effect(lever=self.key, agent_id=i.counterparty, kind="resources", amount=slash,
-                                  reason=f"restitution from {i.initiator}'s slashed stake", interaction_id=i.interaction_id))
+            effects.append(
+                Effect(
+                    lever=self.key,
+                    agent_id=i.initiator,
+                    kind="flag",
+                    amount=slash,
+                    reason=f"stake slashed: {reason}",
+                    interaction_id=i.interaction_id,
+                    confidence=1 - i.p,
+                )
+            )
+            effects.append(
+                Effect(
+                    lever=self.key,
+                    agent_id=i.counterparty,
+                    kind="resources",
+                    amount=slash,
+                    reason=f"restitution from {i.initiator}'s slashed stake",
+                    interaction_id=i.interaction_id,
+                )
+            )
         return {}, effects

@@ -34,7 +34,9 @@ class TransactionTax(Lever):
         surplus = i.p * self.payoff.s_plus - (1 - i.p) * self.payoff.s_minus
         return self.rate * (max(surplus, 0.0) + abs(i.tau))
 
-    def on_interactions(self, epoch: int, step: int, interactions: Sequence[SoftInteraction]) -> tuple[Costs, list[Effect]]:
+    def on_interactions(
+        self, epoch: int, step: int, interactions: Sequence[SoftInteraction]
+    ) -> tuple[Costs, list[Effect]]:
         costs: Costs = {}
         effects: list[Effect] = []
         for i in interactions:
@@ -48,8 +50,16 @@ class TransactionTax(Lever):
             self.collected += tax
             for who, amount in ((i.initiator, a), (i.counterparty, b)):
                 if amount > 0:
-                    effects.append(Effect(lever=self.key, agent_id=who, kind="cost", amount=amount,
-                                          reason=f"tax at rate {self.rate:g}", interaction_id=i.interaction_id))
+                    effects.append(
+                        Effect(
+                            lever=self.key,
+                            agent_id=who,
+                            kind="cost",
+                            amount=amount,
+                            reason=f"tax at rate {self.rate:g}",
+                            interaction_id=i.interaction_id,
+                        )
+                    )
         return costs, effects
 
     def epoch_end(self, epoch: int, metrics: EpochMetrics, agents: Sequence[AgentPublic]) -> list[Effect]:
@@ -62,7 +72,12 @@ class TransactionTax(Lever):
             return []
         share = revenue / len(active)
         return [
-            Effect(lever=self.key, agent_id=a.agent_id, kind="resources", amount=share,
-                   reason=f"equal share of {revenue:.4f} tax revenue")
+            Effect(
+                lever=self.key,
+                agent_id=a.agent_id,
+                kind="resources",
+                amount=share,
+                reason=f"equal share of {revenue:.4f} tax revenue",
+            )
             for a in active
         ]

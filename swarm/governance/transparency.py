@@ -24,9 +24,14 @@ class TransparencyLedger(Lever):
 
     def epoch_end(self, epoch: int, metrics: EpochMetrics, agents: Sequence[AgentPublic]) -> list[Effect]:
         return [
-            Effect(lever=self.key, agent_id=a.agent_id, kind="reputation",
-                   amount=self.weight * (a.track_record - 0.5),
-                   reason=f"published track record {a.track_record:.3f}", confidence=abs(a.track_record - 0.5) * 2)
+            Effect(
+                lever=self.key,
+                agent_id=a.agent_id,
+                kind="reputation",
+                amount=self.weight * (a.track_record - 0.5),
+                reason=f"published track record {a.track_record:.3f}",
+                confidence=abs(a.track_record - 0.5) * 2,
+            )
             for a in agents
             if a.track_record is not None and self.weight > 0
         ]

@@ -60,9 +60,7 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den else 0.0
 
 
-def _payoffs(
-    interactions: Interactions, engine: SoftPayoffEngine | None
-) -> tuple[list[float], list[float]]:
+def _payoffs(interactions: Interactions, engine: SoftPayoffEngine | None) -> tuple[list[float], list[float]]:
     engine = engine or SoftPayoffEngine()
     pairs = [engine.payoffs(i) for i in interactions]
     return [a for a, _ in pairs], [b for _, b in pairs]
@@ -122,9 +120,7 @@ def hard_toxicity(interactions: Interactions, threshold: float = 0.5) -> float:
     return _mean([1.0 if i.p < threshold else 0.0 for i in interactions if i.accepted])
 
 
-def conditional_loss_initiator(
-    interactions: Interactions, engine: SoftPayoffEngine | None = None
-) -> float:
+def conditional_loss_initiator(interactions: Interactions, engine: SoftPayoffEngine | None = None) -> float:
     """mean_A π_a − mean_I π_a; negative means adverse selection against initiators."""
     pi_a, _ = _payoffs(interactions, engine)
     return _conditional_loss(interactions, pi_a)
@@ -156,9 +152,7 @@ def quality_gap(interactions: Interactions) -> float:
     return _mean(accepted) - _mean(rejected)
 
 
-def participation_by_quality(
-    interactions: Interactions, threshold: float = 0.5
-) -> QualityParticipation:
+def participation_by_quality(interactions: Interactions, threshold: float = 0.5) -> QualityParticipation:
     """P(accepted | p ≥ t) and P(accepted | p < t) with the class sizes (a rate is 0.0 if no one).
 
     Reported as ``high_quality_acceptance``, ``low_quality_acceptance`` and the two counts.
@@ -188,9 +182,7 @@ def average_quality(interactions: Interactions, accepted_only: bool = False) -> 
     return _mean([i.p for i in interactions if i.accepted or not accepted_only])
 
 
-def quality_distribution(
-    interactions: Interactions, bins: int = 10
-) -> list[tuple[float, float, int]]:
+def quality_distribution(interactions: Interactions, bins: int = 10) -> list[tuple[float, float, int]]:
     """Histogram of p as (b/bins, (b+1)/bins, count) rows.
 
     Bin b holds b/bins ≤ p < (b+1)/bins; p = 1 falls in the last bin. [] if I is empty.
@@ -204,9 +196,7 @@ def quality_distribution(
     return [(b / bins, (b + 1) / bins, n) for b, n in enumerate(counts)]
 
 
-def welfare_metrics(
-    interactions: Interactions, engine: SoftPayoffEngine | None = None
-) -> WelfareMetrics:
+def welfare_metrics(interactions: Interactions, engine: SoftPayoffEngine | None = None) -> WelfareMetrics:
     """Σ_A (π_a + π_b), Σ_A (S − E), mean_A π_a and mean_A π_b (all 0.0 if A is empty)."""
     pi_a, pi_b = _payoffs(interactions, engine)
     return _welfare(interactions, pi_a, pi_b, engine)
@@ -241,8 +231,7 @@ def calibration_curve(interactions: Interactions, bins: int = 10) -> list[tuple[
         ps[b].append(p)
         vs[b].append(v)
     return [
-        (_mean(ps[b]), _mean(vs[b]), len(ps[b])) if ps[b] else ((b + 0.5) / bins, 0.0, 0)
-        for b in range(bins)
+        (_mean(ps[b]), _mean(vs[b]), len(ps[b])) if ps[b] else ((b + 0.5) / bins, 0.0, 0) for b in range(bins)
     ]
 
 
@@ -290,17 +279,13 @@ def quality_std(interactions: Interactions, accepted_only: bool = False) -> floa
     return math.sqrt(quality_variance(interactions, accepted_only))
 
 
-def payoff_variance_initiator(
-    interactions: Interactions, engine: SoftPayoffEngine | None = None
-) -> float:
+def payoff_variance_initiator(interactions: Interactions, engine: SoftPayoffEngine | None = None) -> float:
     """Population variance of π_a over all of I (0.0 below two values)."""
     pi_a, _ = _payoffs(interactions, engine)
     return _pvariance(pi_a)
 
 
-def payoff_variance_counterparty(
-    interactions: Interactions, engine: SoftPayoffEngine | None = None
-) -> float:
+def payoff_variance_counterparty(interactions: Interactions, engine: SoftPayoffEngine | None = None) -> float:
     """Population variance of π_b over all of I (0.0 below two values)."""
     _, pi_b = _payoffs(interactions, engine)
     return _pvariance(pi_b)

@@ -26,7 +26,16 @@ from swarm.agents.scripted import ScriptedPolicy
 from swarm.core.interaction import SoftInteraction
 from swarm.core.payoff import SoftPayoffEngine
 from swarm.core.proxy import ProxyComputer
-from swarm.env.broker import BrokerState, InteractionBroker, PendingProposals, PendingQuery, ProposeBatch, ProposeResult, Resolve, Resolved
+from swarm.env.broker import (
+    BrokerState,
+    InteractionBroker,
+    PendingProposals,
+    PendingQuery,
+    ProposeBatch,
+    ProposeResult,
+    Resolve,
+    Resolved,
+)
 from swarm.env.feed import Feed, FeedBatch, FeedResult, FeedState, PostsView, RankedPosts
 from swarm.env.ledger import (
     Adjust,
@@ -43,7 +52,16 @@ from swarm.env.ledger import (
     Settle,
     StepOver,
 )
-from swarm.env.tasks import BoardBatch, BoardResult, BoardSnapshot, BoardView, OpenEpoch, OpenedEpoch, TaskBoard, TaskBoardState
+from swarm.env.tasks import (
+    BoardBatch,
+    BoardResult,
+    BoardSnapshot,
+    BoardView,
+    OpenedEpoch,
+    OpenEpoch,
+    TaskBoard,
+    TaskBoardState,
+)
 from swarm.events import (
     AgentCreated,
     EpochCompleted,
@@ -128,26 +146,41 @@ class StepDriver:
         self.feed = system.spawn(
             Feed(
                 FeedState(
-                    reply_weight=env.reply_weight, age_decay=env.age_decay, window_steps=env.feed_window_steps,
-                    max_vote_weight=sc.governance.max_vote_weight_per_agent if sc.governance.vote_normalization_enabled else None,
+                    reply_weight=env.reply_weight,
+                    age_decay=env.age_decay,
+                    window_steps=env.feed_window_steps,
+                    max_vote_weight=sc.governance.max_vote_weight_per_agent
+                    if sc.governance.vote_normalization_enabled
+                    else None,
                 )
             ),
             name="feed",
         )
         self.board = system.spawn(
-            TaskBoard(TaskBoardState(derive_rng(seed, "tasks"), per_epoch=env.tasks_per_epoch, deadline_epochs=env.task_deadline_epochs, bounty=env.task_bounty)),
+            TaskBoard(
+                TaskBoardState(
+                    derive_rng(seed, "tasks"),
+                    per_epoch=env.tasks_per_epoch,
+                    deadline_epochs=env.task_deadline_epochs,
+                    bounty=env.task_bounty,
+                )
+            ),
             name="tasks",
         )
         proxy = ProxyComputer(sigmoid_k=sc.payoff.sigmoid_k)
         self.broker = system.spawn(
-            InteractionBroker(BrokerState(derive_rng(seed, "broker"), proxy, ttl_steps=env.proposal_ttl_steps)),
+            InteractionBroker(
+                BrokerState(derive_rng(seed, "broker"), proxy, ttl_steps=env.proposal_ttl_steps)
+            ),
             name="broker",
         )
         self.agent_ids = list(policies)
         self.agents: dict[str, ActorRef] = {
             agent_id: system.spawn(
                 AgentActor(
-                    agent_id, policy, timeout=sc.simulation.policy_timeout,
+                    agent_id,
+                    policy,
+                    timeout=sc.simulation.policy_timeout,
                     timed=not isinstance(policy, ScriptedPolicy),
                 ),
                 name=f"agent:{agent_id}",
@@ -180,16 +213,22 @@ class StepDriver:
         sim = sc.simulation
         opening: list[Event] = [
             RunStarted(
-                scenario_id=sc.scenario_id, seed=sim.seed, n_agents=len(self.agent_ids),
-                n_epochs=sim.n_epochs, steps_per_epoch=sim.steps_per_epoch,
+                scenario_id=sc.scenario_id,
+                seed=sim.seed,
+                n_agents=len(self.agent_ids),
+                n_epochs=sim.n_epochs,
+                steps_per_epoch=sim.steps_per_epoch,
             )
         ]
         for agent_id in self.agent_ids:
             rec = self.ledger_state.agents[agent_id]
             opening.append(
                 AgentCreated(
-                    agent_id=agent_id, agent_type=rec.agent_type, policy=self.types[agent_id],
-                    reputation=rec.reputation, resources=rec.resources,
+                    agent_id=agent_id,
+                    agent_type=rec.agent_type,
+                    policy=self.types[agent_id],
+                    reputation=rec.reputation,
+                    resources=rec.resources,
                 )
             )
         await self._emit(opening)
@@ -231,7 +270,11 @@ class StepDriver:
         ks = self.scenario.safety.kill_switch
         if not ks.enabled:
             return None
-        if ks.max_epoch_toxicity is not None and metrics.accepted and metrics.toxicity_rate > ks.max_epoch_toxicity:
+        if (
+            ks.max_epoch_toxicity is not None
+            and metrics.accepted
+            and metrics.toxicity_rate > ks.max_epoch_toxicity
+        ):
             return f"epoch toxicity {metrics.toxicity_rate:.3f} above {ks.max_epoch_toxicity}"
         n = len(self.agent_ids)
         if ks.max_frozen_fraction is not None and n and metrics.frozen_agents / n > ks.max_frozen_fraction:
@@ -264,8 +307,12 @@ class StepDriver:
         assert isinstance(board_view, BoardSnapshot) and isinstance(posts, PostsView)
         assert isinstance(ledger_view, LedgerSnapshot)
         snapshot = Snapshot.model_construct(
-            epoch=epoch, step=step, posts=posts.posts, agents=ledger_view.agents,
-            open_tasks=board_view.open_tasks, claimed_tasks=board_view.claimed_tasks,
+            epoch=epoch,
+            step=step,
+            posts=posts.posts,
+            agents=ledger_view.agents,
+            open_tasks=board_view.open_tasks,
+            claimed_tasks=board_view.claimed_tasks,
             governance=self.governance_view,
         )
         public = {a.agent_id: a for a in ledger_view.agents}
@@ -281,7 +328,9 @@ class StepDriver:
             if isinstance(reply, Acted):
                 chosen[agent_id] = reply.action
                 if reply.failure is not None:
-                    events.append((-1, PolicyFailed(**at, agent_id=agent_id, phase="act", cause=reply.failure)))
+                    events.append(
+                        (-1, PolicyFailed(**at, agent_id=agent_id, phase="act", cause=reply.failure))
+                    )
             else:
                 chosen[agent_id] = reply
 
@@ -300,9 +349,17 @@ class StepDriver:
                 broker_items.append((index, agent, action))
         feed_res, board_res, broker_res = await self.system.gather_ask(
             [
-                (self.feed, FeedBatch.model_construct(epoch=epoch, step=step, clock=clock, items=tuple(feed_items))),
+                (
+                    self.feed,
+                    FeedBatch.model_construct(epoch=epoch, step=step, clock=clock, items=tuple(feed_items)),
+                ),
                 (self.board, BoardBatch.model_construct(epoch=epoch, step=step, items=tuple(board_items))),
-                (self.broker, ProposeBatch.model_construct(epoch=epoch, step=step, clock=clock, items=tuple(broker_items))),
+                (
+                    self.broker,
+                    ProposeBatch.model_construct(
+                        epoch=epoch, step=step, clock=clock, items=tuple(broker_items)
+                    ),
+                ),
             ]
         )
         assert isinstance(feed_res, FeedResult) and isinstance(board_res, BoardResult)
@@ -312,7 +369,13 @@ class StepDriver:
         events.extend(broker_res.events)
         if board_res.payouts:
             paid: Adjusted = await self.ledger.ask(
-                Adjust(epoch=epoch, step=step, changes=tuple((agent, reason, 0.0, amount) for _, agent, amount, reason in board_res.payouts))
+                Adjust(
+                    epoch=epoch,
+                    step=step,
+                    changes=tuple(
+                        (agent, reason, 0.0, amount) for _, agent, amount, reason in board_res.payouts
+                    ),
+                )
             )
             last = max(i for i, *_ in board_res.payouts)
             events.extend((last, ev) for ev in paid.events)
@@ -325,16 +388,27 @@ class StepDriver:
         await self._emit(step_events)
 
     async def _resolve(
-        self, epoch: int, step: int, clock: int, snapshot: Snapshot,
-        public: dict[str, AgentPublic], blocked: dict[str, str],
+        self,
+        epoch: int,
+        step: int,
+        clock: int,
+        snapshot: Snapshot,
+        public: dict[str, AgentPublic],
+        blocked: dict[str, str],
     ) -> list[Event]:
         pending: PendingProposals = await self.broker.ask(PendingQuery())
         answering = [
-            cp for cp in self.agent_ids
+            cp
+            for cp in self.agent_ids
             if cp in pending.by_counterparty and not public[cp].frozen and cp not in blocked
         ]
         asks = [
-            (self.agents[cp], Respond.model_construct(snapshot=snapshot, me=public[cp], proposals=tuple(pending.by_counterparty[cp])))
+            (
+                self.agents[cp],
+                Respond.model_construct(
+                    snapshot=snapshot, me=public[cp], proposals=tuple(pending.by_counterparty[cp])
+                ),
+            )
             for cp in answering
         ]
         replies = await self.system.gather_ask(asks) if asks else []
@@ -346,7 +420,9 @@ class StepDriver:
                 decisions[d.proposal_id] = d
             for cause in reply.failures:
                 events.append(PolicyFailed(epoch=epoch, step=step, agent_id=cp, phase="accept", cause=cause))
-        resolved: Resolved = await self.broker.ask(Resolve(epoch=epoch, step=step, clock=clock, decisions=decisions))
+        resolved: Resolved = await self.broker.ask(
+            Resolve(epoch=epoch, step=step, clock=clock, decisions=decisions)
+        )
         events.extend(resolved.events)
         if not resolved.interactions:
             return events
@@ -357,7 +433,11 @@ class StepDriver:
             settle.append((i, pa, pb))
             events.append(
                 InteractionCompleted(
-                    epoch=epoch, step=step, interaction=i, payoff_initiator=pa, payoff_counterparty=pb,
+                    epoch=epoch,
+                    step=step,
+                    interaction=i,
+                    payoff_initiator=pa,
+                    payoff_counterparty=pb,
                     initiator_type=self.ledger_state.agents[i.initiator].agent_type,
                     counterparty_type=self.ledger_state.agents[i.counterparty].agent_type,
                 )
@@ -367,16 +447,26 @@ class StepDriver:
         events.extend(settled.events)
         events.extend(await self._apply_effects(epoch, step, [e for e in effects if e.kind != "cost"]))
         for i, pa, pb in settle:
-            await self.agents[i.initiator].tell(Learn(outcome=Outcome(interaction=i, role="initiator", payoff=pa)))
-            await self.agents[i.counterparty].tell(Learn(outcome=Outcome(interaction=i, role="counterparty", payoff=pb)))
+            await self.agents[i.initiator].tell(
+                Learn(outcome=Outcome(interaction=i, role="initiator", payoff=pa))
+            )
+            await self.agents[i.counterparty].tell(
+                Learn(outcome=Outcome(interaction=i, role="counterparty", payoff=pb))
+            )
         return events
 
     @staticmethod
     def _cost_events(epoch: int, step: int, effects: Sequence[Effect]) -> list[Event]:
         return [
             GovernanceApplied(
-                epoch=epoch, step=step, lever=e.lever, agent_id=e.agent_id, effect="cost",
-                amount=e.amount, reason=e.reason, interaction_id=e.interaction_id,
+                epoch=epoch,
+                step=step,
+                lever=e.lever,
+                agent_id=e.agent_id,
+                effect="cost",
+                amount=e.amount,
+                reason=e.reason,
+                interaction_id=e.interaction_id,
             )
             for e in effects
             if e.kind == "cost"
@@ -388,20 +478,34 @@ class StepDriver:
         for e in effects:
             events.append(
                 GovernanceApplied(
-                    epoch=epoch, step=step, lever=e.lever, agent_id=e.agent_id, effect=e.kind,
-                    amount=e.amount, reason=e.reason, interaction_id=e.interaction_id,
+                    epoch=epoch,
+                    step=step,
+                    lever=e.lever,
+                    agent_id=e.agent_id,
+                    effect=e.kind,
+                    amount=e.amount,
+                    reason=e.reason,
+                    interaction_id=e.interaction_id,
                     details={"until_epoch": e.until_epoch, "confidence": e.confidence},
                 )
             )
             if e.kind in ("reputation", "resources"):
                 rep, res = (e.amount, 0.0) if e.kind == "reputation" else (0.0, e.amount)
                 done: Adjusted = await self.ledger.ask(
-                    Adjust(epoch=epoch, step=step, changes=((e.agent_id, f"{e.lever}: {e.reason}", rep, res),))
+                    Adjust(
+                        epoch=epoch, step=step, changes=((e.agent_id, f"{e.lever}: {e.reason}", rep, res),)
+                    )
                 )
                 events.extend(done.events)
             elif e.kind == "freeze":
                 frozen: Adjusted = await self.ledger.ask(
-                    Freeze(epoch=epoch, step=step, agent_id=e.agent_id, until_epoch=e.until_epoch, reason=f"{e.lever}: {e.reason}")
+                    Freeze(
+                        epoch=epoch,
+                        step=step,
+                        agent_id=e.agent_id,
+                        until_epoch=e.until_epoch,
+                        reason=f"{e.lever}: {e.reason}",
+                    )
                 )
                 events.extend(frozen.events)
         return events

@@ -114,9 +114,7 @@ def compare_logs(a: str | Path, b: str | Path) -> tuple[int, Mismatch | None]:
             )
 
 
-def reexecute(
-    path: str | Path, run: Callable[[Scenario, Path], None]
-) -> tuple[int, Mismatch | None]:
+def reexecute(path: str | Path, run: Callable[[Scenario, Path], None]) -> tuple[int, Mismatch | None]:
     """Re-run the logged scenario with ``run(scenario, out_dir)`` and compare the two logs."""
     scenario = scenario_of(path)
     with tempfile.TemporaryDirectory(prefix="swarm-replay-") as tmp:

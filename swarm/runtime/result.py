@@ -83,7 +83,9 @@ def summarize_epochs(epochs: Sequence[EpochMetrics]) -> RunSummary:
         total_interactions=sum(e.interactions for e in epochs),
         accepted=accepted,
         avg_toxicity=_mean([e.toxicity_rate for e in with_accepted]) if with_accepted else None,
-        pooled_toxicity=sum(e.toxicity_rate * e.accepted for e in with_accepted) / accepted if accepted else None,
+        pooled_toxicity=sum(e.toxicity_rate * e.accepted for e in with_accepted) / accepted
+        if accepted
+        else None,
         avg_quality_gap=_mean([e.quality_gap for e in with_gap]) if with_gap else None,
         total_welfare=sum(e.total_welfare for e in epochs),
         final_welfare=epochs[-1].total_welfare if epochs else 0.0,
@@ -91,33 +93,69 @@ def summarize_epochs(epochs: Sequence[EpochMetrics]) -> RunSummary:
     )
 
 
+def _fmt4(x: float | None) -> str:
+    return "undefined (nothing accepted)" if x is None else f"{x:.4f}"
+
+
 def _mean(xs: Sequence[float]) -> float:
     return sum(xs) / len(xs) if xs else 0.0
 
 
-def evaluate_criteria(criteria: SuccessCriteria, summary: RunSummary, epochs: Sequence[EpochMetrics], n_agents: int) -> list[CriterionResult]:
+def evaluate_criteria(
+    criteria: SuccessCriteria, summary: RunSummary, epochs: Sequence[EpochMetrics], n_agents: int
+) -> list[CriterionResult]:
     out: list[CriterionResult] = []
     c = criteria
     if c.min_epochs is not None:
-        out.append(CriterionResult(name="min_epochs", passed=summary.epochs >= c.min_epochs, detail=f"{summary.epochs} epochs >= {c.min_epochs}"))
+        out.append(
+            CriterionResult(
+                name="min_epochs",
+                passed=summary.epochs >= c.min_epochs,
+                detail=f"{summary.epochs} epochs >= {c.min_epochs}",
+            )
+        )
     if c.min_agents is not None:
-        out.append(CriterionResult(name="min_agents", passed=n_agents >= c.min_agents, detail=f"{n_agents} agents >= {c.min_agents}"))
+        out.append(
+            CriterionResult(
+                name="min_agents",
+                passed=n_agents >= c.min_agents,
+                detail=f"{n_agents} agents >= {c.min_agents}",
+            )
+        )
     if c.min_interactions is not None:
-        out.append(CriterionResult(name="min_interactions", passed=summary.total_interactions >= c.min_interactions, detail=f"{summary.total_interactions} interactions >= {c.min_interactions}"))
+        out.append(
+            CriterionResult(
+                name="min_interactions",
+                passed=summary.total_interactions >= c.min_interactions,
+                detail=f"{summary.total_interactions} interactions >= {c.min_interactions}",
+            )
+        )
     if c.toxicity_threshold is not None:
         tox = summary.avg_toxicity
         out.append(
             CriterionResult(
                 name="toxicity_threshold",
                 passed=tox is not None and tox <= c.toxicity_threshold,
-                detail=f"avg toxicity {'undefined (nothing accepted)' if tox is None else f'{tox:.4f}'} <= {c.toxicity_threshold}",
+                detail=f"avg toxicity {_fmt4(tox)} <= {c.toxicity_threshold}",
             )
         )
     if c.min_total_welfare is not None:
-        out.append(CriterionResult(name="min_total_welfare", passed=summary.total_welfare >= c.min_total_welfare, detail=f"total welfare {summary.total_welfare:.2f} >= {c.min_total_welfare}"))
+        out.append(
+            CriterionResult(
+                name="min_total_welfare",
+                passed=summary.total_welfare >= c.min_total_welfare,
+                detail=f"total welfare {summary.total_welfare:.2f} >= {c.min_total_welfare}",
+            )
+        )
     if c.max_quality_gap_negative_epochs is not None:
         neg = sum(1 for e in epochs if e.accepted and e.rejected and e.quality_gap < 0)
-        out.append(CriterionResult(name="max_quality_gap_negative_epochs", passed=neg <= c.max_quality_gap_negative_epochs, detail=f"{neg} epochs with adverse selection <= {c.max_quality_gap_negative_epochs}"))
+        out.append(
+            CriterionResult(
+                name="max_quality_gap_negative_epochs",
+                passed=neg <= c.max_quality_gap_negative_epochs,
+                detail=f"{neg} epochs with adverse selection <= {c.max_quality_gap_negative_epochs}",
+            )
+        )
     return out
 
 

@@ -178,8 +178,10 @@ class Simulation:
         governance = self._governance if self._governance is not None else default_governance(sc)
         if self.log_path is not None:
             header = LogHeader(
-                run_id=run_id_for(sc), seed=sc.simulation.seed,
-                scenario=sc.model_dump(mode="json"), versions=package_versions(),
+                run_id=run_id_for(sc),
+                seed=sc.simulation.seed,
+                scenario=sc.model_dump(mode="json"),
+                versions=package_versions(),
             )
             self._writer = EventLogWriter(self.log_path, header)
         started = time.time()
@@ -193,7 +195,9 @@ class Simulation:
                     if recorder is not None:
                         await recorder.ask(Record.model_construct(events=tuple(events), sync=sync))
 
-                self._driver = StepDriver(system, sc, policies, sink, governance=governance, topic=self._topic)
+                self._driver = StepDriver(
+                    system, sc, policies, sink, governance=governance, topic=self._topic
+                )
                 state = await self._driver.run()
                 if state.stopped is not None:
                     reason = state.stopped
@@ -216,7 +220,14 @@ class Simulation:
         wall: dict[str, Any] = {"started_at": started, "elapsed_s": round(time.time() - started, 6)}
         if failure is not None:
             wall["error"] = str(_explain_failure(failure))
-        end = RunEnded(seq=seq + 1, epoch=max(n_epochs - 1, 0), step=0, epochs_completed=n_epochs, reason=reason, wall_clock=wall)  # type: ignore[arg-type]
+        end = RunEnded(
+            seq=seq + 1,
+            epoch=max(n_epochs - 1, 0),
+            step=0,
+            epochs_completed=n_epochs,
+            reason=reason,
+            wall_clock=wall,
+        )
         if self._writer is not None:
             self._writer.write([end])
             self._writer.close()
@@ -228,18 +239,25 @@ class Simulation:
             for rec in driver.ledger_state.agents.values():
                 agents.append(
                     AgentSummary(
-                        agent_id=rec.agent_id, agent_type=rec.agent_type, reputation=rec.reputation,
-                        resources=rec.resources, total_payoff=rec.total_payoff,
+                        agent_id=rec.agent_id,
+                        agent_type=rec.agent_type,
+                        reputation=rec.reputation,
+                        resources=rec.resources,
+                        total_payoff=rec.total_payoff,
                         interactions_initiated=rec.interactions_initiated,
                         interactions_received=rec.interactions_received,
-                        accepted_initiated=rec.accepted_initiated, frozen=rec.frozen,
+                        accepted_initiated=rec.accepted_initiated,
+                        frozen=rec.frozen,
                     )
                 )
         summary = summarize_epochs(epochs)
         self._result = SimulationResult(
-            scenario_id=self.scenario.scenario_id, seed=self.scenario.simulation.seed,
-            reason=reason,  # type: ignore[arg-type]
-            epochs=list(epochs), agents=agents, summary=summary,
+            scenario_id=self.scenario.scenario_id,
+            seed=self.scenario.simulation.seed,
+            reason=reason,
+            epochs=list(epochs),
+            agents=agents,
+            summary=summary,
             criteria=evaluate_criteria(self.scenario.success_criteria, summary, epochs, len(agents)),
             log_path=str(self.log_path) if self.log_path else None,
         )

@@ -41,8 +41,11 @@ async def test_injected_faults_are_retried_or_surface_as_typed_errors() -> None:
     async with anyio.create_task_group() as tg:
         app = create_app(responder, error_rate=0.5, seed=3, hang_s=5)
         server = await serve(app, tg)
-        adapter = Retrying(OpenAIAdapter(api_key="k", base_url=f"{server.base_url}/v1", timeout=0.5),
-                           max_attempts=3, sleep=no_sleep)
+        adapter = Retrying(
+            OpenAIAdapter(api_key="k", base_url=f"{server.base_url}/v1", timeout=0.5),
+            max_attempts=3,
+            sleep=no_sleep,
+        )
         for k in range(12):
             try:
                 await adapter.complete(CompletionRequest(system="s", user=str(k), schema=Answer, model="m"))

@@ -48,8 +48,13 @@ def anthropic_body(payload: Any, *, tool: bool = True) -> dict[str, Any]:
         else {"type": "text", "text": payload}
     )
     return {
-        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-20250514",
-        "content": [block], "stop_reason": "tool_use", "stop_sequence": None,
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-20250514",
+        "content": [block],
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
         "usage": {"input_tokens": 100, "output_tokens": 20},
     }
 
@@ -57,9 +62,14 @@ def anthropic_body(payload: Any, *, tool: bool = True) -> dict[str, Any]:
 def openai_body(content: str | None, *, tool_args: str | None = None) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": content}
     if tool_args is not None:
-        message["tool_calls"] = [{"id": "c1", "type": "function", "function": {"name": "respond", "arguments": tool_args}}]
+        message["tool_calls"] = [
+            {"id": "c1", "type": "function", "function": {"name": "respond", "arguments": tool_args}}
+        ]
     return {
-        "id": "cmpl_1", "object": "chat.completion", "created": 0, "model": "gpt-4o-mini",
+        "id": "cmpl_1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "gpt-4o-mini",
         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60},
     }
@@ -80,7 +90,11 @@ def make(provider: str, client: httpx.AsyncClient, **kw: Any) -> Any:
 
 
 def route(provider: str, mock: respx.MockRouter) -> respx.Route:
-    return mock.post(f"{ANTHROPIC}/v1/messages") if provider == "anthropic" else mock.post(f"{OPENAI}/chat/completions")
+    return (
+        mock.post(f"{ANTHROPIC}/v1/messages")
+        if provider == "anthropic"
+        else mock.post(f"{OPENAI}/chat/completions")
+    )
 
 
 def ok(provider: str, payload: dict[str, Any]) -> httpx.Response:
@@ -117,7 +131,9 @@ async def test_success_returns_validated_object_usage_and_cost(provider: str) ->
 async def test_openai_tools_mode_parses_the_function_arguments() -> None:
     async with httpx.AsyncClient() as client, respx.mock() as mock:
         mock.post(f"{OPENAI}/chat/completions").mock(
-            return_value=httpx.Response(200, json=openai_body(None, tool_args='{"verdict": false, "score": 2}'))
+            return_value=httpx.Response(
+                200, json=openai_body(None, tool_args='{"verdict": false, "score": 2}')
+            )
         )
         result = await make("openai", client, mode="tools").complete(request())
     assert result.value == Answer(verdict=False, score=2)
@@ -126,7 +142,9 @@ async def test_openai_tools_mode_parses_the_function_arguments() -> None:
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_malformed_output_gets_one_repair_round(provider: str) -> None:
     async with httpx.AsyncClient() as client, respx.mock() as mock:
-        r = route(provider, mock).mock(side_effect=[garbage(provider), ok(provider, {"verdict": True, "score": 1})])
+        r = route(provider, mock).mock(
+            side_effect=[garbage(provider), ok(provider, {"verdict": True, "score": 1})]
+        )
         result = await make(provider, client).complete(request())
     assert result.repaired and result.value.score == 1
     assert "did not match" in r.calls.last.request.content.decode()
@@ -145,10 +163,12 @@ async def test_still_malformed_after_repair_is_a_typed_error_with_the_raw_text(p
 async def test_429_then_success_waits_as_told_by_retry_after(provider: str) -> None:
     sleep = FakeSleep()
     async with httpx.AsyncClient() as client, respx.mock() as mock:
-        route(provider, mock).mock(side_effect=[
-            httpx.Response(429, headers={"retry-after": "3"}, json={"error": {"message": "slow down"}}),
-            ok(provider, {"verdict": True, "score": 5}),
-        ])
+        route(provider, mock).mock(
+            side_effect=[
+                httpx.Response(429, headers={"retry-after": "3"}, json={"error": {"message": "slow down"}}),
+                ok(provider, {"verdict": True, "score": 5}),
+            ]
+        )
         result = await Retrying(make(provider, client), sleep=sleep).complete(request())
     assert result.value.score == 5 and sleep.calls == [3.0]
 
@@ -159,7 +179,9 @@ async def test_500s_until_retries_run_out_raise_provider_error_with_attempts(pro
     async with httpx.AsyncClient() as client, respx.mock() as mock:
         r = route(provider, mock).mock(return_value=httpx.Response(500, json={"error": {"message": "boom"}}))
         with pytest.raises(ProviderError) as info:
-            await Retrying(make(provider, client), max_attempts=3, sleep=sleep, rng=random.Random(1)).complete(request())
+            await Retrying(
+                make(provider, client), max_attempts=3, sleep=sleep, rng=random.Random(1)
+            ).complete(request())
     assert info.value.attempts == 3 and info.value.status == 500 and r.call_count == 3
     assert len(sleep.calls) == 2 and sleep.calls[0] < sleep.calls[1] * 2
 
@@ -176,13 +198,17 @@ async def test_transport_timeouts_become_llm_timeout(provider: str) -> None:
 async def test_401_is_an_auth_error_and_is_not_retried(provider: str) -> None:
     sleep = FakeSleep()
     async with httpx.AsyncClient() as client, respx.mock() as mock:
-        r = route(provider, mock).mock(return_value=httpx.Response(401, json={"error": {"message": "bad key"}}))
+        r = route(provider, mock).mock(
+            return_value=httpx.Response(401, json={"error": {"message": "bad key"}})
+        )
         with pytest.raises(LLMAuthError):
             await Retrying(make(provider, client), sleep=sleep).complete(request())
     assert r.call_count == 1 and sleep.calls == []
 
 
-@pytest.mark.parametrize(("cls", "var"), [(AnthropicAdapter, "ANTHROPIC_API_KEY"), (OpenAIAdapter, "OPENAI_API_KEY")])
+@pytest.mark.parametrize(
+    ("cls", "var"), [(AnthropicAdapter, "ANTHROPIC_API_KEY"), (OpenAIAdapter, "OPENAI_API_KEY")]
+)
 def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch, cls: type, var: str) -> None:
     monkeypatch.delenv(var, raising=False)
     with pytest.raises(MissingAPIKey, match=var):

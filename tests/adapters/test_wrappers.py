@@ -67,8 +67,14 @@ async def test_limited_never_exceeds_its_concurrency() -> None:
             peak = max(peak, in_flight)
             await anyio.sleep(0.01)
             in_flight -= 1
-            return Completion(value=request.schema.model_validate({"text": "x"}), raw_text="", usage=Usage(),
-                              cost_usd=0, latency_s=0, model=request.model)
+            return Completion(
+                value=request.schema.model_validate({"text": "x"}),
+                raw_text="",
+                usage=Usage(),
+                cost_usd=0,
+                latency_s=0,
+                model=request.model,
+            )
 
     limited = Limited(Slow(), max_concurrency=3)
     async with anyio.create_task_group() as tg:

@@ -23,8 +23,21 @@ def swarm(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_run_prints_epoch_table_and_writes_the_three_files(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["run", "baseline", "--epochs", "3", "--steps", "4", "--out", str(tmp_path),
-                                 "--set", "success_criteria.min_epochs=3"])
+    res = runner.invoke(
+        app,
+        [
+            "run",
+            "baseline",
+            "--epochs",
+            "3",
+            "--steps",
+            "4",
+            "--out",
+            str(tmp_path),
+            "--set",
+            "success_criteria.min_epochs=3",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "toxicity" in res.output and "quality_gap" in res.output and "welfare" in res.output
     assert {"events.jsonl", "metrics.csv", "summary.json"} <= {p.name for p in tmp_path.iterdir()}
@@ -35,8 +48,18 @@ def test_run_prints_epoch_table_and_writes_the_three_files(tmp_path: Path) -> No
 def test_failing_success_criteria_exit_non_zero(tmp_path: Path) -> None:
     res = runner.invoke(
         app,
-        ["run", "baseline", "--epochs", "2", "--steps", "3", "--out", str(tmp_path),
-         "--set", "success_criteria.toxicity_threshold=0.0"],
+        [
+            "run",
+            "baseline",
+            "--epochs",
+            "2",
+            "--steps",
+            "3",
+            "--out",
+            str(tmp_path),
+            "--set",
+            "success_criteria.toxicity_threshold=0.0",
+        ],
     )
     assert res.exit_code == 1
     assert "FAIL toxicity_threshold" in res.output
@@ -45,7 +68,10 @@ def test_failing_success_criteria_exit_non_zero(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ("agents:\n  - type: honest\ngovernance:\n  audit_probability: 1.5\n", "governance.audit_probability"),
+        (
+            "agents:\n  - type: honest\ngovernance:\n  audit_probability: 1.5\n",
+            "governance.audit_probability",
+        ),
         ("agents:\n  - type: wizard\n", "agents.0.type"),
         ("agents:\n  - type: honest\npayoff:\n  theta: -1\n", "payoff.theta"),
         ("agents: [\n", "malformed YAML"),
@@ -53,7 +79,9 @@ def test_failing_success_criteria_exit_non_zero(tmp_path: Path) -> None:
         ("agents:\n  - type: honest\nunknown_section: 1\n", "unknown_section"),
     ],
 )
-def test_bad_scenarios_exit_2_with_one_paragraph_and_no_traceback(tmp_path: Path, text: str, needle: str) -> None:
+def test_bad_scenarios_exit_2_with_one_paragraph_and_no_traceback(
+    tmp_path: Path, text: str, needle: str
+) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     res = swarm("run", str(path), "--out", str(tmp_path / "out"))
@@ -106,7 +134,21 @@ def test_list_shows_shipped_scenarios_with_descriptions() -> None:
 
 
 def test_stream_prints_events_as_json_lines(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["run", "baseline", "--epochs", "1", "--steps", "2", "--out", str(tmp_path), "--stream", "--log-json"])
+    res = runner.invoke(
+        app,
+        [
+            "run",
+            "baseline",
+            "--epochs",
+            "1",
+            "--steps",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--stream",
+            "--log-json",
+        ],
+    )
     assert res.exit_code == 1  # the baseline's min_epochs criterion fails on a 1-epoch run
     types = [json.loads(line)["type"] for line in res.stdout.splitlines() if line.startswith("{")]
     assert types[0] == "run_started" and "epoch_completed" in types and types[-1] == "run_ended"

@@ -23,16 +23,26 @@ pytest_plugins = ["swarm.testing"]
 
 
 def llm_scenario(provider: str = "openai", epochs: int = 3) -> Any:
-    return load_scenario({
-        "scenario_id": "llm-test",
-        "agents": [
-            {"type": "llm", "count": 2, "llm": {"provider": provider, "model": "gpt-4o-mini", "persona": "open"}},
-            {"type": "llm", "count": 1, "llm": {"provider": provider, "model": "gpt-4o-mini", "persona": "strategic"}},
-            {"type": "honest", "count": 2},
-            {"type": "opportunistic", "count": 1},
-        ],
-        "simulation": {"n_epochs": epochs, "steps_per_epoch": 4, "seed": 9, "policy_timeout": 5},
-    })
+    return load_scenario(
+        {
+            "scenario_id": "llm-test",
+            "agents": [
+                {
+                    "type": "llm",
+                    "count": 2,
+                    "llm": {"provider": provider, "model": "gpt-4o-mini", "persona": "open"},
+                },
+                {
+                    "type": "llm",
+                    "count": 1,
+                    "llm": {"provider": provider, "model": "gpt-4o-mini", "persona": "strategic"},
+                },
+                {"type": "honest", "count": 2},
+                {"type": "opportunistic", "count": 1},
+            ],
+            "simulation": {"n_epochs": epochs, "steps_per_epoch": 4, "seed": 9, "policy_timeout": 5},
+        }
+    )
 
 
 async def run_with(scenario: Any, out: Path, backend: Any) -> None:
@@ -40,7 +50,9 @@ async def run_with(scenario: Any, out: Path, backend: Any) -> None:
         await sim.wait()
 
 
-async def test_recorded_run_replays_byte_identical_offline(tmp_path: Path, mock_llm: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_recorded_run_replays_byte_identical_offline(
+    tmp_path: Path, mock_llm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sc = llm_scenario()
     recorder = LLMBackend(record=str(tmp_path / "cassette.jsonl"))
     await run_with(sc, tmp_path / "live", recorder)
@@ -59,7 +71,9 @@ async def test_recorded_run_replays_byte_identical_offline(tmp_path: Path, mock_
 async def test_llm_agents_act_through_the_provider_api(tmp_path: Path, mock_llm: Any) -> None:
     await run_with(llm_scenario(), tmp_path, LLMBackend())
     _, events = read_log(tmp_path / "events.jsonl")
-    proposed_by_llm = [e for e in events if isinstance(e, InteractionProposed) and e.initiator.startswith("llm_")]
+    proposed_by_llm = [
+        e for e in events if isinstance(e, InteractionProposed) and e.initiator.startswith("llm_")
+    ]
     assert proposed_by_llm
     assert not [e for e in events if isinstance(e, PolicyFailed)]
 
@@ -74,7 +88,9 @@ class Flaky:
     async def complete(self, request: CompletionRequest[Any]) -> Any:
         self.calls += 1
         if self.calls % 5 == 0:
-            raise ProviderError("injected 500s until retries ran out", status=500, attempts=4, provider="mock")
+            raise ProviderError(
+                "injected 500s until retries ran out", status=500, attempts=4, provider="mock"
+            )
         if self.calls % 7 == 0:
             raise TimeoutError("injected timeout")
         return await self.inner.complete(request)
@@ -99,8 +115,12 @@ async def test_faults_become_events_and_no_interaction_is_lost_or_doubled(tmp_pa
     assert len(resolved) == len(set(resolved)) and not set(resolved) & set(expired)
     assert set(resolved) | set(expired) <= set(proposed)
     last = max((e.epoch, e.step) for e in events if isinstance(e, InteractionProposed))
-    early = {e.interaction_id for e in events if isinstance(e, InteractionProposed) and (e.epoch, e.step) < last}
-    assert early <= set(resolved) | set(expired), "every proposal older than the last step ends resolved or expired"
+    early = {
+        e.interaction_id for e in events if isinstance(e, InteractionProposed) and (e.epoch, e.step) < last
+    }
+    assert early <= set(resolved) | set(expired), (
+        "every proposal older than the last step ends resolved or expired"
+    )
 
 
 async def test_dead_provider_stops_the_run_with_a_clear_message_and_intact_log(tmp_path: Path) -> None:
@@ -127,14 +147,19 @@ async def test_model_answer_false_is_read_as_decline() -> None:
 
     me = AgentPublic(agent_id="llm_1", reputation=0.0, resources=100.0)
     obs = Observation("llm_1", me, Snapshot(epoch=0, step=0, agents=(me,)))
-    proposal = ProposalView(proposal_id="ix-1", initiator="x", counterparty="llm_1",
-                            interaction_type=InteractionType.TRADE)
+    proposal = ProposalView(
+        proposal_id="ix-1", initiator="x", counterparty="llm_1", interaction_type=InteractionType.TRADE
+    )
     assert await policy.accept(obs, proposal) is False
 
 
-def test_scripted_backend_runs_the_shipped_llm_scenario_offline(tmp_path: Path, scripted_llm: LLMBackend) -> None:
+def test_scripted_backend_runs_the_shipped_llm_scenario_offline(
+    tmp_path: Path, scripted_llm: LLMBackend
+) -> None:
     import anyio
 
-    sc = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "llm_agents.yaml", ["simulation.n_epochs=2"])
+    sc = load_scenario(
+        Path(__file__).resolve().parents[2] / "scenarios" / "llm_agents.yaml", ["simulation.n_epochs=2"]
+    )
     anyio.run(run_with, sc, tmp_path, scripted_llm)
     assert (tmp_path / "summary.json").exists()

@@ -105,7 +105,9 @@ def test_overrides_are_validated_like_the_file(tmp_path: Path) -> None:
 
 
 def test_reference_aliases_are_accepted() -> None:
-    sc = load_scenario({"agents": [{"type": "honest"}], "governance": {"transaction_tax": 0.1, "reputation_decay": 0.9}})
+    sc = load_scenario(
+        {"agents": [{"type": "honest"}], "governance": {"transaction_tax": 0.1, "reputation_decay": 0.9}}
+    )
     assert sc.governance.transaction_tax_rate == 0.1
     assert sc.governance.reputation_decay_rate == 0.9
 

@@ -36,7 +36,9 @@ def test_same_seed_gives_identical_log_apart_from_wall_clock(tmp_path: Path) -> 
     run(sc, out_dir=tmp_path / "b")
     a, b = (tmp_path / "a" / "events.jsonl").read_text(), (tmp_path / "b" / "events.jsonl").read_text()
     assert a.splitlines()[:-1] == b.splitlines()[:-1]
-    assert comparable_lines(tmp_path / "a" / "events.jsonl") == comparable_lines(tmp_path / "b" / "events.jsonl")
+    assert comparable_lines(tmp_path / "a" / "events.jsonl") == comparable_lines(
+        tmp_path / "b" / "events.jsonl"
+    )
     assert json.loads(a.splitlines()[-1])["type"] == "run_ended"
 
 
@@ -48,10 +50,21 @@ def test_different_seeds_give_different_logs(tmp_path: Path) -> None:
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(min_value=0, max_value=2**31), schedule=st.sampled_from(["round_robin", "random", "priority"]))
+@given(
+    seed=st.integers(min_value=0, max_value=2**31),
+    schedule=st.sampled_from(["round_robin", "random", "priority"]),
+)
 def test_any_seed_and_schedule_replays_identically(tmp_path: Path, seed: int, schedule: str) -> None:
-    sc = make_scenario(honest=2, opportunistic=1, deceptive=1, adversarial=1, epochs=2, steps=4, seed=seed,
-                       simulation={"n_epochs": 2, "steps_per_epoch": 4, "seed": seed, "schedule": schedule})
+    sc = make_scenario(
+        honest=2,
+        opportunistic=1,
+        deceptive=1,
+        adversarial=1,
+        epochs=2,
+        steps=4,
+        seed=seed,
+        simulation={"n_epochs": 2, "steps_per_epoch": 4, "seed": seed, "schedule": schedule},
+    )
     a, b = tmp_path / f"{seed}-{schedule}-a", tmp_path / f"{seed}-{schedule}-b"
     run(sc, out_dir=a)
     run(sc, out_dir=b)
@@ -74,8 +87,9 @@ def test_mvp_v0_five_agents_ten_epochs_metrics_every_epoch(baseline, tmp_path: P
 def test_failure_modes_are_observable(tmp_path: Path) -> None:
     """Deceptive and adversarial initiators' accepted interactions have lower mean p than honest
     ones; miscoordination (claim conflicts) and conflict (downvotes) show up in the metrics."""
-    sc = make_scenario(honest=4, deceptive=2, adversarial=2, epochs=6, steps=8, seed=3,
-                       environment={"tasks_per_epoch": 4})
+    sc = make_scenario(
+        honest=4, deceptive=2, adversarial=2, epochs=6, steps=8, seed=3, environment={"tasks_per_epoch": 4}
+    )
     result = run(sc, out_dir=tmp_path)
     _, events = read_log(tmp_path / "events.jsonl")
     by_type: dict[str, list[float]] = {}
@@ -136,7 +150,9 @@ def _with_policy(sc, cls):  # type: ignore[no-untyped-def]
     return original
 
 
-def test_failing_policy_becomes_noop_plus_event_and_run_completes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failing_policy_becomes_noop_plus_event_and_run_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from swarm.agents import registry
 
     monkeypatch.setitem(registry.SCRIPTED_POLICIES, "honest", _Flaky)
@@ -148,13 +164,15 @@ def test_failing_policy_becomes_noop_plus_event_and_run_completes(tmp_path: Path
     assert {ev.step % 2 for ev in failures} == {0}
 
 
-def test_dead_provider_stops_the_run_with_an_intact_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dead_provider_stops_the_run_with_an_intact_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from swarm.agents import registry
 
     monkeypatch.setitem(registry.SCRIPTED_POLICIES, "honest", _Dead)
     with pytest.raises(SimulationError, match="401"):
         run(make_scenario(honest=2, epochs=3, steps=3), out_dir=tmp_path)
-    header, events = read_log(tmp_path / "events.jsonl")
+    _header, events = read_log(tmp_path / "events.jsonl")
     assert any(isinstance(ev, EpochCompleted) and ev.epoch == 0 for ev in events)
     assert isinstance(events[-1], RunEnded) and events[-1].reason == "failed"
     assert [ev.seq for ev in events] == list(range(1, len(events) + 1))
@@ -176,8 +194,9 @@ def test_events_stream_matches_the_log(tmp_path: Path) -> None:
 
 
 def test_kill_switch_stops_a_toxic_run(tmp_path: Path) -> None:
-    sc = make_scenario(honest=1, adversarial=3, epochs=6, steps=6,
-                       safety={"kill_switch": {"max_epoch_toxicity": 0.3}})
+    sc = make_scenario(
+        honest=1, adversarial=3, epochs=6, steps=6, safety={"kill_switch": {"max_epoch_toxicity": 0.3}}
+    )
     result = run(sc, out_dir=tmp_path)
     assert result.reason == "kill_switch"
     assert len(result.epochs) < 6

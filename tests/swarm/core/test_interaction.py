@@ -31,9 +31,7 @@ def test_interaction_defaults_are_a_neutral_unanswered_reply() -> None:
         (InteractionType.COLLABORATION, "collaboration"),
     ],
 )
-def test_interaction_type_values_are_the_reference_strings(
-    member: InteractionType, value: str
-) -> None:
+def test_interaction_type_values_are_the_reference_strings(member: InteractionType, value: str) -> None:
     assert member == value
     assert InteractionType(value) is member
 

@@ -88,9 +88,7 @@ def test_unknown_config_keys_are_rejected() -> None:
         (PayoffConfig(s_plus=3.0, s_minus=1.0, h=4.0), 0.25, 0.625),
     ],
 )
-def test_break_even_probabilities(
-    config: PayoffConfig, break_even: float, social_break_even: float
-) -> None:
+def test_break_even_probabilities(config: PayoffConfig, break_even: float, social_break_even: float) -> None:
     engine = SoftPayoffEngine(config)
     assert engine.break_even_p() == pytest.approx(break_even)
     assert engine.social_break_even_p() == pytest.approx(social_break_even)
@@ -137,9 +135,7 @@ def test_payoff_terms_enter_with_their_signs() -> None:
 def test_total_welfare_identity(config: PayoffConfig, i: SoftInteraction) -> None:
     engine = SoftPayoffEngine(config)
     s, e = engine.expected_surplus(i.p), engine.expected_harm(i.p)
-    expected = (
-        s - i.c_a - i.c_b - (config.rho_a + config.rho_b) * e + config.w_rep * (i.r_a + i.r_b)
-    )
+    expected = s - i.c_a - i.c_b - (config.rho_a + config.rho_b) * e + config.w_rep * (i.r_a + i.r_b)
     pi_a, pi_b = engine.payoffs(i)
     assert pi_a + pi_b == pytest.approx(expected, abs=1e-9)
     assert engine.total_welfare(i) == pytest.approx(expected, abs=1e-9)
@@ -147,9 +143,7 @@ def test_total_welfare_identity(config: PayoffConfig, i: SoftInteraction) -> Non
 
 @FAST
 @given(configs, interactions, amount)
-def test_transfer_cancels_in_total_welfare(
-    config: PayoffConfig, i: SoftInteraction, tau: float
-) -> None:
+def test_transfer_cancels_in_total_welfare(config: PayoffConfig, i: SoftInteraction, tau: float) -> None:
     engine = SoftPayoffEngine(config)
     moved = i.model_copy(update={"tau": tau})
     assert engine.total_welfare(moved) == pytest.approx(engine.total_welfare(i), abs=1e-9)
@@ -183,9 +177,7 @@ def test_breakdowns_add_up_to_the_payoffs(config: PayoffConfig, i: SoftInteracti
 
 @FAST
 @given(configs, st.floats(0.0, 1.0), st.floats(0.0, 1.0))
-def test_surplus_rises_and_harm_falls_with_quality(
-    config: PayoffConfig, p: float, q: float
-) -> None:
+def test_surplus_rises_and_harm_falls_with_quality(config: PayoffConfig, p: float, q: float) -> None:
     engine = SoftPayoffEngine(config)
     lo, hi = sorted((p, q))
     assert engine.expected_surplus(lo) <= engine.expected_surplus(hi) + 1e-12

@@ -18,9 +18,7 @@ DECAY_TABLE = [
     (3, -0.946, -0.872, -0.75),
 ]
 
-only_rework = ProxyWeights(
-    task_progress=0.0, rework_penalty=1.0, verifier_penalty=0.0, engagement_signal=0.0
-)
+only_rework = ProxyWeights(task_progress=0.0, rework_penalty=1.0, verifier_penalty=0.0, engagement_signal=0.0)
 only_verifier = ProxyWeights(
     task_progress=0.0, rework_penalty=0.0, verifier_penalty=1.0, engagement_signal=0.0
 )
@@ -55,16 +53,12 @@ def test_decay_signals_match_the_reference_table(
 def test_proxy_scores_counts_with_the_reference_decay_signals(
     count: int, rework: float, rejection: float, misuse: float
 ) -> None:
-    assert ProxyComputer(only_rework).compute_v_hat(
-        Observables(rework_count=count)
-    ) == pytest.approx(rework)
+    assert ProxyComputer(only_rework).compute_v_hat(Observables(rework_count=count)) == pytest.approx(rework)
     verifier = ProxyComputer(only_verifier)
     assert verifier.compute_v_hat(Observables(verifier_rejections=count)) == pytest.approx(
         (rejection + 1.0) / 2
     )
-    assert verifier.compute_v_hat(Observables(tool_misuse_flags=count)) == pytest.approx(
-        (1.0 + misuse) / 2
-    )
+    assert verifier.compute_v_hat(Observables(tool_misuse_flags=count)) == pytest.approx((1.0 + misuse) / 2)
 
 
 def test_default_weights_are_already_normalised() -> None:
@@ -89,12 +83,7 @@ def test_normalisation_keeps_signs() -> None:
 @given(weights)
 def test_normalised_weights_have_unit_absolute_sum(w: ProxyWeights) -> None:
     n = w.normalized()
-    total = (
-        abs(n.task_progress)
-        + abs(n.rework_penalty)
-        + abs(n.verifier_penalty)
-        + abs(n.engagement_signal)
-    )
+    total = abs(n.task_progress) + abs(n.rework_penalty) + abs(n.verifier_penalty) + abs(n.engagement_signal)
     assert total == pytest.approx(1.0)
 
 

@@ -108,9 +108,7 @@ def test_derivative_peaks_at_k_over_four_at_zero(k: float) -> None:
 
 
 @pytest.mark.parametrize(("k", "threshold"), [(2.0, 0.1), (1.0, 0.25), (4.0, 0.0)])
-def test_uncertainty_band_maps_back_to_half_plus_minus_threshold(
-    k: float, threshold: float
-) -> None:
+def test_uncertainty_band_maps_back_to_half_plus_minus_threshold(k: float, threshold: float) -> None:
     lo, hi = effective_uncertainty_band(k, threshold)
     assert lo == pytest.approx(-hi)
     assert calibrated_sigmoid(lo, k) == pytest.approx(0.5 - threshold)

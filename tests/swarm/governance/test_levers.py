@@ -26,8 +26,12 @@ from swarm.scenario import load_scenario
 from tests.conftest import make_scenario
 
 
-def ix(n: int, p: float, *, a: str = "a", b: str = "b", accepted: bool = True, tau: float = 0.0) -> SoftInteraction:
-    return SoftInteraction(interaction_id=f"ix-{n}", initiator=a, counterparty=b, accepted=accepted, p=p, tau=tau)
+def ix(
+    n: int, p: float, *, a: str = "a", b: str = "b", accepted: bool = True, tau: float = 0.0
+) -> SoftInteraction:
+    return SoftInteraction(
+        interaction_id=f"ix-{n}", initiator=a, counterparty=b, accepted=accepted, p=p, tau=tau
+    )
 
 
 def pub(agent: str, rep: float = 0.0, res: float = 100.0, frozen: bool = False) -> AgentPublic:
@@ -78,7 +82,11 @@ def test_staking_takes_a_real_deposit_and_blocks_agents_below_the_minimum() -> N
     _, effects = stake.on_interactions(0, 1, [ix(1, 0.2, a="a", b="victim")])
     slash = next(e for e in effects if e.kind == "flag")
     restitution = next(e for e in effects if e.kind == "resources")
-    assert slash.amount == pytest.approx(5.0) and restitution.agent_id == "victim" and restitution.amount == pytest.approx(5.0)
+    assert (
+        slash.amount == pytest.approx(5.0)
+        and restitution.agent_id == "victim"
+        and restitution.amount == pytest.approx(5.0)
+    )
     assert "a" in stake.blocked(0, 2, [pub("a")])
     top_up = stake.epoch_start(1, [pub("a", res=90.0)])
     assert top_up[0].amount == pytest.approx(-5.0) and "a" not in stake.blocked(1, 0, [pub("a")])
@@ -139,10 +147,19 @@ def test_invalid_lever_values_are_rejected_at_load(key: str, value: object) -> N
 
 def test_every_lever_effect_is_logged_with_amount_and_reason(tmp_path: Path) -> None:
     sc = make_scenario(
-        honest=3, opportunistic=2, adversarial=2, epochs=4, steps=6, seed=5,
+        honest=3,
+        opportunistic=2,
+        adversarial=2,
+        epochs=4,
+        steps=6,
+        seed=5,
         governance={
-            "transaction_tax_rate": 0.1, "reputation_decay_rate": 0.9, "audit_enabled": True,
-            "audit_probability": 0.5, "staking_enabled": True, "min_stake_to_participate": 5.0,
+            "transaction_tax_rate": 0.1,
+            "reputation_decay_rate": 0.9,
+            "audit_enabled": True,
+            "audit_probability": 0.5,
+            "staking_enabled": True,
+            "min_stake_to_participate": 5.0,
             "circuit_breaker_enabled": True,
         },
     )
@@ -160,7 +177,11 @@ def test_tax_only_run_conserves_money(tmp_path: Path) -> None:
     result = run(sc, out_dir=tmp_path)
     _, events = read_log(tmp_path / "events.jsonl")
     engine = SoftPayoffEngine(sc.payoff)
-    paid = sum(sum(engine.payoffs(e.interaction)) for e in events if e.type == "interaction_completed" and e.interaction.accepted)
+    paid = sum(
+        sum(engine.payoffs(e.interaction))
+        for e in events
+        if e.type == "interaction_completed" and e.interaction.accepted
+    )
     costs = sum(e.interaction.c_a + e.interaction.c_b for e in events if e.type == "interaction_completed")
     rebates = sum(e.amount for e in events if isinstance(e, GovernanceApplied) and e.effect == "resources")
     bounties = sum(e.bounty_paid for e in events if e.type == "task_closed")

@@ -88,9 +88,7 @@ def test_summary_agrees_with_each_soft_metric(
 
 @FAST
 @given(batches, st.floats(0.0, 1.0))
-def test_summary_counts_partition_the_interactions(
-    batch: list[SoftInteraction], threshold: float
-) -> None:
+def test_summary_counts_partition_the_interactions(batch: list[SoftInteraction], threshold: float) -> None:
     s = summarize(batch, quality_threshold=threshold)
     assert s.total_interactions == len(batch)
     assert s.accepted_count + s.rejected_count == s.total_interactions
@@ -101,9 +99,7 @@ def test_summary_counts_partition_the_interactions(
 def test_summary_computes_each_payoff_once() -> None:
     engine = CountingEngine()
     batch = [
-        SoftInteraction(
-            interaction_id=str(n), initiator="a", counterparty="b", p=n / 10, accepted=n % 2 == 0
-        )
+        SoftInteraction(interaction_id=str(n), initiator="a", counterparty="b", p=n / 10, accepted=n % 2 == 0)
         for n in range(10)
     ]
     summarize(batch, engine)

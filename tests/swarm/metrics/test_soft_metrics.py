@@ -192,12 +192,8 @@ def test_welfare_sums_payoffs_of_accepted_interactions_only() -> None:
     accepted = batch[:2]
     w = soft.welfare_metrics(batch, engine)
     assert w["total_welfare"] == pytest.approx(sum(engine.total_welfare(i) for i in accepted))
-    assert w["total_social_surplus"] == pytest.approx(
-        sum(engine.social_surplus(i) for i in accepted)
-    )
-    assert w["avg_initiator_payoff"] == pytest.approx(
-        sum(engine.payoff_initiator(i) for i in accepted) / 2
-    )
+    assert w["total_social_surplus"] == pytest.approx(sum(engine.social_surplus(i) for i in accepted))
+    assert w["avg_initiator_payoff"] == pytest.approx(sum(engine.payoff_initiator(i) for i in accepted) / 2)
     assert w["avg_counterparty_payoff"] == pytest.approx(
         sum(engine.payoff_counterparty(i) for i in accepted) / 2
     )
@@ -234,9 +230,7 @@ def test_uncertain_flags_use_a_strict_band(p: float, band: float, flagged: bool)
         (1 / 3, 3, 1),
     ],
 )
-def test_quality_distribution_bins_are_closed_below_and_open_above(
-    p: float, bins: int, index: int
-) -> None:
+def test_quality_distribution_bins_are_closed_below_and_open_above(p: float, bins: int, index: int) -> None:
     histogram = soft.quality_distribution([make(p)], bins)
     assert [count for _, _, count in histogram] == [int(b == index) for b in range(bins)]
     assert histogram[index][:2] == (index / bins, (index + 1) / bins)
@@ -263,14 +257,10 @@ def test_calibration_metrics_on_a_known_sample() -> None:
     batch = [make(0.8, truth=1), make(0.6, truth=-1), make(0.2, truth=-1), make(0.9)]
     assert soft.calibration_error(batch) == pytest.approx(1.6 / 3 - 1 / 3)
     assert soft.brier_score(batch) == pytest.approx((0.04 + 0.36 + 0.04) / 3)
-    assert soft.log_loss(batch) == pytest.approx(
-        -(math.log(0.8) + math.log(0.4) + math.log(0.8)) / 3
-    )
+    assert soft.log_loss(batch) == pytest.approx(-(math.log(0.8) + math.log(0.4) + math.log(0.8)) / 3)
     curve = soft.calibration_curve(batch, bins=2)
     assert curve == [pytest.approx((0.2, 0.0, 1)), pytest.approx((0.7, 0.5, 2))]
-    assert soft.expected_calibration_error(batch, bins=2) == pytest.approx(
-        1 / 3 * 0.2 + 2 / 3 * 0.2
-    )
+    assert soft.expected_calibration_error(batch, bins=2) == pytest.approx(1 / 3 * 0.2 + 2 / 3 * 0.2)
 
 
 def test_calibration_curve_marks_empty_bins_at_their_midpoint() -> None:
