@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -11,6 +12,12 @@ from pydantic import BaseModel
 
 T = TypeVar("T", bound=BaseModel)
 T_co = TypeVar("T_co", bound=BaseModel, covariant=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_of(schema: type[BaseModel]) -> dict[str, Any]:
+    """A schema's JSON schema, computed once per class (it is costly and never changes)."""
+    return schema.model_json_schema()
 
 
 @dataclass(frozen=True)
@@ -26,7 +33,7 @@ class CompletionRequest(Generic[T]):
     metadata: dict[str, str] = field(default_factory=dict)
 
     def json_schema(self) -> dict[str, Any]:
-        return self.schema.model_json_schema()
+        return _schema_of(self.schema)
 
     def stable_key(self) -> str:
         """sha256 over the canonical JSON of everything that determines the answer."""

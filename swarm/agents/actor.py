@@ -96,31 +96,50 @@ class AgentActor(Actor):
 
     @handler
     async def on_respond(self, msg: Respond) -> Responded:
+        """Answer every proposal; an LLM-backed policy answers them concurrently.
+
+        Results are listed in proposal order whatever order the answers arrive in.
+        """
         obs = self._observation(msg.snapshot, msg.me, Limits())
-        decisions: list[Decision] = []
-        failures: list[str] = []
-        for proposal in msg.proposals:
+        answers: list[bool | str | None] = [None] * len(msg.proposals)
+
+        async def answer(k: int, proposal: ProposalView) -> None:
             try:
                 if self.timed:
                     with anyio.fail_after(self.timeout):
-                        accept = await self.policy.accept(obs, proposal)
+                        answers[k] = bool(await self.policy.accept(obs, proposal))
                 else:
-                    accept = await self.policy.accept(obs, proposal)
+                    answers[k] = bool(await self.policy.accept(obs, proposal))
             except PolicyError:
                 raise
             except TimeoutError:
-                failures.append(f"{proposal.proposal_id}: timed out after {self.timeout:g} s")
-                continue
+                answers[k] = f"{proposal.proposal_id}: timed out after {self.timeout:g} s"
             except Exception as exc:
-                failures.append(f"{proposal.proposal_id}: {_describe(exc)}")
-                continue
-            decisions.append(
-                Decision.model_construct(
-                    proposal_id=proposal.proposal_id,
-                    accept=bool(accept),
-                    conduct=self.policy.conduct if accept else None,
+                answers[k] = f"{proposal.proposal_id}: {_describe(exc)}"
+
+        if self.timed and len(msg.proposals) > 1:
+            try:
+                async with anyio.create_task_group() as tg:
+                    for k, proposal in enumerate(msg.proposals):
+                        tg.start_soon(answer, k, proposal)
+            except BaseExceptionGroup as group:
+                raise group.exceptions[0] from None
+        else:
+            for k, proposal in enumerate(msg.proposals):
+                await answer(k, proposal)
+        decisions: list[Decision] = []
+        failures: list[str] = []
+        for proposal, result in zip(msg.proposals, answers, strict=True):
+            if isinstance(result, str):
+                failures.append(result)
+            elif result is not None:
+                decisions.append(
+                    Decision.model_construct(
+                        proposal_id=proposal.proposal_id,
+                        accept=result,
+                        conduct=self.policy.conduct if result else None,
+                    )
                 )
-            )
         return Responded.model_construct(decisions=tuple(decisions), failures=tuple(failures))
 
     @handler
