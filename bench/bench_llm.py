@@ -99,7 +99,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
     per_step = total / args.steps
-    steady = sorted(b - a for a, b in zip(marks[1:], marks[2:], strict=False))
+    steady = sorted(b - a for a, b in zip(marks[1:], marks[2:], strict=False))  # noqa: RUF007
     bound = 2 * args.latency_ms / 1000
     print(f"agents={args.agents} latency={args.latency_ms:.0f}ms provider={args.provider} steps={args.steps}")
     ratio = per_step / bound if bound else float("nan")
