@@ -108,9 +108,8 @@ def main() -> None:
     )
     if steady:
         median = steady[len(steady) // 2]
-        print(
-            f"steady-state step (median of later steps): {median:.3f} s; ratio {median / bound if bound else float('nan'):.2f}"
-        )
+        steady_ratio = median / bound if bound else float("nan")
+        print(f"steady-state step (median of later steps): {median:.3f} s; ratio {steady_ratio:.2f}")
     print(f"interactions completed: {completed}; policy failures: {failures}")
 
 
