@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
 import anyio
+import httpx
 from pydantic import BaseModel, ValidationError
 
-from adapters._errors import InvalidOutput, LLMAuthError, LLMError, LLMTimeout, ProviderError, RateLimited
+from adapters._errors import (
+    InvalidOutput,
+    LLMAuthError,
+    LLMError,
+    LLMTimeout,
+    MissingAPIKey,
+    ProviderError,
+    RateLimited,
+)
+from adapters._http import bridged_client
 from adapters._pricing import PriceTable, UsageMeter
 from adapters._types import Completion, CompletionRequest, RawCompletion, T, Usage
 
@@ -104,6 +115,33 @@ class _Invalid(Exception):
     def __init__(self, raw: RawCompletion, errors: str) -> None:
         self.raw = raw
         self.errors = errors
+
+
+def client_settings(
+    *,
+    provider: str,
+    env_prefix: str,
+    api_key: str | None,
+    base_url: str | None,
+    http_client: httpx.AsyncClient | None,
+    timeout: float,
+    require_key: bool = True,
+) -> dict[str, Any]:
+    """Keyword arguments for an SDK client: key and base URL from the arguments or the
+    environment (``{PREFIX}_API_KEY``, ``{PREFIX}_BASE_URL``), no SDK retries (ours
+    wrap it), and the SDK's HTTP routed through ``http_client`` when one is given."""
+    key = api_key or os.environ.get(f"{env_prefix}_API_KEY")
+    if not key:
+        if require_key:
+            raise MissingAPIKey(f"no API key: set {env_prefix}_API_KEY", provider=provider)
+        key = "not-needed"
+    return {
+        "api_key": key,
+        "base_url": base_url or os.environ.get(f"{env_prefix}_BASE_URL") or None,
+        "max_retries": 0,
+        "timeout": timeout,
+        "http_client": bridged_client(http_client, timeout) if http_client is not None else None,
+    }
 
 
 def map_sdk_error(sdk: Any, exc: Exception, *, provider: str, model: str) -> LLMError | None:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import anthropic as sdk
 import httpx
 
-from adapters._errors import LLMError, MissingAPIKey
-from adapters._http import bridged_client
+from adapters._errors import LLMError
 from adapters._pricing import PriceTable, UsageMeter
-from adapters._provider import REPAIR_PROMPT, ProviderAdapter, map_sdk_error
+from adapters._provider import REPAIR_PROMPT, ProviderAdapter, client_settings, map_sdk_error
 from adapters._types import CompletionRequest, RawCompletion, Usage
 
 TOOL = "respond"
@@ -37,15 +35,15 @@ class AnthropicAdapter(ProviderAdapter):
         meter: UsageMeter | None = None,
     ) -> None:
         super().__init__(timeout=timeout, prices=prices, meter=meter)
-        key = api_key or os.environ.get("ANTHROPIC_API_KEY")
-        if not key:
-            raise MissingAPIKey("no API key: set ANTHROPIC_API_KEY", provider=self.provider)
         self._client = sdk.AsyncAnthropic(
-            api_key=key,
-            base_url=base_url or os.environ.get("ANTHROPIC_BASE_URL") or None,
-            max_retries=0,
-            timeout=timeout,
-            http_client=bridged_client(http_client, timeout) if http_client is not None else None,
+            **client_settings(
+                provider=self.provider,
+                env_prefix="ANTHROPIC",
+                api_key=api_key,
+                base_url=base_url,
+                http_client=http_client,
+                timeout=timeout,
+            )
         )
 
     def __repr__(self) -> str:

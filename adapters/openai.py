@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Literal
 
 import httpx
 import openai as sdk
 
-from adapters._errors import LLMError, MissingAPIKey
-from adapters._http import bridged_client
+from adapters._errors import LLMError
 from adapters._pricing import PriceTable, UsageMeter
-from adapters._provider import REPAIR_PROMPT, ProviderAdapter, map_sdk_error
+from adapters._provider import REPAIR_PROMPT, ProviderAdapter, client_settings, map_sdk_error
 from adapters._types import CompletionRequest, RawCompletion, Usage
 
 TOOL = "respond"
@@ -40,17 +38,16 @@ class OpenAIAdapter(ProviderAdapter):
     ) -> None:
         super().__init__(timeout=timeout, prices=prices, meter=meter)
         self.mode = mode
-        key = api_key or os.environ.get("OPENAI_API_KEY")
-        if not key:
-            if require_key:
-                raise MissingAPIKey("no API key: set OPENAI_API_KEY", provider=self.provider)
-            key = "not-needed"
         self._client = sdk.AsyncOpenAI(
-            api_key=key,
-            base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None,
-            max_retries=0,
-            timeout=timeout,
-            http_client=bridged_client(http_client, timeout) if http_client is not None else None,
+            **client_settings(
+                provider=self.provider,
+                env_prefix="OPENAI",
+                api_key=api_key,
+                base_url=base_url,
+                http_client=http_client,
+                timeout=timeout,
+                require_key=require_key,
+            )
         )
 
     def __repr__(self) -> str:
