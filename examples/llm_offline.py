@@ -1,6 +1,6 @@
 """Run the mixed LLM/scripted scenario fully offline, from its recorded cassette.
 
-    python examples/llm_offline.py
+python examples/llm_offline.py
 """
 
 from __future__ import annotations
