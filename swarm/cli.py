@@ -381,10 +381,16 @@ def mock_llm(
     uvicorn.run(app_, host="127.0.0.1", port=port, log_level="warning")
 
 
+from swarm.analysis import commands as _analysis_commands  # noqa: E402,F401  (registers sweep, report, export)
+
+
 def main() -> None:
     """Entry point of the ``swarm`` console script."""
     app()
 
 
 if __name__ == "__main__":
-    main()
+    # Run through the importable module so commands registered on it (sweep, ...) are present.
+    from swarm.cli import main as _main
+
+    _main()

@@ -1,0 +1,130 @@
+"""The ``swarm sweep``, ``swarm report`` and ``swarm export`` commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from swarm.analysis.aggregate import aggregate, collect, write_tables
+from swarm.analysis.sweep import RunSpec, SweepSpec, load_sweep, plan, run_sweep
+from swarm.cli import EXIT_INPUT, app, err, fail_input, out, resolve_scenario_path
+from swarm.errors import LogError, ScenarioError
+
+
+def _vary_spec(scenario: str, vary: list[str], seeds: int) -> tuple[SweepSpec, Path]:
+    axes: dict[str, list[object]] = {}
+    for item in vary:
+        key, sep, values = item.partition("=")
+        if not sep or not values:
+            raise ScenarioError(
+                "--vary", item, "expected KEY=v1,v2,...", "e.g. governance.audit_probability=0,0.2"
+            )
+        axes[key] = [
+            json.loads(v) if v.replace(".", "", 1).lstrip("-").isdigit() or v in ("true", "false") else v
+            for v in values.split(",")
+        ]
+    base = resolve_scenario_path(scenario).resolve()
+    return SweepSpec(name=base.stem, base=str(base), seeds=seeds, vary=axes), base
+
+
+@app.command()
+def sweep(
+    target: Annotated[str, typer.Argument(help="A sweep YAML file, or a scenario with --vary.")],
+    vary: Annotated[
+        list[str] | None, typer.Option(help="KEY=v1,v2,... (repeatable; cartesian product).")
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="Seeds per configuration with --vary.")] = 5,
+    workers: Annotated[int | None, typer.Option(help="Parallel processes (default: all cores).")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output directory (default runs/sweep-<name>).")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="process (default) or ray.")] = "process",
+    max_runs: Annotated[
+        int | None, typer.Option(help="Stop after this many new runs (resume later).")
+    ] = None,
+) -> None:
+    """Run configurations x seeds in parallel (resumable); write runs and aggregate tables."""
+    try:
+        spec, base = _vary_spec(target, vary, seeds) if vary else load_sweep(target)
+        runs: list[RunSpec] = plan(spec, base)
+    except ScenarioError as exc:
+        raise fail_input(exc) from None
+    target_dir = out_dir or Path("runs") / f"sweep-{spec.name}"
+    todo = [r for r in runs if not (r.directory(target_dir) / "summary.json").exists()]
+    out.print(f"{len(runs)} runs ({len(runs) - len(todo)} already finished) into {target_dir}", markup=False)
+    with Progress(
+        TextColumn("runs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("sweep", total=len(runs), completed=len(runs) - len(todo))
+        try:
+            run_sweep(
+                runs,
+                target_dir,
+                workers=workers,
+                backend=backend,
+                max_runs=max_runs,
+                on_done=lambda _: bar.advance(task),
+            )
+        except KeyboardInterrupt:
+            err.print("interrupted: finished runs are kept; run the same command again to finish the rest")
+            raise typer.Exit(130) from None
+    rows = collect(runs, target_dir)
+    for path in write_tables(target_dir, rows, aggregate(rows)):
+        out.print(f"wrote {path}", markup=False)
+
+
+@app.command()
+def report(
+    directory: Annotated[Path, typer.Argument(help="A sweep's output directory.")],
+    plots: Annotated[bool, typer.Option(help="Write PNG plots with matplotlib.")] = True,
+) -> None:
+    """Show a sweep's aggregate table and plot its metrics and time series."""
+    from swarm.analysis.report import plot_sweep, table_rows
+
+    if not (directory / "aggregate.csv").exists():
+        err.print(f"{directory}: no aggregate.csv (run `swarm sweep` first)")
+        raise typer.Exit(EXIT_INPUT)
+    table = Table("configuration", "metric", "n", "mean", "95% CI")
+    for row in table_rows(directory):
+        table.add_row(
+            row["configuration"],
+            row["metric"],
+            row["n"],
+            f"{float(row['mean']):.4f}",
+            f"[{float(row['ci_low']):.4f}, {float(row['ci_high']):.4f}]",
+        )
+    out.print(table)
+    if plots:
+        for path in plot_sweep(directory):
+            out.print(f"wrote {path}", markup=False)
+
+
+@app.command("export")
+def export_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (or its events.jsonl).")],
+    fmt: Annotated[str, typer.Option("--format", help="json, csv or parquet.")] = "csv",
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Where to write (default RUN_DIR/export).")
+    ] = None,
+) -> None:
+    """Export a run's epochs, interactions and agents as tables (schema: docs/export.md)."""
+    from swarm.analysis.export import export_run
+
+    if fmt not in ("json", "csv", "parquet"):
+        err.print(f"--format {fmt}: expected json, csv or parquet")
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        for path in export_run(run_dir, fmt, out_dir):  # type: ignore[arg-type]
+            out.print(f"wrote {path}", markup=False)
+    except LogError as exc:
+        raise fail_input(exc) from None
