@@ -190,6 +190,32 @@ class GovernanceApplied(Event):
     details: dict[str, float | str | bool | None] = Field(default_factory=dict)
 
 
+class MarketEvent(Event):
+    """One marketplace step: a bounty posted or expired, a bid, an escrow created, settled or disputed."""
+
+    type: Literal["market"] = "market"
+    kind: Literal[
+        "bounty_posted",
+        "bid_placed",
+        "bid_accepted",
+        "escrow_created",
+        "escrow_released",
+        "escrow_refunded",
+        "dispute_filed",
+        "dispute_resolved",
+        "bounty_expired",
+    ]
+    agent_id: str
+    bounty_id: str | None = None
+    bid_id: str | None = None
+    escrow_id: str | None = None
+    counterparty: str | None = None
+    amount: float = 0.0
+    fee: float = 0.0
+    quality: float | None = None
+    reason: str = ""
+
+
 class KillSwitchTriggered(Event):
     type: Literal["kill_switch_triggered"] = "kill_switch_triggered"
     reason: str
@@ -227,6 +253,7 @@ AnyEvent = Annotated[
     | AgentFrozen
     | AgentUnfrozen
     | GovernanceApplied
+    | MarketEvent
     | KillSwitchTriggered
     | EpochCompleted
     | RunEnded,

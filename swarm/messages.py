@@ -94,6 +94,34 @@ class TaskView(_Frozen):
     rework_requests: int = 0
 
 
+class BountyView(_Frozen):
+    """An open bounty and its pending bids ``(bid_id, bidder, amount)``."""
+
+    bounty_id: str
+    poster: AgentId
+    reward: float
+    deadline_epoch: int
+    bids: tuple[tuple[str, AgentId, float], ...] = ()
+
+
+class EscrowView(_Frozen):
+    """A held or disputed escrow."""
+
+    escrow_id: str
+    bounty_id: str
+    poster: AgentId
+    worker: AgentId
+    amount: float
+    status: Literal["held", "disputed"]
+
+
+class MarketView(_Frozen):
+    """The marketplace as everyone sees it (absent when the scenario has no marketplace)."""
+
+    bounties: tuple[BountyView, ...] = ()
+    escrows: tuple[EscrowView, ...] = ()
+
+
 class ProposalView(_Frozen):
     """A pending interaction proposal, as shown to its counterparty."""
 
@@ -140,6 +168,7 @@ class Snapshot(_Frozen):
     open_tasks: tuple[TaskView, ...] = ()
     claimed_tasks: tuple[TaskView, ...] = ()
     governance: GovernanceView = GovernanceView()
+    market: MarketView | None = None
 
     @cached_property
     def agent_index(self) -> dict[AgentId, AgentPublic]:
@@ -274,8 +303,60 @@ class SubmitWork(_Frozen):
     conduct: Conduct = Conduct()
 
 
+class PostBounty(_Frozen):
+    """Offer a reward for work; the reward is held by the marketplace from now on."""
+
+    type: Literal["post_bounty"] = "post_bounty"
+    reward: float = Field(gt=0.0, le=1000.0)
+    description: str = ""
+    deadline_epochs: int = Field(default=2, ge=1, le=20)
+
+
+class PlaceBid(_Frozen):
+    """Offer to do a bounty's work for ``amount``."""
+
+    type: Literal["place_bid"] = "place_bid"
+    bounty_id: str
+    amount: float = Field(gt=0.0)
+
+
+class AcceptBid(_Frozen):
+    """Award one's bounty to a bid: its amount goes into escrow."""
+
+    type: Literal["accept_bid"] = "accept_bid"
+    bounty_id: str
+    bid_id: str
+
+
+class DeliverWork(_Frozen):
+    """Deliver the work of an escrow one is the worker of; verified, then released or refunded."""
+
+    type: Literal["deliver_work"] = "deliver_work"
+    escrow_id: str
+    conduct: Conduct = Conduct()
+
+
+class FileDispute(_Frozen):
+    """Dispute a held escrow one is party to; it is split after the resolution period."""
+
+    type: Literal["file_dispute"] = "file_dispute"
+    escrow_id: str
+    reason: str = ""
+
+
 Action = Annotated[
-    Noop | CreatePost | Reply | CastVote | Propose | ClaimTask | SubmitWork,
+    Noop
+    | CreatePost
+    | Reply
+    | CastVote
+    | Propose
+    | ClaimTask
+    | SubmitWork
+    | PostBounty
+    | PlaceBid
+    | AcceptBid
+    | DeliverWork
+    | FileDispute,
     Field(discriminator="type"),
 ]
 """Everything an agent can do in a step."""
@@ -288,6 +369,11 @@ ACTION_TYPES: tuple[type[BaseModel], ...] = (
     Propose,
     ClaimTask,
     SubmitWork,
+    PostBounty,
+    PlaceBid,
+    AcceptBid,
+    DeliverWork,
+    FileDispute,
 )
 
 

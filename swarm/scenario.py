@@ -122,6 +122,20 @@ class SuccessCriteria(_Strict):
     max_quality_gap_negative_epochs: int | None = Field(default=None, ge=0)
 
 
+class MarketplaceSpec(_Strict):
+    """The marketplace (off unless this section is present and enabled)."""
+
+    enabled: bool = True
+    escrow_fee_rate: float = Field(default=0.02, ge=0.0, le=1.0)
+    min_bounty_amount: float = Field(default=1.0, ge=0.0)
+    max_bids_per_bounty: int = Field(default=10, ge=1)
+    bid_deadline_epochs: int = Field(default=3, ge=1)
+    dispute_resolution_epochs: int = Field(default=2, ge=0)
+    auto_expire_bounties: bool = True
+    dispute_default_split: float = Field(default=0.5, ge=0.0, le=1.0)
+    delivery_deadline_epochs: int = Field(default=2, ge=1)
+
+
 class Scenario(_Strict):
     """A complete, validated scenario."""
 
@@ -135,6 +149,7 @@ class Scenario(_Strict):
     governance: GovernanceConfig = GovernanceConfig()
     environment: EnvironmentSpec = EnvironmentSpec()
     safety: SafetySpec = SafetySpec()
+    marketplace: MarketplaceSpec | None = None
     success_criteria: SuccessCriteria = SuccessCriteria()
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from swarm.agents.market_rules import market_action
 from swarm.agents.policy import Outcome
 from swarm.core.interaction import InteractionType
 from swarm.messages import (
@@ -112,6 +113,10 @@ class ScriptedPolicy:
     async def decide(self, observation: Observation) -> Action:
         raise NotImplementedError
 
+    def work_conduct(self, observation: Observation) -> Conduct:
+        """How this agent carries out paid marketplace work."""
+        return self.conduct
+
     async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
         raise NotImplementedError
 
@@ -191,6 +196,8 @@ class HonestPolicy(ScriptedPolicy):
 
     async def decide(self, observation: Observation) -> Action:
         c, rng, lim = self.config, self.rng, observation.limits
+        if (trade := market_action(self, observation)) is not None:
+            return trade
         mine = observation.my_tasks
         if mine:
             task = mine[0]
@@ -269,6 +276,9 @@ class OpportunisticPolicy(ScriptedPolicy):
     default_conduct = Conduct(effort=0.27, sloppiness=0.33, defects=0.25, engagement=0.04)
     config: OpportunisticConfig
 
+    def work_conduct(self, observation: Observation) -> Conduct:
+        return self._conduct_now(observation)
+
     def _conduct_now(self, observation: Observation) -> Conduct:
         """Cut corners unless punishment is likely: deterrence lowers free riding and raises effort."""
         deterrence = observation.snapshot.governance.deterrence
@@ -284,6 +294,8 @@ class OpportunisticPolicy(ScriptedPolicy):
 
     async def decide(self, observation: Observation) -> Action:
         c, rng, lim = self.config, self.rng, observation.limits
+        if (trade := market_action(self, observation)) is not None:
+            return trade
         if lim.can_claim_task:
             best = self._best_task(
                 observation.snapshot.open_tasks, observation.me.reputation, _OPP_DIFFICULTY
@@ -377,6 +389,8 @@ class DeceptivePolicy(ScriptedPolicy):
 
     async def decide(self, observation: Observation) -> Action:
         c, rng, lim = self.config, self.rng, observation.limits
+        if (trade := market_action(self, observation)) is not None:
+            return trade
         deterred = max(0.0, 1 - 2 * observation.snapshot.governance.deterrence)
         if self.exploiting and lim.can_interact and rng.random() < c.exploit_probability * deterred:
             marks = sorted(
@@ -475,6 +489,8 @@ class AdversarialPolicy(ScriptedPolicy):
 
     async def decide(self, observation: Observation) -> Action:
         c, rng, lim = self.config, self.rng, observation.limits
+        if (trade := market_action(self, observation)) is not None:
+            return trade
         if self._cooldown > 0:
             self._cooldown -= 1
         targets = self._targets(observation)

@@ -15,13 +15,18 @@ from actors import Actor, Message, handler
 from swarm.core.interaction import SoftInteraction
 from swarm.events import ActionRejected, AgentFrozen, AgentUnfrozen, Event, LedgerUpdated
 from swarm.messages import (
+    AcceptBid,
     Action,
     AgentPublic,
     CastVote,
     ClaimTask,
     CreatePost,
+    DeliverWork,
+    FileDispute,
     Limits,
     Noop,
+    PlaceBid,
+    PostBounty,
     Propose,
     Reply,
 )
@@ -49,6 +54,8 @@ class AgentRecord:
     interactions_used: int = 0
     transfers_used: float = 0.0
     actions_used: int = 0
+    bounties_used: int = 0
+    bids_used: int = 0
     track: deque[float] | None = None
     _public: AgentPublic | None = None
 
@@ -88,7 +95,9 @@ class LedgerState:
         max_actions_per_step: int | None = None,
         bandwidth_cap: int | None = None,
         track_window: int | None = None,
+        market: bool = False,
     ) -> None:
+        self.market = market
         self.track_window = track_window
         self.limits = rate_limits
         self.safety = safety
@@ -182,6 +191,16 @@ class LedgerState:
                 return f"transfer budget of {budget} per epoch exceeded"
         elif isinstance(action, ClaimTask) and rec.tasks_used >= lim.tasks_per_epoch:
             return f"rate limit: {lim.tasks_per_epoch} task claims per epoch"
+        elif isinstance(action, PostBounty | PlaceBid | AcceptBid | DeliverWork | FileDispute):
+            if not self.market:
+                return "this scenario has no marketplace"
+            if isinstance(action, PostBounty):
+                if rec.bounties_used >= lim.bounties_per_epoch:
+                    return f"rate limit: {lim.bounties_per_epoch} bounties per epoch"
+                if rec.resources < action.reward:
+                    return f"reward {action.reward:g} exceeds resources {rec.resources:.2f}"
+            if isinstance(action, PlaceBid) and rec.bids_used >= lim.bids_per_epoch:
+                return f"rate limit: {lim.bids_per_epoch} bids per epoch"
         return None
 
     @staticmethod
@@ -197,6 +216,10 @@ class LedgerState:
                 rec.transfers_used += action.offered_transfer
         elif isinstance(action, ClaimTask):
             rec.tasks_used += 1
+        elif isinstance(action, PostBounty):
+            rec.bounties_used += 1
+        elif isinstance(action, PlaceBid):
+            rec.bids_used += 1
 
     def end_step(self) -> None:
         for rec in self.agents.values():
@@ -205,6 +228,7 @@ class LedgerState:
     def end_epoch(self) -> None:
         for rec in self.agents.values():
             rec.posts_used = rec.votes_used = rec.tasks_used = rec.actions_used = 0
+            rec.bounties_used = rec.bids_used = 0
             rec.interactions_used = 0
             rec.transfers_used = 0.0
 

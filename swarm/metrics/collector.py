@@ -22,6 +22,7 @@ from swarm.events import (
     InteractionCompleted,
     InteractionProposed,
     LedgerUpdated,
+    MarketEvent,
     PolicyFailed,
     PostCreated,
     ProposalExpired,
@@ -31,6 +32,15 @@ from swarm.events import (
     WorkVerified,
 )
 from swarm.metrics.epoch import ActivityCounts, EpochMetrics, compute_epoch_metrics
+
+_MARKET_COUNTERS = {
+    "bounty_posted": "bounties_posted",
+    "bid_placed": "bids_placed",
+    "escrow_released": "escrows_released",
+    "escrow_refunded": "escrows_refunded",
+    "dispute_filed": "disputes_filed",
+    "dispute_resolved": "disputes_resolved",
+}
 
 
 class MetricsCollector:
@@ -90,6 +100,10 @@ class MetricsCollector:
             elif isinstance(ev, GovernanceApplied):
                 if ev.effect == "cost":
                     a.governance_costs += ev.amount
+            elif isinstance(ev, MarketEvent):
+                counter = _MARKET_COUNTERS.get(ev.kind)
+                if counter is not None:
+                    setattr(a, counter, getattr(a, counter) + 1)
             elif isinstance(ev, AgentCreated):
                 self.types[ev.agent_id] = ev.agent_type
                 self.resources[ev.agent_id] = ev.resources

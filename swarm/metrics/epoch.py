@@ -31,6 +31,12 @@ class ActivityCounts(BaseModel):
     rejected_actions: int = 0
     policy_failures: int = 0
     governance_costs: float = 0.0
+    bounties_posted: int = 0
+    bids_placed: int = 0
+    escrows_released: int = 0
+    escrows_refunded: int = 0
+    disputes_filed: int = 0
+    disputes_resolved: int = 0
 
 
 class EpochMetrics(BaseModel):

@@ -52,6 +52,15 @@ from swarm.env.ledger import (
     Settle,
     StepOver,
 )
+from swarm.env.marketplace import (
+    MarketBatch,
+    MarketEpochEnd,
+    Marketplace,
+    MarketplaceState,
+    MarketResult,
+    MarketSettled,
+    MarketViewQuery,
+)
 from swarm.env.tasks import (
     BoardBatch,
     BoardResult,
@@ -75,13 +84,18 @@ from swarm.events import (
 )
 from swarm.governance.base import Effect, Governance
 from swarm.messages import (
+    AcceptBid,
     Action,
     AgentPublic,
     CastVote,
     ClaimTask,
     CreatePost,
     Decision,
+    DeliverWork,
+    FileDispute,
     GovernanceView,
+    PlaceBid,
+    PostBounty,
     Propose,
     Reply,
     Snapshot,
@@ -137,6 +151,7 @@ class StepDriver:
             max_actions_per_step=sc.simulation.max_actions_per_step,
             bandwidth_cap=sc.governance.bandwidth_cap,
             track_window=20 if sc.governance.transparency_enabled else None,
+            market=sc.marketplace is not None and sc.marketplace.enabled,
         )
         self.governance_view = governance_view(sc)
         self.types = {aid: kind for aid, (kind, _) in policies.items()}
@@ -174,6 +189,12 @@ class StepDriver:
             ),
             name="broker",
         )
+        self.market: ActorRef | None = None
+        if sc.marketplace is not None and sc.marketplace.enabled:
+            self.market = system.spawn(
+                Marketplace(MarketplaceState(sc.marketplace, derive_rng(seed, "marketplace"))),
+                name="marketplace",
+            )
         self.agent_ids = list(policies)
         self.agents: dict[str, ActorRef] = {
             agent_id: system.spawn(
@@ -258,6 +279,18 @@ class StepDriver:
             closing.append(KillSwitchTriggered(epoch=epoch, step=end, reason=kill))
             self.state.stopped = "kill_switch"
         self.state.epochs.append(metrics)
+        if self.state.stopped is None and self.market is not None:
+            settled: MarketSettled = await self.market.ask(MarketEpochEnd(epoch=epoch))
+            closing.extend(settled.events)
+            if settled.transfers:
+                moved: Adjusted = await self.ledger.ask(
+                    Adjust(
+                        epoch=epoch,
+                        step=end,
+                        changes=tuple((a, why, 0.0, amt) for a, amt, why in settled.transfers),
+                    )
+                )
+                closing.extend(moved.events)
         if self.state.stopped is None:
             view = await self.ledger.ask(LedgerView())
             effects = await self.governance.epoch_end(epoch, metrics, view.agents)
@@ -306,6 +339,7 @@ class StepDriver:
         )
         assert isinstance(board_view, BoardSnapshot) and isinstance(posts, PostsView)
         assert isinstance(ledger_view, LedgerSnapshot)
+        market_view = await self.market.ask(MarketViewQuery()) if self.market is not None else None
         snapshot = Snapshot.model_construct(
             epoch=epoch,
             step=step,
@@ -314,6 +348,7 @@ class StepDriver:
             open_tasks=board_view.open_tasks,
             claimed_tasks=board_view.claimed_tasks,
             governance=self.governance_view,
+            market=market_view,
         )
         public = {a.agent_id: a for a in ledger_view.agents}
         blocked = await self.governance.blocked(epoch, step, ledger_view.agents)
@@ -339,7 +374,7 @@ class StepDriver:
         items = tuple((i, a, chosen[a]) for i, a in enumerate(order))
         admission: Admission = await self.ledger.ask(Admit(epoch=epoch, step=step, items=items))
         events.extend(admission.rejected)
-        feed_items, board_items, broker_items = [], [], []
+        feed_items, board_items, broker_items, market_items = [], [], [], []
         for index, agent, action in admission.admitted:
             if isinstance(action, CreatePost | Reply | CastVote):
                 feed_items.append((index, agent, action))
@@ -347,6 +382,8 @@ class StepDriver:
                 board_items.append((index, agent, action))
             elif isinstance(action, Propose):
                 broker_items.append((index, agent, action))
+            elif isinstance(action, PostBounty | PlaceBid | AcceptBid | DeliverWork | FileDispute):
+                market_items.append((index, agent, action))
         feed_res, board_res, broker_res = await self.system.gather_ask(
             [
                 (
@@ -379,6 +416,16 @@ class StepDriver:
             )
             last = max(i for i, *_ in board_res.payouts)
             events.extend((last, ev) for ev in paid.events)
+        if market_items and self.market is not None:
+            market_res: MarketResult = await self.market.ask(
+                MarketBatch.model_construct(epoch=epoch, step=step, items=tuple(market_items))
+            )
+            events.extend(market_res.events)
+            for index, agent, amount, reason in market_res.transfers:
+                moved: Adjusted = await self.ledger.ask(
+                    Adjust(epoch=epoch, step=step, changes=((agent, reason, 0.0, amount),))
+                )
+                events.extend((index, ev) for ev in moved.events)
         events.sort(key=lambda pair: pair[0])
         step_events: list[Event] = [ev for _, ev in events]
 
