@@ -27,6 +27,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_actors.py
 	$(PY) bench/bench_simulation.py
+	$(PY) bench/bench_llm.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
