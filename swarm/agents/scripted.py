@@ -134,6 +134,21 @@ class ScriptedPolicy:
         n = self._trust_n.get(other, 0)
         return self._trust_sum[other] / n if n else prior
 
+    @staticmethod
+    def worth_it_after_tax(observation: Observation, proposal: ProposalView, p_hat: float) -> bool:
+        """Whether the counterparty's expected payoff stays positive once the tax is paid.
+
+        E[π_b] ≈ ½·S(p̂) + τ − rate·(1 − split)·(max(S(p̂), 0) + |τ|), with S(p) = 3p − 1 (the
+        default payoff scale); without a tax every proposal is worth considering.
+        """
+        g = observation.snapshot.governance
+        if g.tax_rate <= 0:
+            return True
+        surplus = 3 * p_hat - 1
+        tau = proposal.offered_transfer
+        tax = g.tax_rate * (1 - g.tax_split) * (max(surplus, 0.0) + abs(tau))
+        return 0.5 * surplus + tau - tax > 0
+
     def trust_in(self, agent: AgentPublic | None) -> float:
         """Trust, with a published track record (transparency ledger) as the prior for strangers."""
         if agent is None:
@@ -243,6 +258,8 @@ class HonestPolicy(ScriptedPolicy):
             and initiator.track_record is not None
         ) and self.trust_in(initiator) < 0.5:
             return False
+        if not self.worth_it_after_tax(observation, proposal, self.trust_in(initiator)):
+            return False
         score = self.trust_in(initiator) * c.trust_weight + 0.5 * (1 - c.trust_weight)
         threshold = c.acceptance_threshold
         if proposal.interaction_type == InteractionType.COLLABORATION:
@@ -334,9 +351,11 @@ class OpportunisticPolicy(ScriptedPolicy):
         return Noop()
 
     async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        total, n = self._seen.get(proposal.initiator, (0.0, 0))
+        if not self.worth_it_after_tax(observation, proposal, total / n if n else 0.5):
+            return False
         if proposal.offered_transfer > 0:
             return True
-        total, n = self._seen.get(proposal.initiator, (0.0, 0))
         if n:
             return total / n > 0.5
         return self.rng.random() < self.config.risk_tolerance
