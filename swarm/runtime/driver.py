@@ -101,6 +101,7 @@ from swarm.messages import (
     Snapshot,
     SubmitWork,
 )
+from swarm.metrics.actor import CloseEpoch, MetricsActor, Observe
 from swarm.metrics.collector import MetricsCollector
 from swarm.metrics.epoch import EpochMetrics
 from swarm.runtime.rng import derive_rng
@@ -140,7 +141,7 @@ class StepDriver:
         self.governance = governance or Governance()
         self.governance.attach(system)
         self.engine = SoftPayoffEngine(sc.payoff)
-        self.collector = MetricsCollector(self.engine)
+        self.metrics = system.spawn(MetricsActor(MetricsCollector(self.engine)), name="metrics")
         self.state = RunState()
         seed = sc.simulation.seed
         self.schedule_rng = derive_rng(seed, "schedule")
@@ -221,7 +222,7 @@ class StepDriver:
             # Events are numbered once, here, before anyone else sees them.
             ev.__dict__["seq"] = seq
         self.state.seq = seq
-        self.collector.feed(numbered)
+        await self.metrics.tell(Observe.model_construct(events=tuple(numbered)))
         await self.sink(numbered, sync)
         if self.topic is not None:
             for ev in numbered:
@@ -271,7 +272,7 @@ class StepDriver:
             await self._run_step(epoch, step)
             if self.state.stopped is not None:
                 return
-        metrics = self.collector.close_epoch(epoch)
+        metrics: EpochMetrics = await self.metrics.ask(CloseEpoch(epoch=epoch))
         end = sim.steps_per_epoch
         closing: list[Event] = [EpochCompleted(epoch=epoch, step=end, metrics=metrics)]
         kill = self._kill_reason(metrics)
