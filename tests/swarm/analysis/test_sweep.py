@@ -145,3 +145,28 @@ def test_sweep_command_and_report_write_tables_and_plots(tmp_path: Path) -> None
     assert res.exit_code == 0, res.output
     assert (tmp_path / "metrics.png").stat().st_size > 10_000
     assert (tmp_path / "toxicity_over_time.png").exists()
+
+
+def test_ctrl_c_then_restart_finishes_with_the_same_aggregate(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    p = sweep_file(tmp_path)
+    p.write_text(p.read_text().replace("seeds: 2", "seeds: 4").replace("epochs: 2", "epochs: 6"))
+    cmd = [sys.executable, "-m", "swarm", "sweep", str(p), "--workers", "2"]
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(tmp_path / "a")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list((tmp_path / "a" / "runs").glob("*/seed-*/summary.json")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    finished = list((tmp_path / "a" / "runs").glob("*/seed-*/summary.json"))
+    assert len(finished) > 0
+    for out in ("a", "b"):
+        done = subprocess.run([*cmd, "--out", str(tmp_path / out)], capture_output=True, timeout=120)
+        assert done.returncode == 0
+    assert (tmp_path / "a" / "aggregate.csv").read_text() == (tmp_path / "b" / "aggregate.csv").read_text()
