@@ -6,6 +6,8 @@ Knows nothing of the simulation. Providers (:class:`AnthropicAdapter`,
     adapter = Limited(Retrying(OpenAIAdapter()), max_concurrency=64)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from adapters._cassette import CassetteWriter, RecordingAdapter, ReplayAdapter
 from adapters._errors import (
     CassetteMiss,
@@ -22,9 +24,25 @@ from adapters._pricing import PriceTable, UsageMeter, UsageSnapshot
 from adapters._stack import build_adapter
 from adapters._types import Completion, CompletionRequest, LLMAdapter, Usage
 from adapters._wrappers import Limited, Retrying
-from adapters.anthropic import AnthropicAdapter
-from adapters.openai import OpenAIAdapter
 from adapters.scripted import ScriptedAdapter
+
+if TYPE_CHECKING:
+    from adapters.anthropic import AnthropicAdapter
+    from adapters.openai import OpenAIAdapter
+
+
+def __getattr__(name: str) -> Any:
+    """The provider adapters load their SDKs on first use, keeping ``import adapters`` light."""
+    if name == "AnthropicAdapter":
+        from adapters.anthropic import AnthropicAdapter
+
+        return AnthropicAdapter
+    if name == "OpenAIAdapter":
+        from adapters.openai import OpenAIAdapter
+
+        return OpenAIAdapter
+    raise AttributeError(f"module 'adapters' has no attribute {name!r}")
+
 
 __all__ = [
     "AnthropicAdapter",
