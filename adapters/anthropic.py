@@ -33,18 +33,29 @@ class AnthropicAdapter(ProviderAdapter):
         timeout: float = 30.0,
         prices: PriceTable | None = None,
         meter: UsageMeter | None = None,
+        pools: int = 8,
     ) -> None:
         super().__init__(timeout=timeout, prices=prices, meter=meter)
-        self._client = sdk.AsyncAnthropic(
-            **client_settings(
-                provider=self.provider,
-                env_prefix="ANTHROPIC",
-                api_key=api_key,
-                base_url=base_url,
-                http_client=http_client,
-                timeout=timeout,
-            )
+        settings = client_settings(
+            provider=self.provider,
+            env_prefix="ANTHROPIC",
+            api_key=api_key,
+            base_url=base_url,
+            http_client=http_client,
+            timeout=timeout,
         )
+        # Requests are spread over several SDK clients: each keeps its own connection
+        # pool, whose bookkeeping grows with its size, so many small pools stay cheap
+        # under hundreds of concurrent calls.
+        self._clients = [
+            sdk.AsyncAnthropic(**settings) for _ in range(1 if http_client is not None else pools)
+        ]
+        self._turn = 0
+
+    @property
+    def _client(self) -> sdk.AsyncAnthropic:
+        self._turn = (self._turn + 1) % len(self._clients)
+        return self._clients[self._turn]
 
     def __repr__(self) -> str:
         return f"AnthropicAdapter(base_url={str(self._client.base_url)!r})"
@@ -56,19 +67,23 @@ class AnthropicAdapter(ProviderAdapter):
                 {"role": "assistant", "content": repair[0] or "(no output)"},
                 {"role": "user", "content": REPAIR_PROMPT.format(errors=repair[1])},
             ]
-        response = await self._client.messages.create(  # type: ignore[call-overload]
+        response = await self._client.messages.create(
             model=request.model,
             max_tokens=request.max_tokens,
             system=request.system,
-            messages=messages,
-            tools=[
-                {
-                    "name": TOOL,
-                    "description": f"Answer with a {request.schema.__name__}.",
-                    "input_schema": request.json_schema(),
-                }
-            ],
-            tool_choice={"type": "tool", "name": TOOL},
+            messages=messages,  # type: ignore[arg-type]
+            # The tool schema travels in extra_body: it is plain JSON already, and the
+            # SDK's recursive parameter transform over it costs more than the call.
+            extra_body={
+                "tools": [
+                    {
+                        "name": TOOL,
+                        "description": f"Answer with a {request.schema.__name__}.",
+                        "input_schema": request.json_schema(),
+                    }
+                ],
+                "tool_choice": {"type": "tool", "name": TOOL},
+            },
         )
         text = ""
         for block in response.content:

@@ -34,21 +34,30 @@ class OpenAIAdapter(ProviderAdapter):
         mode: Literal["json_schema", "tools"] = "json_schema",
         prices: PriceTable | None = None,
         meter: UsageMeter | None = None,
+        pools: int = 8,
         require_key: bool = True,
     ) -> None:
         super().__init__(timeout=timeout, prices=prices, meter=meter)
         self.mode = mode
-        self._client = sdk.AsyncOpenAI(
-            **client_settings(
-                provider=self.provider,
-                env_prefix="OPENAI",
-                api_key=api_key,
-                base_url=base_url,
-                http_client=http_client,
-                timeout=timeout,
-                require_key=require_key,
-            )
+        settings = client_settings(
+            provider=self.provider,
+            env_prefix="OPENAI",
+            api_key=api_key,
+            base_url=base_url,
+            http_client=http_client,
+            timeout=timeout,
+            require_key=require_key,
         )
+        # Requests are spread over several SDK clients: each keeps its own connection
+        # pool, whose bookkeeping grows with its size, so many small pools stay cheap
+        # under hundreds of concurrent calls.
+        self._clients = [sdk.AsyncOpenAI(**settings) for _ in range(1 if http_client is not None else pools)]
+        self._turn = 0
+
+    @property
+    def _client(self) -> sdk.AsyncOpenAI:
+        self._turn = (self._turn + 1) % len(self._clients)
+        return self._clients[self._turn]
 
     def __repr__(self) -> str:
         return f"OpenAIAdapter(base_url={str(self._client.base_url)!r}, mode={self.mode!r})"
@@ -77,12 +86,14 @@ class OpenAIAdapter(ProviderAdapter):
                     "json_schema": {"name": request.schema.__name__, "schema": schema, "strict": False},
                 }
             }
+        # The schema travels in extra_body: it is plain JSON already, and the SDK's
+        # recursive parameter transform over a large schema costs more than the call.
         response = await self._client.chat.completions.create(
             model=request.model,
             messages=messages,  # type: ignore[arg-type]
             temperature=request.temperature,
             max_tokens=request.max_tokens,
-            **kwargs,
+            extra_body=kwargs,
         )
         message = response.choices[0].message
         if self.mode == "tools" and message.tool_calls:
