@@ -163,3 +163,46 @@ def test_scripted_backend_runs_the_shipped_llm_scenario_offline(
     )
     anyio.run(run_with, sc, tmp_path, scripted_llm)
     assert (tmp_path / "summary.json").exists()
+
+
+def test_mock_server_faults_at_20_percent_never_lose_or_double_an_interaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import anyio
+
+    from adapters.mock_server import ThreadedServer
+    from swarm.agents.mock_llm import environment, mock_app
+
+    server = ThreadedServer(mock_app(error_rate=0.2, seed=5, hang_s=3.0))
+    try:
+        for key, value in environment("127.0.0.1", server.port).items():
+            monkeypatch.setenv(key, value)
+        sc = load_scenario(
+            {
+                "scenario_id": "faults",
+                "agents": [
+                    {
+                        "type": "llm",
+                        "count": 4,
+                        "llm": {
+                            "provider": "openai",
+                            "model": "gpt-4o-mini",
+                            "timeout": 1.0,
+                            "max_retries": 1,
+                        },
+                    },
+                    {"type": "honest", "count": 2},
+                ],
+                "simulation": {"n_epochs": 2, "steps_per_epoch": 3, "seed": 2, "policy_timeout": 5},
+            }
+        )
+        anyio.run(run_with, sc, tmp_path, LLMBackend())
+    finally:
+        server.close()
+    _, events = read_log(tmp_path / "events.jsonl")
+    assert events[-1].reason == "completed"  # type: ignore[union-attr]
+    failures = [e for e in events if isinstance(e, PolicyFailed)]
+    assert failures
+    resolved = [e.interaction.interaction_id for e in events if isinstance(e, InteractionCompleted)]
+    expired = [e.interaction_id for e in events if isinstance(e, ProposalExpired)]
+    assert len(resolved) == len(set(resolved)) and not set(resolved) & set(expired)
