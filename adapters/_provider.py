@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 import anyio
 import httpx
@@ -22,6 +23,8 @@ from adapters._errors import (
 from adapters._http import bridged_client
 from adapters._pricing import PriceTable, UsageMeter
 from adapters._types import Completion, CompletionRequest, RawCompletion, T, Usage
+
+C = TypeVar("C")
 
 REPAIR_PROMPT = (
     "Your previous output did not match the required JSON schema.\n"
@@ -142,6 +145,24 @@ def client_settings(
         "timeout": timeout,
         "http_client": bridged_client(http_client, timeout) if http_client is not None else None,
     }
+
+
+class ClientRing(Generic[C]):
+    """Several SDK clients used in turn.
+
+    Each SDK client keeps its own connection pool, whose bookkeeping grows with its
+    size; spreading hundreds of concurrent calls over a few small pools keeps it cheap.
+    """
+
+    def __init__(self, make: Callable[[], C], size: int) -> None:
+        if size < 1:
+            raise ValueError("a client ring needs at least one client")
+        self._clients = [make() for _ in range(size)]
+        self._turn = 0
+
+    def next(self) -> C:
+        self._turn = (self._turn + 1) % len(self._clients)
+        return self._clients[self._turn]
 
 
 def map_sdk_error(sdk: Any, exc: Exception, *, provider: str, model: str) -> LLMError | None:

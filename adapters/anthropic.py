@@ -10,7 +10,7 @@ import httpx
 
 from adapters._errors import LLMError
 from adapters._pricing import PriceTable, UsageMeter
-from adapters._provider import REPAIR_PROMPT, ProviderAdapter, client_settings, map_sdk_error
+from adapters._provider import REPAIR_PROMPT, ClientRing, ProviderAdapter, client_settings, map_sdk_error
 from adapters._types import CompletionRequest, RawCompletion, Usage
 
 TOOL = "respond"
@@ -44,18 +44,13 @@ class AnthropicAdapter(ProviderAdapter):
             http_client=http_client,
             timeout=timeout,
         )
-        # Requests are spread over several SDK clients: each keeps its own connection
-        # pool, whose bookkeeping grows with its size, so many small pools stay cheap
-        # under hundreds of concurrent calls.
-        self._clients = [
-            sdk.AsyncAnthropic(**settings) for _ in range(1 if http_client is not None else pools)
-        ]
-        self._turn = 0
+        self._ring = ClientRing(
+            lambda: sdk.AsyncAnthropic(**settings), 1 if http_client is not None else pools
+        )
 
     @property
     def _client(self) -> sdk.AsyncAnthropic:
-        self._turn = (self._turn + 1) % len(self._clients)
-        return self._clients[self._turn]
+        return self._ring.next()
 
     def __repr__(self) -> str:
         return f"AnthropicAdapter(base_url={str(self._client.base_url)!r})"

@@ -9,7 +9,7 @@ import openai as sdk
 
 from adapters._errors import LLMError
 from adapters._pricing import PriceTable, UsageMeter
-from adapters._provider import REPAIR_PROMPT, ProviderAdapter, client_settings, map_sdk_error
+from adapters._provider import REPAIR_PROMPT, ClientRing, ProviderAdapter, client_settings, map_sdk_error
 from adapters._types import CompletionRequest, RawCompletion, Usage
 
 TOOL = "respond"
@@ -48,16 +48,11 @@ class OpenAIAdapter(ProviderAdapter):
             timeout=timeout,
             require_key=require_key,
         )
-        # Requests are spread over several SDK clients: each keeps its own connection
-        # pool, whose bookkeeping grows with its size, so many small pools stay cheap
-        # under hundreds of concurrent calls.
-        self._clients = [sdk.AsyncOpenAI(**settings) for _ in range(1 if http_client is not None else pools)]
-        self._turn = 0
+        self._ring = ClientRing(lambda: sdk.AsyncOpenAI(**settings), 1 if http_client is not None else pools)
 
     @property
     def _client(self) -> sdk.AsyncOpenAI:
-        self._turn = (self._turn + 1) % len(self._clients)
-        return self._clients[self._turn]
+        return self._ring.next()
 
     def __repr__(self) -> str:
         return f"OpenAIAdapter(base_url={str(self._client.base_url)!r}, mode={self.mode!r})"
