@@ -81,14 +81,14 @@ class OpenAIAdapter(ProviderAdapter):
                     "json_schema": {"name": request.schema.__name__, "schema": schema, "strict": False},
                 }
             }
-        # The schema travels in extra_body: it is plain JSON already, and the SDK's
-        # recursive parameter transform over a large schema costs more than the call.
+        # Messages and schema travel in extra_body: they are plain JSON already, and the
+        # SDK's recursive parameter transform over them costs more than the call itself.
         response = await self._client.chat.completions.create(
             model=request.model,
-            messages=messages,  # type: ignore[arg-type]
+            messages=[],
             temperature=request.temperature,
             max_tokens=request.max_tokens,
-            extra_body=kwargs,
+            extra_body={"messages": messages, **kwargs},
         )
         message = response.choices[0].message
         if self.mode == "tools" and message.tool_calls:
