@@ -22,7 +22,7 @@ from adapters._errors import (
 from adapters._http import HttpxBridge, bridged_client
 from adapters._pricing import PriceTable, UsageMeter, UsageSnapshot
 from adapters._stack import build_adapter
-from adapters._types import Completion, CompletionRequest, LLMAdapter, Usage
+from adapters._types import Completion, CompletionRequest, LLMAdapter, Usage, close_adapter
 from adapters._wrappers import Limited, Retrying
 from adapters.scripted import ScriptedAdapter
 
@@ -71,4 +71,5 @@ __all__ = [
     "UsageSnapshot",
     "bridged_client",
     "build_adapter",
+    "close_adapter",
 ]

@@ -10,7 +10,7 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from adapters._errors import CassetteMiss, InvalidOutput
-from adapters._types import Completion, CompletionRequest, LLMAdapter, T, Usage
+from adapters._types import Completion, CompletionRequest, LLMAdapter, T, Usage, close_adapter
 
 
 class CassetteWriter:
@@ -59,6 +59,10 @@ class RecordingAdapter:
 
     def close(self) -> None:
         self.writer.close()
+
+    async def aclose(self) -> None:
+        """Close the inner adapter's network clients (the cassette stays open: :meth:`close`)."""
+        await close_adapter(self.inner)
 
 
 class ReplayAdapter:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 import httpx
+import httpx2
 from pydantic import BaseModel, ValidationError
 
 from adapters._errors import (
@@ -24,7 +25,8 @@ from adapters._http import bridged_client
 from adapters._pricing import PriceTable, UsageMeter
 from adapters._types import Completion, CompletionRequest, RawCompletion, T, Usage
 
-C = TypeVar("C")
+B = TypeVar("B", bound=BaseModel)
+A = TypeVar("A", bound="ProviderAdapter")
 
 REPAIR_PROMPT = (
     "Your previous output did not match the required JSON schema.\n"
@@ -44,6 +46,18 @@ class ProviderAdapter:
         self.timeout = timeout
         self.prices = prices or PriceTable.default()
         self.meter = meter or UsageMeter()
+
+    _client: Any
+
+    async def aclose(self) -> None:
+        """Close the SDK client and its connections."""
+        await self._client.close()
+
+    async def __aenter__(self: A) -> A:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     async def _call(self, request: CompletionRequest[Any], repair: tuple[str, str] | None) -> RawCompletion:
         raise NotImplementedError
@@ -120,49 +134,92 @@ class _Invalid(Exception):
         self.errors = errors
 
 
+Transport = Literal["auto", "aiohttp", "httpx"]
+"""How the SDK client reaches the network: the SDK's aiohttp transport, its default
+httpx2 one, or ``auto`` (aiohttp unless an HTTP proxy is configured in the environment,
+which only the httpx2 transport honours)."""
+
+_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
 def client_settings(
     *,
+    sdk: Any,
     provider: str,
     env_prefix: str,
     api_key: str | None,
     base_url: str | None,
     http_client: httpx.AsyncClient | None,
     timeout: float,
+    transport: Transport = "auto",
     require_key: bool = True,
 ) -> dict[str, Any]:
     """Keyword arguments for an SDK client: key and base URL from the arguments or the
     environment (``{PREFIX}_API_KEY``, ``{PREFIX}_BASE_URL``), no SDK retries (ours
-    wrap it), and the SDK's HTTP routed through ``http_client`` when one is given."""
+    wrap it), and the HTTP transport.
+
+    With ``http_client`` every request goes through it (so respx can mock it);
+    otherwise the SDK's aiohttp transport is used where :data:`Transport` says so:
+    its connection pool stays cheap with hundreds of concurrent requests, where the
+    default pool's bookkeeping grows with every open connection.
+    """
+    if transport not in ("auto", "aiohttp", "httpx"):
+        raise ValueError(f"transport must be 'auto', 'aiohttp' or 'httpx', got {transport!r}")
     key = api_key or os.environ.get(f"{env_prefix}_API_KEY")
     if not key:
         if require_key:
             raise MissingAPIKey(f"no API key: set {env_prefix}_API_KEY", provider=provider)
         key = "not-needed"
+    client: Any = None
+    if http_client is not None:
+        client = bridged_client(http_client, timeout)
+    elif transport == "aiohttp" or (transport == "auto" and not any(os.environ.get(v) for v in _PROXY_VARS)):
+        client = sdk.DefaultAioHttpClient(timeout=timeout)
     return {
         "api_key": key,
         "base_url": base_url or os.environ.get(f"{env_prefix}_BASE_URL") or None,
         "max_retries": 0,
         "timeout": timeout,
-        "http_client": bridged_client(http_client, timeout) if http_client is not None else None,
+        "http_client": client,
     }
 
 
-class ClientRing(Generic[C]):
-    """Several SDK clients used in turn.
+def dumps(body: dict[str, Any]) -> bytes:
+    """A request body as compact JSON bytes."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
-    Each SDK client keeps its own connection pool, whose bookkeeping grows with its
-    size; spreading hundreds of concurrent calls over a few small pools keeps it cheap.
+
+def dumps_with(body: dict[str, Any], encoded: tuple[tuple[str, bytes], ...]) -> bytes:
+    """``dumps(body)`` with more keys whose values are JSON already (``(key, json_bytes)`` pairs).
+
+    The structured-output schema is the same for every request of a kind and larger
+    than the prompt; encoding it once per schema instead of once per request matters
+    when hundreds of agents call at once.
     """
+    head = dumps(body)
+    if not encoded:
+        return head
+    parts = [head[:-1]] if len(body) else [b"{"]
+    for k, (key, value) in enumerate(encoded):
+        parts.append(b"," if (k or len(body)) else b"")
+        parts.append(json.dumps(key).encode() + b":" + value)
+    parts.append(b"}")
+    return b"".join(parts)
 
-    def __init__(self, make: Callable[[], C], size: int) -> None:
-        if size < 1:
-            raise ValueError("a client ring needs at least one client")
-        self._clients = [make() for _ in range(size)]
-        self._turn = 0
 
-    def next(self) -> C:
-        self._turn = (self._turn + 1) % len(self._clients)
-        return self._clients[self._turn]
+def parse_body(model: type[B], response: httpx2.Response, *, provider: str, request_model: str) -> B:
+    """A provider's response body read into ``model``; a body of the wrong shape is a ProviderError."""
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ProviderError(
+            f"unexpected response body (HTTP {response.status_code}): {where}: {first['msg']}",
+            status=response.status_code,
+            provider=provider,
+            model=request_model,
+        ) from None
 
 
 def map_sdk_error(sdk: Any, exc: Exception, *, provider: str, model: str) -> LLMError | None:

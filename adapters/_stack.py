@@ -7,6 +7,7 @@ from typing import Literal
 import httpx
 
 from adapters._pricing import PriceTable, UsageMeter
+from adapters._provider import Transport
 from adapters._types import LLMAdapter
 from adapters._wrappers import Limited, Retrying
 
@@ -24,6 +25,7 @@ def build_adapter(
     http_client: httpx.AsyncClient | None = None,
     prices: PriceTable | None = None,
     meter: UsageMeter | None = None,
+    transport: Transport = "auto",
 ) -> LLMAdapter:
     """``Limited(Retrying(Provider(...)))``: concurrency cap outside, retries inside."""
     inner: LLMAdapter
@@ -37,6 +39,7 @@ def build_adapter(
             timeout=timeout,
             prices=prices,
             meter=meter,
+            transport=transport,
         )
     else:
         from adapters.openai import OpenAIAdapter
@@ -50,5 +53,6 @@ def build_adapter(
             prices=prices,
             meter=meter,
             require_key=provider == "openai",
+            transport=transport,
         )
     return Limited(Retrying(inner, max_attempts=max_retries + 1), max_concurrency=max_concurrency)

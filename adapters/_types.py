@@ -15,7 +15,7 @@ T_co = TypeVar("T_co", bound=BaseModel, covariant=True)
 
 
 @functools.lru_cache(maxsize=256)
-def _schema_of(schema: type[BaseModel]) -> dict[str, Any]:
+def schema_of(schema: type[BaseModel]) -> dict[str, Any]:
     """A schema's JSON schema, computed once per class (it is costly and never changes)."""
     return schema.model_json_schema()
 
@@ -33,7 +33,7 @@ class CompletionRequest(Generic[T]):
     metadata: dict[str, str] = field(default_factory=dict)
 
     def json_schema(self) -> dict[str, Any]:
-        return _schema_of(self.schema)
+        return schema_of(self.schema)
 
     def stable_key(self) -> str:
         """sha256 over the canonical JSON of everything that determines the answer."""
@@ -85,3 +85,10 @@ class LLMAdapter(Protocol):
     """Anything that completes a structured request."""
 
     async def complete(self, request: CompletionRequest[T]) -> Completion[T]: ...
+
+
+async def close_adapter(adapter: object) -> None:
+    """Close an adapter's network clients, if it has any (``aclose``); a no-op otherwise."""
+    close = getattr(adapter, "aclose", None)
+    if close is not None:
+        await close()

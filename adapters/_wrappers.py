@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 from adapters._errors import LLMError, LLMTimeout, ProviderError, RateLimited
-from adapters._types import Completion, CompletionRequest, LLMAdapter, T
+from adapters._types import Completion, CompletionRequest, LLMAdapter, T, close_adapter
 
 
 def retryable(exc: LLMError) -> bool:
@@ -75,6 +75,9 @@ class Retrying:
                 )
                 await self.sleep(min(delay, self.max_delay))
 
+    async def aclose(self) -> None:
+        await close_adapter(self.inner)
+
 
 class Limited:
     """At most ``max_concurrency`` requests in flight through this adapter."""
@@ -86,3 +89,6 @@ class Limited:
     async def complete(self, request: CompletionRequest[T]) -> Completion[T]:
         async with self.limiter:
             return await self.inner.complete(request)
+
+    async def aclose(self) -> None:
+        await close_adapter(self.inner)

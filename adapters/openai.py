@@ -2,17 +2,60 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Any, Literal
 
 import httpx
+import httpx2
 import openai as sdk
+from pydantic import BaseModel
 
 from adapters._errors import LLMError
 from adapters._pricing import PriceTable, UsageMeter
-from adapters._provider import REPAIR_PROMPT, ClientRing, ProviderAdapter, client_settings, map_sdk_error
-from adapters._types import CompletionRequest, RawCompletion, Usage
+from adapters._provider import (
+    REPAIR_PROMPT,
+    ProviderAdapter,
+    Transport,
+    client_settings,
+    dumps,
+    dumps_with,
+    map_sdk_error,
+    parse_body,
+)
+from adapters._types import CompletionRequest, RawCompletion, Usage, schema_of
 
 TOOL = "respond"
+PATH = "/chat/completions"
+
+
+class _Function(BaseModel):
+    arguments: str = ""
+
+
+class _ToolCall(BaseModel):
+    function: _Function
+
+
+class _Message(BaseModel):
+    content: str | None = None
+    tool_calls: list[_ToolCall] | None = None
+
+
+class _Choice(BaseModel):
+    message: _Message
+
+
+class _Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class _ChatCompletion(BaseModel):
+    """The part of a chat completion the adapter reads."""
+
+    choices: list[_Choice]
+    usage: _Usage | None = None
 
 
 class OpenAIAdapter(ProviderAdapter):
@@ -21,6 +64,12 @@ class OpenAIAdapter(ProviderAdapter):
     The key comes from ``OPENAI_API_KEY`` (or ``api_key``). With ``base_url`` (or
     ``OPENAI_BASE_URL``) it talks to any OpenAI-compatible server; local servers
     that need no key get a placeholder one.
+
+    Requests go through the SDK client's ``post`` (auth, base URL, headers, timeouts
+    and status errors are the SDK's); the body is built here and the response read
+    into a small model of the fields used, skipping the SDK's per-call parameter
+    transform and response model construction, which cost more CPU than the HTTP
+    exchange when hundreds of agents call at once.
     """
 
     provider = "openai"
@@ -34,30 +83,34 @@ class OpenAIAdapter(ProviderAdapter):
         mode: Literal["json_schema", "tools"] = "json_schema",
         prices: PriceTable | None = None,
         meter: UsageMeter | None = None,
-        pools: int = 8,
+        transport: Transport = "auto",
         require_key: bool = True,
     ) -> None:
         super().__init__(timeout=timeout, prices=prices, meter=meter)
+        if mode not in ("json_schema", "tools"):
+            raise ValueError(f"mode must be 'json_schema' or 'tools', got {mode!r}")
         self.mode = mode
         settings = client_settings(
+            sdk=sdk,
             provider=self.provider,
             env_prefix="OPENAI",
             api_key=api_key,
             base_url=base_url,
             http_client=http_client,
             timeout=timeout,
+            transport=transport,
             require_key=require_key,
         )
-        self._ring = ClientRing(lambda: sdk.AsyncOpenAI(**settings), 1 if http_client is not None else pools)
-
-    @property
-    def _client(self) -> sdk.AsyncOpenAI:
-        return self._ring.next()
+        self._client = sdk.AsyncOpenAI(**settings)
 
     def __repr__(self) -> str:
         return f"OpenAIAdapter(base_url={str(self._client.base_url)!r}, mode={self.mode!r})"
 
-    async def _call(self, request: CompletionRequest[Any], repair: tuple[str, str] | None) -> RawCompletion:
+    def body(self, request: CompletionRequest[Any], repair: tuple[str, str] | None = None) -> dict[str, Any]:
+        """The JSON body of the chat completion request for ``request``."""
+        return {**self._base(request, repair), **copy.deepcopy(_structured(_schema(request), self.mode))}
+
+    def _base(self, request: CompletionRequest[Any], repair: tuple[str, str] | None) -> dict[str, Any]:
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": request.system},
             {"role": "user", "content": request.user},
@@ -67,37 +120,59 @@ class OpenAIAdapter(ProviderAdapter):
                 {"role": "assistant", "content": repair[0] or "(no output)"},
                 {"role": "user", "content": REPAIR_PROMPT.format(errors=repair[1])},
             ]
-        schema = request.json_schema()
-        kwargs: dict[str, Any]
-        if self.mode == "tools":
-            kwargs = {
-                "tools": [{"type": "function", "function": {"name": TOOL, "parameters": schema}}],
-                "tool_choice": {"type": "function", "function": {"name": TOOL}},
-            }
-        else:
-            kwargs = {
-                "response_format": {
-                    "type": "json_schema",
-                    "json_schema": {"name": request.schema.__name__, "schema": schema, "strict": False},
-                }
-            }
-        # Messages and schema travel in extra_body: they are plain JSON already, and the
-        # SDK's recursive parameter transform over them costs more than the call itself.
-        response = await self._client.chat.completions.create(
-            model=request.model,
-            messages=[],
-            temperature=request.temperature,
-            max_tokens=request.max_tokens,
-            extra_body={"messages": messages, **kwargs},
+        return {
+            "model": request.model,
+            "messages": messages,
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+        }
+
+    async def _call(self, request: CompletionRequest[Any], repair: tuple[str, str] | None) -> RawCompletion:
+        content = dumps_with(self._base(request, repair), _structured_encoded(_schema(request), self.mode))
+        response = await self._client.post(PATH, cast_to=httpx2.Response, content=content)
+        completion = parse_body(
+            _ChatCompletion, response, provider=self.provider, request_model=request.model
         )
-        message = response.choices[0].message
+        if not completion.choices:
+            return RawCompletion(text="", usage=_usage(completion), model=request.model)
+        message = completion.choices[0].message
         if self.mode == "tools" and message.tool_calls:
-            text = message.tool_calls[0].function.arguments  # type: ignore[union-attr]
+            text = message.tool_calls[0].function.arguments
         else:
             text = message.content or ""
-        u = response.usage
-        usage = Usage(u.prompt_tokens, u.completion_tokens) if u is not None else Usage()
-        return RawCompletion(text=text, usage=usage, model=request.model)
+        return RawCompletion(text=text, usage=_usage(completion), model=request.model)
 
     def _map_error(self, exc: Exception, model: str) -> LLMError | None:
         return map_sdk_error(sdk, exc, provider=self.provider, model=model)
+
+
+@functools.lru_cache(maxsize=256)
+def _structured(schema: type[BaseModel], mode: str) -> dict[str, Any]:
+    """The body fields asking for output matching ``schema`` (the same for every request)."""
+    spec = schema_of(schema)
+    if mode == "tools":
+        return {
+            "tools": [{"type": "function", "function": {"name": TOOL, "parameters": spec}}],
+            "tool_choice": {"type": "function", "function": {"name": TOOL}},
+        }
+    return {
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": schema.__name__, "schema": spec, "strict": False},
+        }
+    }
+
+
+@functools.lru_cache(maxsize=256)
+def _structured_encoded(schema: type[BaseModel], mode: str) -> tuple[tuple[str, bytes], ...]:
+    return tuple((key, dumps(value)) for key, value in _structured(schema, mode).items())
+
+
+def _usage(completion: _ChatCompletion) -> Usage:
+    u = completion.usage
+    return Usage(u.prompt_tokens, u.completion_tokens) if u is not None else Usage()
+
+
+def _schema(request: CompletionRequest[Any]) -> type[BaseModel]:
+    schema: type[BaseModel] = request.schema
+    return schema

@@ -13,7 +13,6 @@ actor, which turns it into a no-op plus a ``policy_failed`` event.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -122,11 +121,14 @@ OBS_END = "</observation>"
 
 
 def observation_doc(obs: Observation, proposal: ProposalView | None = None) -> ObservationDoc:
-    """A bounded, deterministic extract of the observation for a prompt."""
+    """A bounded, deterministic extract of the observation for a prompt.
+
+    Built without re-validation: every part is already a validated view.
+    """
     snap = obs.snapshot
     others = [a for a in snap.agents if a.agent_id != obs.agent_id and not a.frozen]
     others.sort(key=lambda a: (-a.reputation, a.agent_id))
-    return ObservationDoc(
+    return ObservationDoc.model_construct(
         agent_id=obs.agent_id,
         epoch=snap.epoch,
         step=snap.step,
@@ -141,9 +143,12 @@ def observation_doc(obs: Observation, proposal: ProposalView | None = None) -> O
 
 
 def render_prompt(doc: ObservationDoc, question: str) -> str:
-    """The user message: the question, then the observation as JSON between markers."""
-    body = json.dumps(doc.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return f"{question}\n{OBS_START}\n{body}\n{OBS_END}"
+    """The user message: the question, then the observation as compact JSON between markers.
+
+    Keys appear in the views' field order, which is fixed, so the same observation
+    always renders to the same text.
+    """
+    return f"{question}\n{OBS_START}\n{doc.model_dump_json()}\n{OBS_END}"
 
 
 def parse_prompt(user: str) -> ObservationDoc | None:

@@ -20,6 +20,7 @@ from adapters import (
     ScriptedAdapter,
     UsageMeter,
     build_adapter,
+    close_adapter,
 )
 from adapters._types import CompletionRequest
 from swarm.agents.llm import LLMPolicy
@@ -92,6 +93,17 @@ class LLMBackend:
             system_prompt=llm.system_prompt,
         )
 
+    async def aclose(self) -> None:
+        """Close the adapters' network clients; the next run builds fresh ones.
+
+        A :class:`~swarm.Simulation` calls this when its run ends. The cassette
+        being recorded stays open until :meth:`close`.
+        """
+        providers, self._providers = list(self._providers.values()), {}
+        for adapter in providers:
+            await close_adapter(adapter)
+
     def close(self) -> None:
+        """Finish the cassette being recorded (if any)."""
         if self._cassette is not None:
             self._cassette.close()

@@ -208,7 +208,10 @@ class Simulation:
             reason = "cancelled"
             raise
         finally:
-            await self._finish(reason, started, failure)
+            try:
+                await self._finish(reason, started, failure)
+            finally:
+                await _close_llm(factory)
         if failure is not None:
             raise _explain_failure(failure) from failure
 
@@ -280,3 +283,11 @@ def run(scenario: Scenario, **kwargs: Any) -> SimulationResult:
             return await sim.wait()
 
     return anyio.run(_main)
+
+
+async def _close_llm(factory: object) -> None:
+    """Close the LLM backend's network clients (bound to this event loop) when the run ends."""
+    close = getattr(factory, "aclose", None)
+    if close is not None:
+        with anyio.CancelScope(shield=True):
+            await close()

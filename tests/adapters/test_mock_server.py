@@ -28,7 +28,10 @@ async def test_both_apis_round_trip_through_the_mock_server(provider: str) -> No
             adapter: Any = OpenAIAdapter(api_key="k", base_url=f"{server.base_url}/v1")
         else:
             adapter = AnthropicAdapter(api_key="k", base_url=server.base_url)
-        result = await adapter.complete(CompletionRequest(system="s", user="hi", schema=Answer, model="m"))
+        async with adapter:
+            result = await adapter.complete(
+                CompletionRequest(system="s", user="hi", schema=Answer, model="m")
+            )
         await server.close()
     assert result.value.word == f"{provider}:hi"
 
@@ -52,5 +55,6 @@ async def test_injected_faults_are_retried_or_surface_as_typed_errors() -> None:
                 outcomes["ok"] += 1
             except LLMError:
                 outcomes["error"] += 1
+        await adapter.aclose()
         await server.close()
     assert outcomes["ok"] > 0 and app.state.stats["faults"] > 0

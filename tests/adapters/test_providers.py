@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from adapters import (
@@ -27,6 +29,7 @@ from adapters import (
     ProviderError,
     Retrying,
 )
+from adapters._provider import dumps_with
 
 ANTHROPIC = "https://api.anthropic.test"
 OPENAI = "https://api.openai.test/v1"
@@ -125,7 +128,50 @@ async def test_success_returns_validated_object_usage_and_cost(provider: str) ->
         assert sent["tools"][0]["input_schema"]["properties"].keys() == {"verdict", "score"}
     else:
         assert sent["response_format"]["type"] == "json_schema"
+    assert sent == make(provider, client).body(request())
+    headers = r.calls.last.request.headers
+    assert headers["content-type"] == "application/json"
+    assert "sk-test" in headers.get("x-api-key", "") + headers.get("authorization", "")
+    if provider == "anthropic":
+        assert "anthropic-version" in headers
     assert "sk-test" not in repr(make(provider, client))
+
+
+@pytest.mark.parametrize(
+    ("provider", "mode"), [("anthropic", None), ("openai", "json_schema"), ("openai", "tools")]
+)
+async def test_the_repair_round_sends_the_bad_answer_and_the_errors_back(
+    provider: str, mode: str | None
+) -> None:
+    kw = {"mode": mode} if mode else {}
+    async with httpx.AsyncClient() as client, respx.mock() as mock:
+        bad = garbage(provider)
+        if mode == "tools":
+            bad = httpx.Response(200, json=openai_body(None, tool_args="{not json"))
+            good = httpx.Response(200, json=openai_body(None, tool_args='{"verdict": true, "score": 1}'))
+        else:
+            good = ok(provider, {"verdict": True, "score": 1})
+        r = route(provider, mock).mock(side_effect=[bad, good])
+        adapter = make(provider, client, **kw)
+        result = await adapter.complete(request())
+        first, second = (json.loads(call.request.content) for call in r.calls)
+    assert result.repaired and result.value == Answer(verdict=True, score=1)
+    assert first == adapter.body(request())
+    repair = second["messages"][-2:]
+    assert repair[0]["role"] == "assistant" and repair[1]["role"] == "user"
+    assert "did not match the required JSON schema" in repair[1]["content"]
+    assert second["messages"][:-2] == first["messages"]
+    assert {k: v for k, v in second.items() if k != "messages"} == {
+        k: v for k, v in first.items() if k != "messages"
+    }
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_response_body_of_the_wrong_shape_is_a_provider_error(provider: str) -> None:
+    async with httpx.AsyncClient() as client, respx.mock() as mock:
+        route(provider, mock).mock(return_value=httpx.Response(200, json={"unexpected": True}))
+        with pytest.raises(ProviderError, match="unexpected response body"):
+            await make(provider, client).complete(request())
 
 
 async def test_openai_tools_mode_parses_the_function_arguments() -> None:
@@ -213,3 +259,43 @@ def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch, cls: ty
     monkeypatch.delenv(var, raising=False)
     with pytest.raises(MissingAPIKey, match=var):
         cls()
+
+
+@given(
+    body=st.dictionaries(
+        st.text(max_size=8), st.one_of(st.integers(), st.text(max_size=12), st.none()), max_size=4
+    ),
+    extra=st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.one_of(st.integers(), st.booleans(), st.text(max_size=6)), lambda c: st.lists(c, max_size=3)
+        ),
+        max_size=3,
+    ),
+)
+def test_splicing_pre_encoded_values_gives_the_same_json_as_encoding_everything(
+    body: dict[str, Any], extra: dict[str, Any]
+) -> None:
+    body = {k: v for k, v in body.items() if k not in extra}
+    encoded = tuple((k, json.dumps(v).encode()) for k, v in extra.items())
+    assert json.loads(dumps_with(body, encoded)) == {**body, **extra}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_transport_is_aiohttp_unless_a_proxy_is_configured(
+    provider: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    cls = AnthropicAdapter if provider == "anthropic" else OpenAIAdapter
+
+    def transport_of(adapter: Any) -> str:
+        return type(adapter._client._client._transport).__name__
+
+    assert transport_of(cls(api_key="k")) == "AiohttpTransport"
+    assert transport_of(cls(api_key="k", transport="httpx")) == "AsyncHTTPTransport"
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    assert transport_of(cls(api_key="k")) != "AiohttpTransport"
+    assert transport_of(cls(api_key="k", transport="aiohttp")) == "AiohttpTransport"
+    with pytest.raises(ValueError, match="transport"):
+        cls(api_key="k", transport="carrier-pigeon")

@@ -165,6 +165,22 @@ def test_scripted_backend_runs_the_shipped_llm_scenario_offline(
     assert (tmp_path / "summary.json").exists()
 
 
+def test_the_shipped_cassette_replays_the_shipped_llm_scenario_without_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import anyio
+
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+    sc = load_scenario(root / "llm_agents.yaml")
+    anyio.run(run_with, sc, tmp_path, LLMBackend(replay=str(root / "cassettes" / "llm_agents.jsonl")))
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
+    assert events[-1]["reason"] == "completed"
+    assert not [e for e in events if e["type"] == "policy_failed"]
+    assert sum(e["type"] == "interaction_completed" for e in events) > 0
+
+
 def test_mock_server_faults_at_20_percent_never_lose_or_double_an_interaction(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
