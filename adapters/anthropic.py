@@ -102,6 +102,8 @@ class AnthropicAdapter(ProviderAdapter):
             transport=transport,
         )
         self._client = sdk.AsyncAnthropic(**settings)
+        # An absolute URL: the SDK then skips re-deriving it from the base URL on every call.
+        self._url = str(self._client.base_url).rstrip("/") + PATH
 
     def __repr__(self) -> str:
         return f"AnthropicAdapter(base_url={str(self._client.base_url)!r})"
@@ -126,7 +128,7 @@ class AnthropicAdapter(ProviderAdapter):
 
     async def _call(self, request: CompletionRequest[Any], repair: tuple[str, str] | None) -> RawCompletion:
         response = await self._client.post(
-            PATH,
+            self._url,
             cast_to=httpx2.Response,
             content=dumps_with(self._base(request, repair), _structured_encoded(_schema(request))),
         )

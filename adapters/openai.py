@@ -102,6 +102,8 @@ class OpenAIAdapter(ProviderAdapter):
             require_key=require_key,
         )
         self._client = sdk.AsyncOpenAI(**settings)
+        # An absolute URL: the SDK then skips re-deriving it from the base URL on every call.
+        self._url = str(self._client.base_url).rstrip("/") + PATH
 
     def __repr__(self) -> str:
         return f"OpenAIAdapter(base_url={str(self._client.base_url)!r}, mode={self.mode!r})"
@@ -129,7 +131,7 @@ class OpenAIAdapter(ProviderAdapter):
 
     async def _call(self, request: CompletionRequest[Any], repair: tuple[str, str] | None) -> RawCompletion:
         content = dumps_with(self._base(request, repair), _structured_encoded(_schema(request), self.mode))
-        response = await self._client.post(PATH, cast_to=httpx2.Response, content=content)
+        response = await self._client.post(self._url, cast_to=httpx2.Response, content=content)
         completion = parse_body(
             _ChatCompletion, response, provider=self.provider, request_model=request.model
         )
