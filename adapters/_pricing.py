@@ -66,7 +66,9 @@ class UsageMeter:
         self._models: dict[str, ModelUsage] = {}
 
     def record(self, model: str, usage: Usage, cost: float, *, priced: bool = True) -> None:
-        m = self._models.setdefault(model, ModelUsage())
+        m = self._models.get(model)
+        if m is None:
+            m = self._models[model] = ModelUsage()
         m.calls += 1
         m.input_tokens += usage.input_tokens
         m.output_tokens += usage.output_tokens

@@ -6,6 +6,7 @@ found a difference; 2 bad input (scenario, log, arguments); 3 the run failed.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -378,6 +379,9 @@ def mock_llm(
     for key, value in environment("127.0.0.1", port).items():
         out.print(f"export {key}={value}", markup=False)
     app_ = mock_app(latency_ms=latency_ms, error_rate=error_rate, seed=seed)
+    # The server lives as long as the process: keep the collector off its start-up heap.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(app_, host="127.0.0.1", port=port, log_level="warning")
 
 
