@@ -21,7 +21,8 @@ from adapters._errors import (
 )
 from adapters._http import HttpxBridge, bridged_client
 from adapters._pricing import PriceTable, UsageMeter, UsageSnapshot
-from adapters._stack import build_adapter
+from adapters._sharded import ShardedAdapter
+from adapters._stack import build_adapter, require_credentials
 from adapters._types import Completion, CompletionRequest, LLMAdapter, Usage, close_adapter
 from adapters._wrappers import Limited, Retrying
 from adapters.scripted import ScriptedAdapter
@@ -66,10 +67,12 @@ __all__ = [
     "ReplayAdapter",
     "Retrying",
     "ScriptedAdapter",
+    "ShardedAdapter",
     "Usage",
     "UsageMeter",
     "UsageSnapshot",
     "bridged_client",
     "build_adapter",
     "close_adapter",
+    "require_credentials",
 ]

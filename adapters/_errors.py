@@ -12,6 +12,18 @@ class LLMError(Exception):
         where = " ".join(x for x in (provider, model) if x)
         super().__init__(f"{where}: {message}" if where else message)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only constructor arguments: rebuild from args and attributes instead,
+        # so errors survive pickling (they cross process boundaries in ShardedAdapter).
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type[LLMError], args: tuple[object, ...], state: dict[str, object]) -> LLMError:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
+
 
 class LLMAuthError(LLMError):
     """The provider refused our credentials (401/403) or none were configured: a dead provider."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 import httpx
 
+from adapters._errors import MissingAPIKey
 from adapters._pricing import PriceTable, UsageMeter
 from adapters._provider import Transport
 from adapters._types import LLMAdapter
@@ -56,3 +58,17 @@ def build_adapter(
             transport=transport,
         )
     return Limited(Retrying(inner, max_attempts=max_retries + 1), max_concurrency=max_concurrency)
+
+
+_KEY_VARS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+
+
+def require_credentials(provider: Provider, api_key: str | None = None) -> None:
+    """Raise :class:`MissingAPIKey` now if ``provider`` needs a key and none is set.
+
+    What the provider adapters check when they are built, for callers that build
+    them elsewhere (in the worker processes of a :class:`ShardedAdapter`).
+    """
+    var = _KEY_VARS.get(provider)
+    if var is not None and not (api_key or os.environ.get(var)):
+        raise MissingAPIKey(f"no API key: set {var}", provider=provider)

@@ -6,9 +6,14 @@ environment; ``OPENAI_BASE_URL``/``ANTHROPIC_BASE_URL`` honoured, so a mock
 server can stand in); ``record`` also writes every exchange to a cassette;
 ``replay`` serves a cassette with no network and no keys. The ``scripted``
 provider (or ``scripted=True`` for every agent) answers with scripted policies, offline.
+With ``workers > 1`` live requests are spread over that many worker processes
+(:class:`~adapters.ShardedAdapter`): each SDK request costs a millisecond or two
+of CPU, which with hundreds of LLM agents is what a single process runs out of.
 """
 
 from __future__ import annotations
+
+import functools
 
 import httpx
 
@@ -18,12 +23,14 @@ from adapters import (
     RecordingAdapter,
     ReplayAdapter,
     ScriptedAdapter,
+    ShardedAdapter,
     UsageMeter,
     build_adapter,
     close_adapter,
+    require_credentials,
 )
 from adapters._types import CompletionRequest
-from swarm.agents.llm import LLMPolicy
+from swarm.agents.llm import AcceptChoice, ActionChoice, LLMPolicy
 from swarm.agents.llm_responder import scripted_answer
 from swarm.agents.policy import Policy
 from swarm.scenario import AgentSpec, LLMSpec, Scenario
@@ -44,8 +51,14 @@ class LLMBackend:
         http_client: httpx.AsyncClient | None = None,
         max_concurrency: int = 64,
         scripted: bool = False,
+        workers: int = 1,
     ) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        if workers > 1 and http_client is not None:
+            raise ValueError("an injected http_client serves one process: use workers=1 with it")
         self.scripted = scripted
+        self.workers = workers
         if record and replay:
             raise ValueError("record and replay are mutually exclusive")
         self.meter = UsageMeter()
@@ -60,6 +73,17 @@ class LLMBackend:
         if key not in self._providers:
             if spec.provider == "scripted" or self.scripted:
                 adapter: LLMAdapter = ScriptedAdapter(_scripted)
+            elif self.workers > 1:
+                require_credentials(spec.provider)
+                recipe = functools.partial(
+                    build_adapter,
+                    spec.provider,
+                    base_url=spec.base_url,
+                    max_concurrency=-(-self.max_concurrency // self.workers),
+                    max_retries=spec.max_retries,
+                    timeout=spec.timeout,
+                )
+                adapter = ShardedAdapter(recipe, self.workers, meter=self.meter)
             else:
                 adapter = build_adapter(
                     spec.provider,
@@ -92,6 +116,18 @@ class LLMBackend:
             max_tokens=llm.max_tokens,
             system_prompt=llm.system_prompt,
         )
+
+    async def astart(self) -> None:
+        """Start what the adapters need before the first step (the worker processes of ``workers > 1``).
+
+        A :class:`~swarm.Simulation` calls this once its policies are built, so
+        process start-up is not counted in the first step.
+        """
+        for adapter in self._providers.values():
+            if isinstance(adapter, RecordingAdapter):
+                adapter = adapter.inner
+            if isinstance(adapter, ShardedAdapter):
+                await adapter.start(preload=(ActionChoice, AcceptChoice))
 
     async def aclose(self) -> None:
         """Close the adapters' network clients; the next run builds fresh ones.

@@ -16,6 +16,7 @@ participant order and events sorted by schedule index before they are numbered.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -118,6 +119,8 @@ class RunState:
     epochs: list[EpochMetrics] = field(default_factory=list)
     seq: int = 0
     stopped: str | None = None
+    step_seconds: list[float] = field(default_factory=list)
+    """Wall-clock duration of each completed step (kept out of the event log: it is not reproducible)."""
 
 
 class StepDriver:
@@ -269,7 +272,9 @@ class StepDriver:
         events.extend(await self._apply_effects(epoch, 0, effects))
         await self._emit(events)
         for step in range(sim.steps_per_epoch):
+            started = time.perf_counter()
             await self._run_step(epoch, step)
+            self.state.step_seconds.append(time.perf_counter() - started)
             if self.state.stopped is not None:
                 return
         metrics: EpochMetrics = await self.metrics.ask(CloseEpoch(epoch=epoch))

@@ -106,6 +106,11 @@ class Simulation:
         return self.out_dir / "events.jsonl" if self.out_dir is not None else None
 
     @property
+    def step_seconds(self) -> list[float]:
+        """Wall-clock seconds of each step completed so far (for profiling; never in the event log)."""
+        return list(self._driver.state.step_seconds) if self._driver is not None else []
+
+    @property
     def result(self) -> SimulationResult:
         """The finished run's result (available once the run is over)."""
         if self._result is None:
@@ -178,7 +183,11 @@ class Simulation:
             factory = LLMBackend()
         try:
             policies = build_policies(sc, llm_factory=factory)
+            start = getattr(factory, "astart", None)
+            if start is not None:
+                await start()
         except LLMError as exc:
+            await _close_llm(factory)
             raise SimulationError(f"the LLM agents cannot start: {exc}") from exc
         for agent_id, policy in self._custom.items():
             policies[agent_id] = (f"{policies[agent_id][0]}:custom", policy)

@@ -1,0 +1,102 @@
+"""A worker process of :class:`~adapters.ShardedAdapter`: runs an adapter stack and answers over its pipes.
+
+Started as ``python -m adapters._shard_worker``. Frames on stdin and stdout are a
+4-byte big-endian length and a pickle. The first frame in is the recipe (a
+picklable callable returning the adapter); then ``(id, CompletionRequest)``
+frames, answered in any order with ``(id, "ok", result)`` or ``(id, "err",
+exception)``; a tuple in place of a request is a ping (unpickling it loads the
+modules its objects come from), answered ``(id, "ok", None)``.
+End of input closes the adapter and ends the process. Anything
+else the process prints goes to stderr, so it cannot corrupt the frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import pickle
+import sys
+from typing import Any
+
+from adapters._errors import LLMError, ProviderError
+from adapters._frames import MAX_FRAME, frame, read_frame
+from adapters._types import close_adapter
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling, else a ProviderError carrying its description."""
+    if isinstance(exc, LLMError):
+        try:
+            pickle.dumps(exc)
+            return exc
+        except Exception:
+            pass
+    return ProviderError(f"{type(exc).__name__}: {exc}")
+
+
+async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    recipe = await read_frame(reader)
+    if recipe is None:
+        return
+    adapter = recipe()
+    # The worker lives for one job: keep the collector off the SDK's start-up heap.
+    gc.collect()
+    gc.freeze()
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def answer(rid: int, request: Any) -> None:
+        if isinstance(request, tuple):  # a ping (its payload, unpickled, has loaded its modules)
+            writer.write(frame((rid, "ok", None)))
+            await writer.drain()
+            return
+        try:
+            c = await adapter.complete(request)
+            message: tuple[Any, ...] = (
+                rid,
+                "ok",
+                (
+                    c.raw_text,
+                    c.usage.input_tokens,
+                    c.usage.output_tokens,
+                    c.cost_usd,
+                    c.latency_s,
+                    c.repaired,
+                    c.attempts,
+                ),
+            )
+        except Exception as exc:
+            message = (rid, "err", _portable(exc))
+        writer.write(frame(message))
+        await writer.drain()
+
+    try:
+        while (item := await read_frame(reader)) is not None:
+            rid, request = item
+            task = asyncio.create_task(answer(rid, request))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await close_adapter(adapter)
+
+
+async def _main() -> None:
+    out_fd = os.dup(1)
+    os.dup2(2, 1)  # stray prints from any library go to stderr, never into the frames
+    sys.stdout = sys.stderr
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=MAX_FRAME)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(0, "rb", 0))
+    transport, protocol = await loop.connect_write_pipe(
+        asyncio.streams.FlowControlMixin, os.fdopen(out_fd, "wb", 0)
+    )
+    writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+    await serve(reader, writer)
+    transport.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())
