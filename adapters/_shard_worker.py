@@ -1,9 +1,10 @@
 """A worker process of :class:`~adapters.ShardedAdapter`: runs an adapter stack and answers over its pipes.
 
 Started as ``python -m adapters._shard_worker``. Frames on stdin and stdout are a
-4-byte big-endian length and a pickle. The first frame in is the recipe (a
-picklable callable returning the adapter); then ``(id, CompletionRequest)``
-frames, answered in any order with ``(id, "ok", result)`` or ``(id, "err",
+4-byte big-endian length and a pickle. The first frame in is the parent's
+``sys.path`` and the pickled recipe (a callable returning the adapter); then
+``(id, pickled CompletionRequest)`` frames (pickled apart, so a request that
+cannot be loaded fails alone), answered in any order with ``(id, "ok", result)`` or ``(id, "err",
 exception)``; a tuple in place of a request is a ping (unpickling it loads the
 modules its objects come from), answered ``(id, "ok", None)``.
 End of input closes the adapter and ends the process. Anything
@@ -36,16 +37,24 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    recipe = await read_frame(reader)
-    if recipe is None:
+    opening = await read_frame(reader)
+    if opening is None:
         return
-    adapter = recipe()
+    path, recipe_blob = opening
+    sys.path[:] = path  # import what the parent process can import
+    adapter = pickle.loads(recipe_blob)()
     # The worker lives for one job: keep the collector off the SDK's start-up heap.
     gc.collect()
     gc.freeze()
     tasks: set[asyncio.Task[None]] = set()
 
-    async def answer(rid: int, request: Any) -> None:
+    async def answer(rid: int, blob: bytes) -> None:
+        try:
+            request = pickle.loads(blob)
+        except Exception as exc:
+            writer.write(frame((rid, "err", ProviderError(f"the worker cannot load the request: {exc!r}"))))
+            await writer.drain()
+            return
         if isinstance(request, tuple):  # a ping (its payload, unpickled, has loaded its modules)
             writer.write(frame((rid, "ok", None)))
             await writer.drain()
@@ -72,8 +81,8 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
     try:
         while (item := await read_frame(reader)) is not None:
-            rid, request = item
-            task = asyncio.create_task(answer(rid, request))
+            rid, blob = item
+            task = asyncio.create_task(answer(rid, blob))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
     finally:

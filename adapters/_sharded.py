@@ -63,7 +63,7 @@ class ShardedAdapter:
         if workers < 1:
             raise ValueError("a sharded adapter needs at least one worker")
         try:
-            self._recipe_frame = frame(recipe)
+            self._recipe_frame = frame((list(sys.path), pickle.dumps(recipe, pickle.HIGHEST_PROTOCOL)))
         except Exception as exc:
             raise TypeError(f"the adapter recipe {recipe!r} cannot be pickled: {exc}") from None
         self.size = workers
@@ -96,7 +96,7 @@ class ShardedAdapter:
         worker.pending[rid] = future
         stdin = worker.process.stdin
         assert stdin is not None
-        stdin.write(frame((rid, tuple(preload))))
+        stdin.write(frame((rid, pickle.dumps(tuple(preload), pickle.HIGHEST_PROTOCOL))))
         await stdin.drain()
         status, payload = await asyncio.wait_for(future, self.start_timeout)
         if status != "ok":
@@ -155,16 +155,16 @@ class ShardedAdapter:
     async def complete(self, request: CompletionRequest[T]) -> Completion[T]:
         if self._closed:
             raise ProviderError("the sharded adapter is closed")
-        if not self._workers:
-            await asyncio.wait_for(self._start(), self.start_timeout)
         rid = next(self._ids)
         try:
-            message = frame((rid, request))
+            message = frame((rid, pickle.dumps(request, pickle.HIGHEST_PROTOCOL)))
         except Exception as exc:
             raise TypeError(
                 f"request for {request.schema.__qualname__} cannot be pickled (schemas sent to worker "
                 f"processes must be module-level classes): {exc}"
             ) from None
+        if not self._workers:
+            await asyncio.wait_for(self._start(), self.start_timeout)
         worker = self._pick()
         future: asyncio.Future[tuple[str, Any]] = asyncio.get_running_loop().create_future()
         worker.pending[rid] = future
@@ -176,7 +176,10 @@ class ShardedAdapter:
             await stdin.drain()
             status, payload = await future
         except (BrokenPipeError, ConnectionResetError):
-            raise ProviderError(worker.exit_reason or f"LLM worker process {worker.index} is gone") from None
+            code = worker.process.returncode
+            raise ProviderError(
+                worker.exit_reason or f"LLM worker process {worker.index} exited (code {code})"
+            ) from None
         finally:
             worker.pending.pop(rid, None)
         if status != "ok":

@@ -205,6 +205,14 @@ def run(
         Path | None,
         typer.Option("--replay-llm", help="Serve LLM answers from this cassette (no network, no keys)."),
     ] = None,
+    llm_workers: Annotated[
+        int,
+        typer.Option(
+            "--llm-workers",
+            min=1,
+            help="Worker processes for LLM requests (SDK requests cost CPU; use 2+ for 100+ LLM agents).",
+        ),
+    ] = 1,
 ) -> None:
     """Run a scenario: per-epoch table, then events.jsonl, metrics.csv and summary.json in --out."""
     configure_logging(log_json)
@@ -212,11 +220,13 @@ def run(
         sc = load_for_cli(scenario, seed, epochs, steps, set_ or [])
         target = out_dir or Path("runs") / f"{sc.scenario_id}-{sc.simulation.seed}"
         backend = None
-        if record_llm is not None or replay_llm is not None:
+        if record_llm is not None or replay_llm is not None or llm_workers > 1:
             from swarm.agents.llm_backend import LLMBackend
 
             backend = LLMBackend(
-                record=str(record_llm) if record_llm else None, replay=str(replay_llm) if replay_llm else None
+                record=str(record_llm) if record_llm else None,
+                replay=str(replay_llm) if replay_llm else None,
+                workers=llm_workers,
             )
         sim = Simulation(sc, out_dir=target, llm_factory=backend)
     except (ScenarioError, LogError, LLMError, ValueError) as exc:

@@ -165,6 +165,17 @@ def test_scripted_backend_runs_the_shipped_llm_scenario_offline(
     assert (tmp_path / "summary.json").exists()
 
 
+async def test_worker_processes_change_nothing_in_the_event_log(tmp_path: Path, mock_llm: Any) -> None:
+    sc = llm_scenario(epochs=2)
+    await run_with(sc, tmp_path / "one", LLMBackend())
+    sharded = LLMBackend(workers=2)
+    await run_with(sc, tmp_path / "two", sharded)
+    one = (tmp_path / "one" / "events.jsonl").read_text().splitlines()
+    two = (tmp_path / "two" / "events.jsonl").read_text().splitlines()
+    assert one[:-1] == two[:-1] and len(one) > 50
+    assert sharded.meter.snapshot().models["gpt-4o-mini"].calls > 0
+
+
 def test_the_shipped_cassette_replays_the_shipped_llm_scenario_without_a_miss(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
