@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+from pydantic_core import from_json
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,14 @@ def create_app(
             await anyio.sleep(hang_s)
         return None
 
+    def bad_request(message: str) -> JSONResponse:
+        return JSONResponse({"error": {"type": "invalid_request_error", "message": message}}, 400)
+
     async def chat(request: Request) -> JSONResponse:
-        body = await request.json()
+        try:
+            body = from_json(await request.body())
+        except ValueError as exc:
+            return bad_request(f"the body is not JSON: {exc}")
         req = _openai_request(body)
         fault, obj = await answer(req)
         if fault is not None and (resp := await fault_response(fault)) is not None:
@@ -147,7 +154,10 @@ def create_app(
         )
 
     async def messages(request: Request) -> JSONResponse:
-        body = await request.json()
+        try:
+            body = from_json(await request.body())
+        except ValueError as exc:
+            return bad_request(f"the body is not JSON: {exc}")
         req = _anthropic_request(body)
         fault, obj = await answer(req)
         if fault is not None and (resp := await fault_response(fault)) is not None:

@@ -58,3 +58,16 @@ async def test_injected_faults_are_retried_or_surface_as_typed_errors() -> None:
         await adapter.aclose()
         await server.close()
     assert outcomes["ok"] > 0 and app.state.stats["faults"] > 0
+
+
+async def test_a_body_that_is_not_json_gets_a_400_naming_the_problem() -> None:
+    import httpx
+
+    async with anyio.create_task_group() as tg:
+        server = await serve(create_app(responder), tg)
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            chat = await client.post("/v1/chat/completions", content=b"{not json")
+            messages = await client.post("/v1/messages", content=b"")
+        await server.close()
+    assert chat.status_code == messages.status_code == 400
+    assert "not JSON" in chat.json()["error"]["message"]
