@@ -27,7 +27,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_actors.py
 	$(PY) bench/bench_simulation.py
-	$(PY) bench/bench_llm.py
+	$(PY) bench/bench_llm.py --workers 2
+	$(PY) bench/bench_llm_client.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
