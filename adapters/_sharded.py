@@ -85,9 +85,14 @@ class ShardedAdapter:
         ``preload``: picklable objects (e.g. the schema classes requests will use)
         sent ahead, so the workers import their modules now, not during the first request.
         """
-        if not self._workers:
-            await asyncio.wait_for(self._start(), self.start_timeout)
-        await asyncio.gather(*(self._ping(w, preload) for w in self._workers))
+        try:
+            if not self._workers:
+                await asyncio.wait_for(self._start(), self.start_timeout)
+            await asyncio.gather(*(self._ping(w, preload) for w in self._workers))
+        except TimeoutError:
+            raise ProviderError(
+                f"the LLM worker processes did not get ready within {self.start_timeout:g} s"
+            ) from None
 
     async def _ping(self, worker: _Worker, preload: tuple[object, ...]) -> None:
         """Wait until ``worker`` has built its adapter (it answers frames only after that)."""
@@ -164,7 +169,12 @@ class ShardedAdapter:
                 f"processes must be module-level classes): {exc}"
             ) from None
         if not self._workers:
-            await asyncio.wait_for(self._start(), self.start_timeout)
+            try:
+                await asyncio.wait_for(self._start(), self.start_timeout)
+            except TimeoutError:
+                raise ProviderError(
+                    f"the LLM worker processes did not start within {self.start_timeout:g} s"
+                ) from None
         worker = self._pick()
         future: asyncio.Future[tuple[str, Any]] = asyncio.get_running_loop().create_future()
         worker.pending[rid] = future
