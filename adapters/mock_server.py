@@ -8,7 +8,7 @@ injected: with ``error_rate`` a seeded draw picks, per request, one of a 429
 (``retry-after: 0``), a 500, a hang past the client's patience, or a non-JSON
 answer.
 
-Needs the ``mock`` extra (starlette, uvicorn).
+Needs the ``mock`` extra (uvicorn).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import json
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
-from pydantic_core import from_json
+from pydantic_core import from_json, to_json
 
 
 @dataclass(frozen=True)
@@ -72,65 +73,105 @@ def _anthropic_request(body: dict[str, Any]) -> MockRequest:
     )
 
 
-def create_app(
-    responder: Responder,
-    *,
-    latency_ms: float = 0.0,
-    error_rate: float = 0.0,
-    seed: int = 0,
-    hang_s: float = 120.0,
-) -> Any:
-    """The ASGI app (starlette)."""
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
+class MockApp:
+    """The ASGI app of the mock provider: three routes, JSON in and out, faults and latency injected.
 
-    if not 0.0 <= error_rate <= 1.0:
-        raise ValueError(f"error_rate must be in [0, 1], got {error_rate}")
-    rng = random.Random(seed)
-    stats = {"requests": 0, "faults": 0}
+    A bare ASGI callable (no framework): it is on the critical path of every
+    benchmark request, so it does as little as a server can.
+    """
 
-    async def answer(req: MockRequest) -> tuple[str | None, dict[str, Any] | None]:
-        stats["requests"] += 1
-        if latency_ms:
-            await anyio.sleep(latency_ms / 1000)
-        if error_rate and rng.random() < error_rate:
-            stats["faults"] += 1
-            return FAULTS[rng.randrange(len(FAULTS))], None
-        result = responder(req)
+    def __init__(
+        self,
+        responder: Responder,
+        *,
+        latency_ms: float = 0.0,
+        error_rate: float = 0.0,
+        seed: int = 0,
+        hang_s: float = 120.0,
+    ) -> None:
+        if not 0.0 <= error_rate <= 1.0:
+            raise ValueError(f"error_rate must be in [0, 1], got {error_rate}")
+        self.responder = responder
+        self.latency_s = latency_ms / 1000
+        self.error_rate = error_rate
+        self.hang_s = hang_s
+        self.rng = random.Random(seed)
+        self.stats = {"requests": 0, "faults": 0}
+        self.state = SimpleNamespace(stats=self.stats)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        route = _ROUTES.get(scope["path"])
+        if route is None:
+            await _respond(send, 404, _error("not_found_error", f"no route {scope['path']}"))
+            return
+        method, api = route
+        if scope["method"] != method:
+            await _respond(send, 405, _error("invalid_request_error", f"use {method}"))
+            return
+        if api == "health":
+            await _respond(send, 200, self.stats)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        try:
+            body = from_json(b"".join(chunks))
+        except ValueError as exc:
+            await _respond(send, 400, _error("invalid_request_error", f"the body is not JSON: {exc}"))
+            return
+        if not isinstance(body, dict):
+            await _respond(send, 400, _error("invalid_request_error", "the body is not a JSON object"))
+            return
+        req = _openai_request(body) if api == "openai" else _anthropic_request(body)
+        try:
+            fault, obj = await self._answer(req)
+        except ValueError as exc:  # the responder cannot answer this request
+            await _respond(send, 400, _error("invalid_request_error", str(exc)))
+            return
+        if fault == "rate_limit":
+            await _respond(send, 429, _error("rate_limit_error", "slow down"), extra=[(b"retry-after", b"0")])
+            return
+        if fault == "server_error":
+            await _respond(send, 500, _error("api_error", "injected failure"))
+            return
+        if fault == "hang":
+            await anyio.sleep(self.hang_s)
+        if api == "openai":
+            await _respond(send, 200, self._chat_completion(req, obj, bool(body.get("tools"))))
+        else:
+            await _respond(send, 200, self._message(req, obj))
+
+    async def _answer(self, req: MockRequest) -> tuple[str | None, dict[str, Any] | None]:
+        self.stats["requests"] += 1
+        if self.latency_s:
+            await anyio.sleep(self.latency_s)
+        if self.error_rate and self.rng.random() < self.error_rate:
+            self.stats["faults"] += 1
+            return FAULTS[self.rng.randrange(len(FAULTS))], None
+        result = self.responder(req)
         if not isinstance(result, dict):
             result = await result
         return None, result
 
-    async def fault_response(fault: str) -> JSONResponse | None:
-        if fault == "rate_limit":
-            return JSONResponse(
-                {"error": {"type": "rate_limit_error", "message": "slow down"}},
-                429,
-                headers={"retry-after": "0"},
-            )
-        if fault == "server_error":
-            return JSONResponse({"error": {"type": "api_error", "message": "injected failure"}}, 500)
-        if fault == "hang":
-            await anyio.sleep(hang_s)
-        return None
-
-    def bad_request(message: str) -> JSONResponse:
-        return JSONResponse({"error": {"type": "invalid_request_error", "message": message}}, 400)
-
-    async def chat(request: Request) -> JSONResponse:
-        try:
-            body = from_json(await request.body())
-        except ValueError as exc:
-            return bad_request(f"the body is not JSON: {exc}")
-        req = _openai_request(body)
-        fault, obj = await answer(req)
-        if fault is not None and (resp := await fault_response(fault)) is not None:
-            return resp
+    def _chat_completion(self, req: MockRequest, obj: dict[str, Any] | None, tools: bool) -> dict[str, Any]:
         text = "this is not JSON" if obj is None else json.dumps(obj)
         message: dict[str, Any] = {"role": "assistant", "content": text}
-        if body.get("tools") and obj is not None:
+        if tools and obj is not None:
             message = {
                 "role": "assistant",
                 "content": None,
@@ -138,59 +179,66 @@ def create_app(
                     {"id": "call_1", "type": "function", "function": {"name": "respond", "arguments": text}}
                 ],
             }
-        return JSONResponse(
-            {
-                "id": f"mock-{stats['requests']}",
-                "object": "chat.completion",
-                "created": 0,
-                "model": req.model,
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                "usage": {
-                    "prompt_tokens": len(req.user) // 4,
-                    "completion_tokens": len(text) // 4,
-                    "total_tokens": (len(req.user) + len(text)) // 4,
-                },
-            }
-        )
+        return {
+            "id": f"mock-{self.stats['requests']}",
+            "object": "chat.completion",
+            "created": 0,
+            "model": req.model,
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {
+                "prompt_tokens": len(req.user) // 4,
+                "completion_tokens": len(text) // 4,
+                "total_tokens": (len(req.user) + len(text)) // 4,
+            },
+        }
 
-    async def messages(request: Request) -> JSONResponse:
-        try:
-            body = from_json(await request.body())
-        except ValueError as exc:
-            return bad_request(f"the body is not JSON: {exc}")
-        req = _anthropic_request(body)
-        fault, obj = await answer(req)
-        if fault is not None and (resp := await fault_response(fault)) is not None:
-            return resp
+    def _message(self, req: MockRequest, obj: dict[str, Any] | None) -> dict[str, Any]:
         if obj is None:
             block: dict[str, Any] = {"type": "text", "text": "this is not JSON"}
         else:
             block = {"type": "tool_use", "id": "toolu_1", "name": "respond", "input": obj}
-        return JSONResponse(
-            {
-                "id": f"mock-{stats['requests']}",
-                "type": "message",
-                "role": "assistant",
-                "model": req.model,
-                "content": [block],
-                "stop_reason": "tool_use",
-                "stop_sequence": None,
-                "usage": {"input_tokens": len(req.user) // 4, "output_tokens": 20},
-            }
-        )
+        return {
+            "id": f"mock-{self.stats['requests']}",
+            "type": "message",
+            "role": "assistant",
+            "model": req.model,
+            "content": [block],
+            "stop_reason": "tool_use",
+            "stop_sequence": None,
+            "usage": {"input_tokens": len(req.user) // 4, "output_tokens": 20},
+        }
 
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse(stats)
 
-    app = Starlette(
-        routes=[
-            Route("/v1/chat/completions", chat, methods=["POST"]),
-            Route("/v1/messages", messages, methods=["POST"]),
-            Route("/health", health, methods=["GET"]),
-        ]
-    )
-    app.state.stats = stats
-    return app
+_ROUTES = {
+    "/v1/chat/completions": ("POST", "openai"),
+    "/v1/messages": ("POST", "anthropic"),
+    "/health": ("GET", "health"),
+}
+
+
+def _error(kind: str, message: str) -> dict[str, Any]:
+    return {"error": {"type": kind, "message": message}}
+
+
+async def _respond(
+    send: Any, status: int, payload: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body = to_json(payload)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(
+    responder: Responder,
+    *,
+    latency_ms: float = 0.0,
+    error_rate: float = 0.0,
+    seed: int = 0,
+    hang_s: float = 120.0,
+) -> MockApp:
+    """The ASGI app; ``app.state.stats`` counts requests and injected faults."""
+    return MockApp(responder, latency_ms=latency_ms, error_rate=error_rate, seed=seed, hang_s=hang_s)
 
 
 class RunningServer:

@@ -71,3 +71,37 @@ async def test_a_body_that_is_not_json_gets_a_400_naming_the_problem() -> None:
         await server.close()
     assert chat.status_code == messages.status_code == 400
     assert "not JSON" in chat.json()["error"]["message"]
+
+
+async def test_a_request_the_responder_cannot_answer_gets_a_400_with_its_reason() -> None:
+    import httpx
+
+    from swarm.agents.mock_llm import mock_app
+
+    async with anyio.create_task_group() as tg:
+        server = await serve(mock_app(), tg)
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            reply = await client.post(
+                "/v1/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+            )
+        await server.close()
+    assert reply.status_code == 400
+    assert "no <observation> block" in reply.json()["error"]["message"]
+
+
+async def test_unknown_routes_and_methods_are_refused_and_health_counts_requests() -> None:
+    import httpx
+
+    app = create_app(responder)
+    async with anyio.create_task_group() as tg:
+        server = await serve(app, tg)
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            missing = await client.post("/v1/completions", json={})
+            wrong = await client.get("/v1/messages")
+            await client.post(
+                "/v1/messages", json={"model": "m", "messages": [{"role": "user", "content": "a"}]}
+            )
+            health = await client.get("/health")
+        await server.close()
+    assert (missing.status_code, wrong.status_code) == (404, 405)
+    assert health.json() == {"requests": 1, "faults": 0} == app.state.stats
