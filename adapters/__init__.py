@@ -4,6 +4,9 @@ Knows nothing of the simulation. Providers (:class:`AnthropicAdapter`,
 :class:`OpenAIAdapter`) use the official async SDKs; wrappers compose::
 
     adapter = Limited(Retrying(OpenAIAdapter()), max_concurrency=64)
+
+:class:`ShardedAdapter` runs such a stack in worker processes, for runs whose
+request rate outgrows one process's CPU.
 """
 
 from typing import TYPE_CHECKING, Any
