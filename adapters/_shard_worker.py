@@ -17,6 +17,7 @@ import asyncio
 import gc
 import os
 import pickle
+import signal
 import sys
 from typing import Any
 
@@ -93,6 +94,8 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 
 async def _main() -> None:
+    # Ctrl-C reaches the whole process group: the parent decides, and closes our input.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out_fd = os.dup(1)
     os.dup2(2, 1)  # stray prints from any library go to stderr, never into the frames
     sys.stdout = sys.stderr
