@@ -165,14 +165,21 @@ def test_scripted_backend_runs_the_shipped_llm_scenario_offline(
     assert (tmp_path / "summary.json").exists()
 
 
-async def test_worker_processes_change_nothing_in_the_event_log(tmp_path: Path, mock_llm: Any) -> None:
+async def test_worker_processes_change_nothing_in_the_event_log(
+    tmp_path: Path, mock_llm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sc = llm_scenario(epochs=2)
     await run_with(sc, tmp_path / "one", LLMBackend())
-    sharded = LLMBackend(workers=2)
+    sharded = LLMBackend(workers=2, record=str(tmp_path / "cassette.jsonl"))
     await run_with(sc, tmp_path / "two", sharded)
-    one = (tmp_path / "one" / "events.jsonl").read_text().splitlines()
-    two = (tmp_path / "two" / "events.jsonl").read_text().splitlines()
-    assert one[:-1] == two[:-1] and len(one) > 50
+    sharded.close()
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    await run_with(sc, tmp_path / "replay", LLMBackend(replay=str(tmp_path / "cassette.jsonl")))
+    one, two, replay = (
+        (tmp_path / name / "events.jsonl").read_text().splitlines() for name in ("one", "two", "replay")
+    )
+    assert one[:-1] == two[:-1] == replay[:-1] and len(one) > 50
     assert sharded.meter.snapshot().models["gpt-4o-mini"].calls > 0
 
 
