@@ -74,7 +74,7 @@ async def test_every_request_is_answered_by_a_worker_and_counted_here(
 
 
 async def test_requests_are_spread_over_the_workers() -> None:
-    app = create_app(echo, latency_ms=100)
+    app = create_app(echo, latency_ms=300)
     srv = ThreadedServer(app)
     adapter = ShardedAdapter(recipe(srv.base_url), workers=3)
     try:
