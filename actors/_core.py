@@ -44,8 +44,19 @@ class MailboxFull(ActorError):
 
 
 class Supervision(enum.Enum):
+    """What happens when a handler raises (the message's asker gets :class:`ActorFailed` in every case).
+
+    ``STOP``: the whole system stops with the failure. ``RESUME``: the actor keeps
+    its state and goes on with the next message. ``RESTART``: the actor is replaced
+    by a fresh one from the ``restart`` factory given to :meth:`ActorSystem.spawn`
+    (``on_stop`` of the old one, ``on_start`` of the new), keeps its name, ref and
+    mailbox, and goes on; more than ``max_restarts`` restarts within
+    ``restart_window`` seconds stop the system as ``STOP`` would.
+    """
+
     STOP = "stop"
     RESUME = "resume"
+    RESTART = "restart"
 
 
 class Tracer(Protocol):
@@ -156,7 +167,11 @@ class _Cell:
         "actor",
         "capacity",
         "mailbox",
+        "max_restarts",
         "name",
+        "restart",
+        "restart_window",
+        "restarts",
         "space_waiters",
         "stopped",
         "supervision",
@@ -166,9 +181,21 @@ class _Cell:
     )
 
     def __init__(
-        self, actor: Actor, name: str, capacity: int, system: ActorSystem, supervision: Supervision
+        self,
+        actor: Actor,
+        name: str,
+        capacity: int,
+        system: ActorSystem,
+        supervision: Supervision,
+        restart: Callable[[], Actor] | None = None,
+        max_restarts: int = 3,
+        restart_window: float = 60.0,
     ) -> None:
         self.supervision = supervision
+        self.restart = restart
+        self.max_restarts = max_restarts
+        self.restart_window = restart_window
+        self.restarts: deque[float] = deque()
         self.actor = actor
         self.name = name
         self.capacity = capacity
@@ -238,6 +265,11 @@ class _Cell:
                     self._deliver_error(reply, failure)
                     if self.supervision is Supervision.RESUME:
                         continue
+                    if self.supervision is Supervision.RESTART:
+                        replaced = await self._restarted(actor, failure)
+                        if replaced is not None:
+                            actor = replaced
+                            continue
                     self.system._fail(failure)
                     return
                 if tracer is not None:
@@ -253,6 +285,32 @@ class _Cell:
                     fut.set_result(None)
             with anyio.CancelScope(shield=True):
                 await actor.on_stop()
+
+    async def _restarted(self, old: Actor, failure: ActorFailed) -> Actor | None:
+        """A fresh actor in ``old``'s place, or None (with ``failure`` explained) when the budget is spent."""
+        now = time.monotonic()
+        while self.restarts and now - self.restarts[0] > self.restart_window:
+            self.restarts.popleft()
+        if len(self.restarts) >= self.max_restarts:
+            failure.args = (
+                f"{failure.args[0]} (restarted {len(self.restarts)} times within "
+                f"{self.restart_window:g} s already; giving up)",
+            )
+            return None
+        self.restarts.append(now)
+        assert self.restart is not None
+        with anyio.CancelScope(shield=True):
+            await old.on_stop()
+        fresh = self.restart()
+        fresh.name, fresh.ref, fresh.system = old.name, old.ref, old.system
+        self.actor = fresh
+        self.table = type(fresh)._handler_table()
+        try:
+            await fresh.on_start()
+        except Exception as exc:
+            failure.args = (f"{failure.args[0]}; the restarted actor failed to start: {exc}",)
+            return None
+        return fresh
 
     @staticmethod
     def _deliver(reply: Any, result: Any) -> None:
@@ -381,13 +439,21 @@ class ActorSystem:
         name: str,
         mailbox_size: int = 1024,
         supervision: Supervision = Supervision.STOP,
+        restart: Callable[[], Actor] | None = None,
+        max_restarts: int = 3,
+        restart_window: float = 60.0,
     ) -> ActorRef:
+        """Start ``actor`` under ``name``; see :class:`Supervision` for ``restart`` and its limits."""
         if name in self._cells:
             raise ValueError(f"an actor named {name!r} already exists")
         assert self._tg is not None
         if mailbox_size < 1:
             raise ValueError(f"mailbox_size must be at least 1, got {mailbox_size}")
-        cell = _Cell(actor, name, mailbox_size, self, supervision)
+        if supervision is Supervision.RESTART and restart is None:
+            raise ValueError(f"{name}: RESTART supervision needs a restart factory (restart=...)")
+        if max_restarts < 0 or restart_window <= 0:
+            raise ValueError("max_restarts must be >= 0 and restart_window > 0")
+        cell = _Cell(actor, name, mailbox_size, self, supervision, restart, max_restarts, restart_window)
         ref = ActorRef(name, cell)
         actor.name, actor.ref, actor.system = name, ref, self
         self._cells[name] = cell

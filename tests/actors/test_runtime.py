@@ -151,6 +151,44 @@ async def test_resume_supervision_drops_the_message_and_goes_on() -> None:
         assert await ref.ask(Put(sender=0, n=3)) == 6
 
 
+async def test_restart_supervision_replaces_the_actor_with_a_fresh_one_and_keeps_the_mailbox() -> None:
+    made: list[Recorder] = []
+
+    def fresh() -> Recorder:
+        made.append(Recorder())
+        return made[-1]
+
+    first = Recorder()
+    async with ActorSystem() as system:
+        ref = system.spawn(first, name="phoenix", supervision=Supervision.RESTART, restart=fresh)
+        await ref.tell(Put(sender=0, n=1))
+        await ref.tell(Boom(why="once"))
+        await ref.tell(Put(sender=0, n=2))  # queued behind the poison message
+        assert await ref.ask(Get()) == [(0, 2)]  # fresh state, the queued message kept
+        with pytest.raises(ActorFailed, match="twice"):
+            await ref.ask(Boom(why="twice"))  # the asker of a failing message hears of it
+        assert await ref.ask(Put(sender=1, n=5)) == 10
+    assert first.stopped and len(made) == 2 and made[0].stopped and made[1].stopped
+
+
+async def test_restarts_beyond_the_budget_stop_the_system_saying_so() -> None:
+    with pytest.raises(ActorFailed, match="restarted 2 times within 60 s already; giving up"):
+        async with ActorSystem() as system:
+            ref = system.spawn(
+                Recorder(), name="doomed", supervision=Supervision.RESTART, restart=Recorder, max_restarts=2
+            )
+            for k in range(3):
+                with pytest.raises(ActorFailed):
+                    await ref.ask(Boom(why=f"fall {k}"))
+            await anyio.sleep(5)
+
+
+async def test_restart_supervision_without_a_factory_is_refused() -> None:
+    async with ActorSystem() as system:
+        with pytest.raises(ValueError, match="restart factory"):
+            system.spawn(Recorder(), name="x", supervision=Supervision.RESTART)
+
+
 async def test_message_without_handler_is_a_no_handler_failure() -> None:
     class Stranger(Message):
         pass
