@@ -198,6 +198,8 @@ class MarketEvent(Event):
         "bounty_posted",
         "bid_placed",
         "bid_accepted",
+        "bid_rejected",
+        "bid_withdrawn",
         "escrow_created",
         "escrow_released",
         "escrow_refunded",

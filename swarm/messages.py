@@ -328,6 +328,21 @@ class AcceptBid(_Frozen):
     bid_id: str
 
 
+class RejectBid(_Frozen):
+    """Turn down a pending bid on one's own open bounty."""
+
+    type: Literal["reject_bid"] = "reject_bid"
+    bid_id: str
+    reason: str = ""
+
+
+class WithdrawBid(_Frozen):
+    """Take back one's own pending bid."""
+
+    type: Literal["withdraw_bid"] = "withdraw_bid"
+    bid_id: str
+
+
 class DeliverWork(_Frozen):
     """Deliver the work of an escrow one is the worker of; verified, then released or refunded."""
 
@@ -355,11 +370,16 @@ Action = Annotated[
     | PostBounty
     | PlaceBid
     | AcceptBid
+    | RejectBid
+    | WithdrawBid
     | DeliverWork
     | FileDispute,
     Field(discriminator="type"),
 ]
 """Everything an agent can do in a step."""
+
+MARKET_ACTIONS = (PostBounty, PlaceBid, AcceptBid, RejectBid, WithdrawBid, DeliverWork, FileDispute)
+"""The actions the marketplace handles."""
 
 ACTION_TYPES: tuple[type[BaseModel], ...] = (
     Noop,
@@ -372,6 +392,8 @@ ACTION_TYPES: tuple[type[BaseModel], ...] = (
     PostBounty,
     PlaceBid,
     AcceptBid,
+    RejectBid,
+    WithdrawBid,
     DeliverWork,
     FileDispute,
 )

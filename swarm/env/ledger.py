@@ -15,14 +15,12 @@ from actors import Actor, Message, handler
 from swarm.core.interaction import SoftInteraction
 from swarm.events import ActionRejected, AgentFrozen, AgentUnfrozen, Event, LedgerUpdated
 from swarm.messages import (
-    AcceptBid,
+    MARKET_ACTIONS,
     Action,
     AgentPublic,
     CastVote,
     ClaimTask,
     CreatePost,
-    DeliverWork,
-    FileDispute,
     Limits,
     Noop,
     PlaceBid,
@@ -191,7 +189,7 @@ class LedgerState:
                 return f"transfer budget of {budget} per epoch exceeded"
         elif isinstance(action, ClaimTask) and rec.tasks_used >= lim.tasks_per_epoch:
             return f"rate limit: {lim.tasks_per_epoch} task claims per epoch"
-        elif isinstance(action, PostBounty | PlaceBid | AcceptBid | DeliverWork | FileDispute):
+        elif isinstance(action, MARKET_ACTIONS):
             if not self.market:
                 return "this scenario has no marketplace"
             if isinstance(action, PostBounty):

@@ -28,10 +28,12 @@ from swarm.messages import (
     MarketView,
     PlaceBid,
     PostBounty,
+    RejectBid,
+    WithdrawBid,
 )
 from swarm.scenario import MarketplaceSpec
 
-MarketAction = PostBounty | PlaceBid | AcceptBid | DeliverWork | FileDispute
+MarketAction = PostBounty | PlaceBid | AcceptBid | RejectBid | WithdrawBid | DeliverWork | FileDispute
 Transfer = tuple[str, float, str]
 """(agent, resources delta, reason)."""
 
@@ -176,6 +178,31 @@ class MarketplaceState:
                     (agent, awarded.reward - amount, f"unused reward of {awarded.bounty_id} refunded")
                 )
             return events, transfers
+        if isinstance(action, RejectBid | WithdrawBid):
+            holder = next(
+                (b for b in self.bounties.values() if b.status == "open" and action.bid_id in b.bids), None
+            )
+            if holder is None:
+                return reject(f"no pending bid {action.bid_id}")
+            bidder, amount = holder.bids[action.bid_id]
+            if isinstance(action, RejectBid):
+                if agent != holder.poster:
+                    return reject(f"only {holder.poster} can reject bids on {holder.bounty_id}")
+                del holder.bids[action.bid_id]
+                rejected = event(
+                    "bid_rejected",
+                    bounty_id=holder.bounty_id,
+                    bid_id=action.bid_id,
+                    counterparty=bidder,
+                    amount=amount,
+                )
+                return [rejected], []
+            if agent != bidder:
+                return reject(f"only {bidder} can withdraw {action.bid_id}")
+            del holder.bids[action.bid_id]
+            return [
+                event("bid_withdrawn", bounty_id=holder.bounty_id, bid_id=action.bid_id, amount=amount)
+            ], []
         held = self.escrows.get(action.escrow_id)
         if held is None or held.status != "held":
             return reject(f"escrow {action.escrow_id} is not held")

@@ -85,18 +85,14 @@ from swarm.events import (
 )
 from swarm.governance.base import Effect, Governance
 from swarm.messages import (
-    AcceptBid,
+    MARKET_ACTIONS,
     Action,
     AgentPublic,
     CastVote,
     ClaimTask,
     CreatePost,
     Decision,
-    DeliverWork,
-    FileDispute,
     GovernanceView,
-    PlaceBid,
-    PostBounty,
     Propose,
     Reply,
     Snapshot,
@@ -388,7 +384,7 @@ class StepDriver:
                 board_items.append((index, agent, action))
             elif isinstance(action, Propose):
                 broker_items.append((index, agent, action))
-            elif isinstance(action, PostBounty | PlaceBid | AcceptBid | DeliverWork | FileDispute):
+            elif isinstance(action, MARKET_ACTIONS):
                 market_items.append((index, agent, action))
         feed_res, board_res, broker_res = await self.system.gather_ask(
             [

@@ -183,6 +183,47 @@ async def test_worker_processes_change_nothing_in_the_event_log(
     assert sharded.meter.snapshot().models["gpt-4o-mini"].calls > 0
 
 
+def test_llm_agents_see_the_marketplace_and_the_levers_and_trade_on_it(tmp_path: Path) -> None:
+    import anyio
+
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+    sc = load_scenario(
+        root / "marketplace_economy.yaml",
+        [
+            "agents.0.type=llm",
+            "agents.0.llm.provider=scripted",
+            "agents.0.llm.persona=honest",
+            "agents.1.type=llm",
+            "agents.1.llm.provider=scripted",
+            "agents.1.llm.persona=opportunistic",
+            "simulation.n_epochs=4",
+        ],
+    )
+    prompts: list[str] = []
+    backend = LLMBackend(scripted=True)
+    inner_call = backend.__call__
+
+    def spying(agent_id: str, spec: Any, scenario: Any) -> Any:
+        policy = inner_call(agent_id, spec, scenario)
+        adapter = policy.adapter
+
+        class Spy:
+            async def complete(self, request: Any) -> Any:
+                prompts.append(request.user)
+                return await adapter.complete(request)
+
+        policy.adapter = Spy()
+        return policy
+
+    anyio.run(run_with, sc, tmp_path, spying)
+    assert any('"bounties":[{' in p for p in prompts)
+    assert all('"audit_probability":0.1' in p for p in prompts)
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
+    llm_agents = {e["agent_id"] for e in events if e["type"] == "agent_created" and e["agent_type"] == "llm"}
+    market_moves = [e for e in events if e["type"] == "market" and e["agent_id"] in llm_agents]
+    assert {e["kind"] for e in market_moves} & {"bid_placed", "bounty_posted", "bid_accepted"}
+
+
 def test_the_shipped_cassette_replays_the_shipped_llm_scenario_without_a_miss(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,9 +10,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swarm import load_scenario, run
+from swarm.agents.market_rules import market_action
+from swarm.agents.scripted import SCRIPTED_POLICIES
 from swarm.env.marketplace import MarketplaceState
 from swarm.events import ActionRejected, MarketEvent
-from swarm.messages import AcceptBid, Conduct, DeliverWork, FileDispute, PlaceBid, PostBounty
+from swarm.messages import (
+    AcceptBid,
+    AgentPublic,
+    BountyView,
+    Conduct,
+    DeliverWork,
+    FileDispute,
+    MarketView,
+    Observation,
+    PlaceBid,
+    PostBounty,
+    RejectBid,
+    Snapshot,
+    WithdrawBid,
+)
 from swarm.runtime.eventlog import read_log
 from swarm.scenario import MarketplaceSpec
 from tests.conftest import SCENARIOS
@@ -85,13 +101,33 @@ def test_a_disputed_escrow_is_paid_exactly_once() -> None:
         ("w", PlaceBid(bounty_id="bounty-9", amount=5), "not open"),
         ("w", AcceptBid(bounty_id="bounty-1", bid_id="bid-1"), "no open bounty"),
         ("p", PostBounty(reward=0.5), "below the minimum"),
+        ("w", RejectBid(bid_id="bid-1"), "only p can reject"),
+        ("p", WithdrawBid(bid_id="bid-1"), "only w can withdraw"),
+        ("p", RejectBid(bid_id="bid-7"), "no pending bid"),
     ],
 )
 def test_bid_rules(agent: str, action: object, reason: str) -> None:
     m, bal = market(), {"p": 100.0, "w": 100.0}
     apply(m, bal, 0, "p", PostBounty(reward=10))
+    apply(m, bal, 0, "w", PlaceBid(bounty_id="bounty-1", amount=5))
     events = apply(m, bal, 0, agent, action)
     assert isinstance(events[0], ActionRejected) and reason in events[0].reason
+
+
+def test_a_rejected_or_withdrawn_bid_can_no_longer_be_accepted() -> None:
+    m, bal = market(), {"p": 100.0, "w": 100.0, "v": 100.0}
+    apply(m, bal, 0, "p", PostBounty(reward=10))
+    apply(m, bal, 0, "w", PlaceBid(bounty_id="bounty-1", amount=5))
+    apply(m, bal, 0, "v", PlaceBid(bounty_id="bounty-1", amount=6))
+    (rejected,) = apply(m, bal, 0, "p", RejectBid(bid_id="bid-1", reason="no"))
+    (withdrawn,) = apply(m, bal, 0, "v", WithdrawBid(bid_id="bid-2"))
+    assert (rejected.kind, rejected.counterparty, withdrawn.kind) == ("bid_rejected", "w", "bid_withdrawn")
+    assert m.view().bounties[0].bids == ()
+    for bid in ("bid-1", "bid-2"):
+        (refused,) = apply(m, bal, 0, "p", AcceptBid(bounty_id="bounty-1", bid_id=bid))
+        assert isinstance(refused, ActionRejected)
+    apply(m, bal, 0, "w", PlaceBid(bounty_id="bounty-1", amount=4))  # may bid again
+    assert [b[1] for b in m.view().bounties[0].bids] == ["w"]
 
 
 AGENTS = ["a", "b", "c"]
@@ -118,6 +154,8 @@ actions = st.one_of(
     st.builds(
         lambda a, k: (a, FileDispute(escrow_id=f"escrow-{k}")), st.sampled_from(AGENTS), st.integers(1, 4)
     ),
+    st.builds(lambda a, j: (a, RejectBid(bid_id=f"bid-{j}")), st.sampled_from(AGENTS), st.integers(1, 10)),
+    st.builds(lambda a, j: (a, WithdrawBid(bid_id=f"bid-{j}")), st.sampled_from(AGENTS), st.integers(1, 10)),
     st.just(("tick", None)),
 )
 
@@ -153,3 +191,42 @@ def test_marketplace_economy_runs_deterministically_with_released_escrows(tmp_pa
     _, events = read_log(tmp_path / "a" / "events.jsonl")
     kinds = [e.kind for e in events if isinstance(e, MarketEvent)]
     assert "escrow_released" in kinds and "bounty_posted" in kinds
+
+
+def _seen_by(agent: str, bounties: tuple[BountyView, ...], reputations: dict[str, float]) -> Observation:
+    agents = tuple(AgentPublic(agent_id=a, reputation=r, resources=50.0) for a, r in reputations.items())
+    snapshot = Snapshot(epoch=0, step=0, agents=agents, market=MarketView(bounties=bounties))
+    return Observation(agent, next(a for a in agents if a.agent_id == agent), snapshot)
+
+
+async def test_scripted_posters_turn_down_bids_from_agents_of_negative_reputation() -> None:
+    bounty = BountyView(
+        bounty_id="bounty-1",
+        poster="p",
+        reward=10,
+        deadline_epoch=3,
+        bids=(("bid-1", "w", 5.0), ("bid-2", "x", 6.0)),
+    )
+    poster = SCRIPTED_POLICIES["honest"]("p", random.Random(0))
+    action = market_action(poster, _seen_by("p", (bounty,), {"p": 1.0, "w": -0.5, "x": 0.3}))
+    assert action == RejectBid(bid_id="bid-1", reason="bidder's reputation is negative")
+    action = market_action(poster, _seen_by("p", (bounty,), {"p": 1.0, "w": 0.5, "x": 0.3}))
+    assert action == AcceptBid(bounty_id="bounty-1", bid_id="bid-1")
+
+
+async def test_scripted_bidders_withdraw_a_bid_undercut_by_more_than_a_quarter() -> None:
+    bounty = BountyView(
+        bounty_id="bounty-1",
+        poster="p",
+        reward=10,
+        deadline_epoch=3,
+        bids=(("bid-1", "w", 9.0), ("bid-2", "x", 5.0)),
+    )
+    bidder = SCRIPTED_POLICIES["honest"]("w", random.Random(0))
+    assert market_action(bidder, _seen_by("w", (bounty,), {"p": 1.0, "w": 0.5, "x": 0.3})) == WithdrawBid(
+        bid_id="bid-1"
+    )
+    close = bounty.model_copy(update={"bids": (("bid-1", "w", 6.0), ("bid-2", "x", 5.0))})
+    assert not isinstance(
+        market_action(bidder, _seen_by("w", (close,), {"p": 1.0, "w": 0.5, "x": 0.3})), WithdrawBid
+    )
