@@ -73,6 +73,7 @@ class GovernanceConfig(BaseModel):
     collusion_detection_enabled: bool = False
     collusion_frequency_threshold: float = Field(default=2.0, gt=0.0)
     collusion_correlation_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
+    """Accepted for reference scenarios; as in the reference, the score does not use it."""
     collusion_min_interactions: int = Field(default=3, ge=1)
     collusion_score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     collusion_penalty_multiplier: float = Field(default=1.0, ge=0.0)

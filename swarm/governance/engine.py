@@ -2,7 +2,7 @@
 
 Fixed lever order (it decides how effects are listed and applied):
 reputation decay → staking → transaction tax → random audit → moderator →
-circuit breaker → transparency ledger. (Vote-weight normalisation is applied by
+circuit breaker → transparency ledger → collusion detection. (Vote-weight normalisation is applied by
 the Feed, which owns votes; the bandwidth cap by the Ledger at admission.)
 At each hook every lever is asked (one scatter-gather); answers are combined in
 that order, never in arrival order. Costs for one interaction are summed into
@@ -18,6 +18,7 @@ from swarm.core.interaction import SoftInteraction
 from swarm.governance.audit import RandomAudit
 from swarm.governance.base import Effect, Governance
 from swarm.governance.circuit_breaker import CircuitBreaker
+from swarm.governance.collusion import CollusionDetection
 from swarm.governance.lever import (
     AdmissionHook,
     Blocked,
@@ -142,6 +143,18 @@ def build_levers(scenario: Scenario) -> list[Lever]:
         )
     if g.transparency_enabled:
         levers.append(TransparencyLedger(g.transparency_reputation_weight))
+    if g.collusion_detection_enabled:
+        levers.append(
+            CollusionDetection(
+                frequency_threshold=g.collusion_frequency_threshold,
+                min_interactions=g.collusion_min_interactions,
+                score_threshold=g.collusion_score_threshold,
+                penalty_multiplier=g.collusion_penalty_multiplier,
+                realtime_penalty=g.collusion_realtime_penalty,
+                realtime_rate=g.collusion_realtime_rate,
+                clear_history_on_epoch=g.collusion_clear_history_on_epoch,
+            )
+        )
     return levers
 
 
