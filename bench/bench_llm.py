@@ -15,6 +15,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import anyio
 
@@ -67,6 +69,24 @@ def _wait_for(port: int, timeout: float = 20.0) -> None:
     raise RuntimeError("swarm mock-llm did not start")
 
 
+@contextmanager
+def mock_server(latency_ms: float) -> Iterator[None]:
+    """``swarm mock-llm`` in its own process, with both SDKs pointed at it, for the block's duration."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "swarm.cli", "mock-llm", "--port", str(port), "--latency-ms", str(latency_ms)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.environ.update(environment("127.0.0.1", port))
+    try:
+        _wait_for(port)
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--agents", type=int, default=100)
@@ -77,30 +97,10 @@ def main() -> None:
         "--workers", type=int, default=1, help="LLM worker processes (swarm run --llm-workers)."
     )
     args = parser.parse_args()
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "swarm.cli",
-            "mock-llm",
-            "--port",
-            str(port),
-            "--latency-ms",
-            str(args.latency_ms),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.environ.update(environment("127.0.0.1", port))
-    try:
-        _wait_for(port)
+    with mock_server(args.latency_ms):
         t0 = time.perf_counter()
         steps, failures, completed = anyio.run(run, args.agents, args.steps, args.provider, args.workers)
         total = time.perf_counter() - t0
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     bound = 2 * args.latency_ms / 1000
     print(
         f"agents={args.agents} latency={args.latency_ms:.0f}ms provider={args.provider} "

@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -26,10 +25,9 @@ import httpx2
 
 from adapters import CompletionRequest, build_adapter
 from swarm.agents.llm import ActionChoice
-from swarm.agents.mock_llm import environment
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_llm import _free_port, _wait_for
+from bench_llm import mock_server
 
 
 async def act_prompt(agents: int = 100) -> tuple[str, str]:
@@ -112,28 +110,8 @@ def run() -> None:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     args = parser.parse_args()
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "swarm.cli",
-            "mock-llm",
-            "--port",
-            str(port),
-            "--latency-ms",
-            str(args.latency_ms),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.environ.update(environment("127.0.0.1", port))
-    try:
-        _wait_for(port)
+    with mock_server(args.latency_ms):
         asyncio.run(main(args.batch, args.rounds))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":
