@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters._errors import LLMError, ProviderError
-from adapters._frames import HEADER, MAX_FRAME, frame
+from adapters._frames import MAX_FRAME, frame, read_frame
 from adapters._pricing import PriceTable, UsageMeter
 from adapters._types import Completion, CompletionRequest, LLMAdapter, T, Usage
 
@@ -85,27 +85,49 @@ class ShardedAdapter:
         ``preload``: picklable objects (e.g. the schema classes requests will use)
         sent ahead, so the workers import their modules now, not during the first request.
         """
+        await self._spawned()
+        blob = pickle.dumps(tuple(preload), pickle.HIGHEST_PROTOCOL)
         try:
-            if not self._workers:
-                await asyncio.wait_for(self._start(), self.start_timeout)
-            await asyncio.gather(*(self._ping(w, preload) for w in self._workers))
+            replies = await asyncio.wait_for(
+                asyncio.gather(*(self._exchange(w, next(self._ids), blob) for w in self._workers)),
+                self.start_timeout,
+            )
         except TimeoutError:
             raise ProviderError(
                 f"the LLM worker processes did not get ready within {self.start_timeout:g} s"
             ) from None
+        for status, payload in replies:
+            if status != "ok":
+                raise payload
 
-    async def _ping(self, worker: _Worker, preload: tuple[object, ...]) -> None:
-        """Wait until ``worker`` has built its adapter (it answers frames only after that)."""
+    async def _spawned(self) -> None:
+        """The workers, started if they are not yet (within ``start_timeout``)."""
+        if self._workers:
+            return
+        try:
+            await asyncio.wait_for(self._start(), self.start_timeout)
+        except TimeoutError:
+            raise ProviderError(
+                f"the LLM worker processes did not start within {self.start_timeout:g} s"
+            ) from None
+
+    async def _exchange(self, worker: _Worker, rid: int, blob: bytes) -> tuple[str, Any]:
+        """Send ``blob`` as request ``rid`` to ``worker`` and wait for its ``(status, payload)``."""
         future: asyncio.Future[tuple[str, Any]] = asyncio.get_running_loop().create_future()
-        rid = next(self._ids)
         worker.pending[rid] = future
         stdin = worker.process.stdin
         assert stdin is not None
-        stdin.write(frame((rid, pickle.dumps(tuple(preload), pickle.HIGHEST_PROTOCOL))))
-        await stdin.drain()
-        status, payload = await asyncio.wait_for(future, self.start_timeout)
-        if status != "ok":
-            raise payload
+        try:
+            stdin.write(frame((rid, blob)))
+            await stdin.drain()
+            return await future
+        except (BrokenPipeError, ConnectionResetError):
+            code = worker.process.returncode
+            raise ProviderError(
+                worker.exit_reason or f"LLM worker process {worker.index} exited (code {code})"
+            ) from None
+        finally:
+            worker.pending.pop(rid, None)
 
     async def _start(self) -> None:
         if self._lock is None:
@@ -132,13 +154,8 @@ class ShardedAdapter:
         stdout = worker.process.stdout
         assert stdout is not None
         try:
-            while True:
-                try:
-                    head = await stdout.readexactly(HEADER.size)
-                    data = await stdout.readexactly(HEADER.unpack(head)[0])
-                except asyncio.IncompleteReadError:
-                    break
-                rid, status, payload = pickle.loads(data)
+            while (item := await read_frame(stdout)) is not None:
+                rid, status, payload = item
                 future = worker.pending.pop(rid, None)
                 if future is not None and not future.done():
                     future.set_result((status, payload))
@@ -160,38 +177,16 @@ class ShardedAdapter:
     async def complete(self, request: CompletionRequest[T]) -> Completion[T]:
         if self._closed:
             raise ProviderError("the sharded adapter is closed")
-        rid = next(self._ids)
         try:
-            message = frame((rid, pickle.dumps(request, pickle.HIGHEST_PROTOCOL)))
+            blob = pickle.dumps(request, pickle.HIGHEST_PROTOCOL)
         except Exception as exc:
             raise TypeError(
                 f"request for {request.schema.__qualname__} cannot be pickled (schemas sent to worker "
                 f"processes must be module-level classes): {exc}"
             ) from None
-        if not self._workers:
-            try:
-                await asyncio.wait_for(self._start(), self.start_timeout)
-            except TimeoutError:
-                raise ProviderError(
-                    f"the LLM worker processes did not start within {self.start_timeout:g} s"
-                ) from None
-        worker = self._pick()
-        future: asyncio.Future[tuple[str, Any]] = asyncio.get_running_loop().create_future()
-        worker.pending[rid] = future
-        stdin = worker.process.stdin
-        assert stdin is not None
+        await self._spawned()
         started = time.perf_counter()
-        try:
-            stdin.write(message)
-            await stdin.drain()
-            status, payload = await future
-        except (BrokenPipeError, ConnectionResetError):
-            code = worker.process.returncode
-            raise ProviderError(
-                worker.exit_reason or f"LLM worker process {worker.index} exited (code {code})"
-            ) from None
-        finally:
-            worker.pending.pop(rid, None)
+        status, payload = await self._exchange(self._pick(), next(self._ids), blob)
         if status != "ok":
             if isinstance(payload, LLMError):
                 self.meter.failure(request.model)
