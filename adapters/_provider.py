@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
+from collections.abc import Callable, Hashable
 from typing import Any, Literal, TypeVar
 
 import anyio
@@ -142,6 +144,28 @@ which only the httpx2 transport honours)."""
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
+def api_key_for(*, provider: str, env_prefix: str, api_key: str | None, required: bool = True) -> str:
+    """``api_key`` or ``{PREFIX}_API_KEY``; with neither, MissingAPIKey (a placeholder if not required)."""
+    key = api_key or os.environ.get(f"{env_prefix}_API_KEY")
+    if key:
+        return key
+    if required:
+        raise MissingAPIKey(f"no API key: set {env_prefix}_API_KEY", provider=provider)
+    return "not-needed"
+
+
+def request_schema(request: CompletionRequest[Any]) -> type[BaseModel]:
+    """The request's schema class (typed for the per-schema caches)."""
+    schema: type[BaseModel] = request.schema
+    return schema
+
+
+@functools.lru_cache(maxsize=512)
+def encoded_fields(fields: Callable[..., dict[str, Any]], *key: Hashable) -> tuple[tuple[str, bytes], ...]:
+    """``fields(*key)`` with each value encoded to JSON once (for :func:`dumps_with`)."""
+    return tuple((name, dumps(value)) for name, value in fields(*key).items())
+
+
 def client_settings(
     *,
     sdk: Any,
@@ -165,11 +189,7 @@ def client_settings(
     """
     if transport not in ("auto", "aiohttp", "httpx"):
         raise ValueError(f"transport must be 'auto', 'aiohttp' or 'httpx', got {transport!r}")
-    key = api_key or os.environ.get(f"{env_prefix}_API_KEY")
-    if not key:
-        if require_key:
-            raise MissingAPIKey(f"no API key: set {env_prefix}_API_KEY", provider=provider)
-        key = "not-needed"
+    key = api_key_for(provider=provider, env_prefix=env_prefix, api_key=api_key, required=require_key)
     client: Any = None
     if http_client is not None:
         client = bridged_client(http_client, timeout)

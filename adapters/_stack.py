@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
 import httpx
 
-from adapters._errors import MissingAPIKey
 from adapters._pricing import PriceTable, UsageMeter
-from adapters._provider import Transport
+from adapters._provider import Transport, api_key_for
 from adapters._types import LLMAdapter
 from adapters._wrappers import Limited, Retrying
 
@@ -60,7 +58,7 @@ def build_adapter(
     return Limited(Retrying(inner, max_attempts=max_retries + 1), max_concurrency=max_concurrency)
 
 
-_KEY_VARS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+_KEY_PREFIXES = {"anthropic": "ANTHROPIC", "openai": "OPENAI"}
 
 
 def require_credentials(provider: Provider, api_key: str | None = None) -> None:
@@ -69,6 +67,6 @@ def require_credentials(provider: Provider, api_key: str | None = None) -> None:
     What the provider adapters check when they are built, for callers that build
     them elsewhere (in the worker processes of a :class:`ShardedAdapter`).
     """
-    var = _KEY_VARS.get(provider)
-    if var is not None and not (api_key or os.environ.get(var)):
-        raise MissingAPIKey(f"no API key: set {var}", provider=provider)
+    prefix = _KEY_PREFIXES.get(provider)
+    if prefix is not None:
+        api_key_for(provider=provider, env_prefix=prefix, api_key=api_key)

@@ -19,10 +19,11 @@ from adapters._provider import (
     ProviderAdapter,
     Transport,
     client_settings,
-    dumps,
     dumps_with,
+    encoded_fields,
     map_sdk_error,
     parse_body,
+    request_schema,
 )
 from adapters._types import CompletionRequest, RawCompletion, Usage, schema_of
 
@@ -61,11 +62,6 @@ def _structured(schema: type[BaseModel]) -> dict[str, Any]:
         ],
         "tool_choice": {"type": "tool", "name": TOOL},
     }
-
-
-@functools.lru_cache(maxsize=256)
-def _structured_encoded(schema: type[BaseModel]) -> tuple[tuple[str, bytes], ...]:
-    return tuple((key, dumps(value)) for key, value in _structured(schema).items())
 
 
 class AnthropicAdapter(ProviderAdapter):
@@ -110,7 +106,7 @@ class AnthropicAdapter(ProviderAdapter):
 
     def body(self, request: CompletionRequest[Any], repair: tuple[str, str] | None = None) -> dict[str, Any]:
         """The JSON body of the Messages API request for ``request``."""
-        return {**self._base(request, repair), **copy.deepcopy(_structured(_schema(request)))}
+        return {**self._base(request, repair), **copy.deepcopy(_structured(request_schema(request)))}
 
     def _base(self, request: CompletionRequest[Any], repair: tuple[str, str] | None) -> dict[str, Any]:
         messages: list[dict[str, Any]] = [{"role": "user", "content": request.user}]
@@ -130,7 +126,9 @@ class AnthropicAdapter(ProviderAdapter):
         response = await self._client.post(
             self._url,
             cast_to=httpx2.Response,
-            content=dumps_with(self._base(request, repair), _structured_encoded(_schema(request))),
+            content=dumps_with(
+                self._base(request, repair), encoded_fields(_structured, request_schema(request))
+            ),
         )
         message = parse_body(_Message, response, provider=self.provider, request_model=request.model)
         tool = next((b for b in message.content if b.type == "tool_use"), None)
@@ -144,8 +142,3 @@ class AnthropicAdapter(ProviderAdapter):
 
     def _map_error(self, exc: Exception, model: str) -> LLMError | None:
         return map_sdk_error(sdk, exc, provider=self.provider, model=model)
-
-
-def _schema(request: CompletionRequest[Any]) -> type[BaseModel]:
-    schema: type[BaseModel] = request.schema
-    return schema

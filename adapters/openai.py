@@ -18,10 +18,11 @@ from adapters._provider import (
     ProviderAdapter,
     Transport,
     client_settings,
-    dumps,
     dumps_with,
+    encoded_fields,
     map_sdk_error,
     parse_body,
+    request_schema,
 )
 from adapters._types import CompletionRequest, RawCompletion, Usage, schema_of
 
@@ -110,7 +111,10 @@ class OpenAIAdapter(ProviderAdapter):
 
     def body(self, request: CompletionRequest[Any], repair: tuple[str, str] | None = None) -> dict[str, Any]:
         """The JSON body of the chat completion request for ``request``."""
-        return {**self._base(request, repair), **copy.deepcopy(_structured(_schema(request), self.mode))}
+        return {
+            **self._base(request, repair),
+            **copy.deepcopy(_structured(request_schema(request), self.mode)),
+        }
 
     def _base(self, request: CompletionRequest[Any], repair: tuple[str, str] | None) -> dict[str, Any]:
         messages: list[dict[str, Any]] = [
@@ -130,7 +134,9 @@ class OpenAIAdapter(ProviderAdapter):
         }
 
     async def _call(self, request: CompletionRequest[Any], repair: tuple[str, str] | None) -> RawCompletion:
-        content = dumps_with(self._base(request, repair), _structured_encoded(_schema(request), self.mode))
+        content = dumps_with(
+            self._base(request, repair), encoded_fields(_structured, request_schema(request), self.mode)
+        )
         response = await self._client.post(self._url, cast_to=httpx2.Response, content=content)
         completion = parse_body(
             _ChatCompletion, response, provider=self.provider, request_model=request.model
@@ -165,16 +171,6 @@ def _structured(schema: type[BaseModel], mode: str) -> dict[str, Any]:
     }
 
 
-@functools.lru_cache(maxsize=256)
-def _structured_encoded(schema: type[BaseModel], mode: str) -> tuple[tuple[str, bytes], ...]:
-    return tuple((key, dumps(value)) for key, value in _structured(schema, mode).items())
-
-
 def _usage(completion: _ChatCompletion) -> Usage:
     u = completion.usage
     return Usage(u.prompt_tokens, u.completion_tokens) if u is not None else Usage()
-
-
-def _schema(request: CompletionRequest[Any]) -> type[BaseModel]:
-    schema: type[BaseModel] = request.schema
-    return schema
