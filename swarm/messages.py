@@ -176,6 +176,13 @@ class Snapshot(_Frozen):
         return {a.agent_id: a for a in self.agents}
 
     @cached_property
+    def by_reputation(self) -> tuple[AgentPublic, ...]:
+        """Active (unfrozen) agents, highest reputation first, then by id."""
+        return tuple(
+            sorted((a for a in self.agents if not a.frozen), key=lambda a: (-a.reputation, a.agent_id))
+        )
+
+    @cached_property
     def tasks_by_worker(self) -> dict[AgentId, tuple[TaskView, ...]]:
         """Claimed tasks grouped by the agent that claimed them."""
         out: dict[AgentId, list[TaskView]] = {}

@@ -130,26 +130,13 @@ OBS_START = "<observation>"
 OBS_END = "</observation>"
 
 
-_last_ranking: tuple[Snapshot | None, list[AgentPublic]] = (None, [])
-
-
-def _ranked(snap: Snapshot) -> list[AgentPublic]:
-    """Active agents by reputation (then id); every agent of a step shares one snapshot, so one ranking."""
-    global _last_ranking
-    if _last_ranking[0] is not snap:
-        ranked = [a for a in snap.agents if not a.frozen]
-        ranked.sort(key=lambda a: (-a.reputation, a.agent_id))
-        _last_ranking = (snap, ranked)
-    return _last_ranking[1]
-
-
 def observation_doc(obs: Observation, proposal: ProposalView | None = None) -> ObservationDoc:
     """A bounded, deterministic extract of the observation for a prompt.
 
     Built without re-validation: every part is already a validated view.
     """
     snap = obs.snapshot
-    ranked = _ranked(snap)
+    ranked = snap.by_reputation
     others = [a for a in ranked[: MAX_AGENTS_SHOWN + 1] if a.agent_id != obs.agent_id][:MAX_AGENTS_SHOWN]
     return ObservationDoc.model_construct(
         agent_id=obs.agent_id,
