@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 
 from actors import ActorFailed, ActorSystem, Subscription, Topic
-from adapters import LLMError
+from adapters import LLMError, close_adapter
 from swarm.agents.policy import Policy
 from swarm.agents.registry import LLMPolicyFactory, build_policies, check_agent_configs
 from swarm.errors import PolicyError, SwarmError
@@ -304,10 +304,8 @@ def run(scenario: Scenario, **kwargs: Any) -> SimulationResult:
 
 async def _close_llm(factory: object) -> None:
     """Close the LLM backend's network clients (bound to this event loop) when the run ends."""
-    close = getattr(factory, "aclose", None)
-    if close is not None:
-        with anyio.CancelScope(shield=True):
-            await close()
+    with anyio.CancelScope(shield=True):
+        await close_adapter(factory)
 
 
 @contextmanager
