@@ -11,7 +11,7 @@ import tracemalloc
 
 import anyio
 
-from actors import Actor, ActorSystem, Clock, Message, handler
+from actors import Actor, ActorSystem, Message, handler
 
 
 class Ping(Message):
@@ -26,6 +26,38 @@ class Sink(Actor):
     async def on_ping(self, msg: Ping) -> int:
         self.count += 1
         return msg.n
+
+
+class PlainSink(Actor):
+    """The same, with a plain handler: handled inline in the sender's task when idle."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @handler
+    def on_ping(self, msg: Ping) -> int:
+        self.count += 1
+        return msg.n
+
+
+async def plain_ask_rate(n: int) -> float:
+    msg = Ping(n=1)
+    async with ActorSystem() as system:
+        ref = system.spawn(PlainSink(), name="sink")
+        t0 = time.perf_counter()
+        for _ in range(n):
+            await ref.ask(msg)
+        return n / (time.perf_counter() - t0)
+
+
+async def plain_phase_rate(actors: int, phases: int) -> float:
+    msg = Ping(n=1)
+    async with ActorSystem() as system:
+        refs = [system.spawn(PlainSink(), name=f"s{i}") for i in range(actors)]
+        t0 = time.perf_counter()
+        for _ in range(phases):
+            await system.gather_ask([(r, msg) for r in refs])
+        return phases / (time.perf_counter() - t0)
 
 
 async def tell_throughput(n: int) -> float:
@@ -54,10 +86,9 @@ async def phase_rate(actors: int, phases: int) -> float:
     msg = Ping(n=1)
     async with ActorSystem() as system:
         refs = [system.spawn(Sink(), name=f"s{i}") for i in range(actors)]
-        clock = Clock(system)
         t0 = time.perf_counter()
         for _ in range(phases):
-            await clock.phase(refs, msg)
+            await system.gather_ask([(r, msg) for r in refs])
         return phases / (time.perf_counter() - t0)
 
 
@@ -80,10 +111,12 @@ def main() -> None:
         ("ask round trips/s", anyio.run(ask_rate, 50_000)),
         ("clock phases/s over 1,000 actors", anyio.run(phase_rate, 1000, 100)),
         ("  = messages/s in phases", anyio.run(phase_rate, 1000, 100) * 1000),
+        ("ask round trips/s, plain handler (inline)", anyio.run(plain_ask_rate, 200_000)),
+        ("phases/s over 1,000 plain actors (inline)", anyio.run(plain_phase_rate, 1000, 300)),
         ("memory per idle actor (bytes)", anyio.run(memory_per_actor, 10_000)),
     ]
     for name, value in rows:
-        print(f"{name:<36} {value:>14,.0f}")
+        print(f"{name:<44} {value:>14,.0f}")
 
 
 if __name__ == "__main__":

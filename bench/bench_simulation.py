@@ -41,7 +41,7 @@ async def _run(n: int, epochs: int, steps: int) -> tuple[float, int]:
     t0 = time.perf_counter()
     async with Simulation(sc) as sim:
         result = await sim.wait()
-    return time.perf_counter() - t0, result.summary.total_interactions
+    return time.perf_counter() - t0, result.summary["total_interactions"]
 
 
 async def _memory(n: int) -> float:

@@ -10,8 +10,9 @@ the latent outcome, gets worse: the signature of deception.
 from __future__ import annotations
 
 import swarm
+from swarm import Action, Conduct, Noop, Observation
 from swarm.core.interaction import InteractionType
-from swarm.messages import Action, Conduct, Noop, Observation, ProposalView, Propose
+from swarm.env.broker import ProposalView, Propose
 
 
 class Saboteur:
@@ -19,9 +20,9 @@ class Saboteur:
 
     conduct = Conduct(effort=-0.3, facade=0.6, sloppiness=0.2, defects=0.6, engagement=0.4)
 
-    async def decide(self, observation: Observation) -> Action:
+    def decide(self, observation: Observation) -> Action:
         others = observation.others
-        if not others or not observation.limits.can_interact:
+        if not others or not observation.can(Propose):
             return Noop()
         target = others[observation.step % len(others)]
         return Propose(
@@ -31,7 +32,7 @@ class Saboteur:
             conduct=self.conduct,
         )
 
-    async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+    def accept(self, observation: Observation, proposal: ProposalView) -> bool:
         return True
 
     def observe(self, outcome: swarm.Outcome) -> None:

@@ -20,7 +20,8 @@ async def main() -> None:
                 worst = min(worst, (event.interaction.p, event.interaction.interaction_id))
             elif isinstance(event, EpochCompleted):
                 m = event.metrics
-                print(f"epoch {m.epoch}: {m.accepted} accepted, toxicity {m.toxicity_rate:.3f}")
+                tox = "-" if m.toxicity_rate is None else f"{m.toxicity_rate:.3f}"
+                print(f"epoch {m.epoch}: {m.accepted} accepted, toxicity {tox}")
     print(f"lowest-quality accepted interaction: {worst[1]} (p = {worst[0]:.3f})")
     print(f"average toxicity: {sim.result.summary.avg_toxicity:.3f}")
 

@@ -1,7 +1,7 @@
 """SWARM: a sandbox for distributional AI safety.
 
 Simulate economies of interacting agents (scripted and LLM-backed) and measure
-what goes wrong at the level of the system. The public API::
+what goes wrong at the level of the system. Running::
 
     import swarm
     scenario = swarm.load_scenario("scenarios/baseline.yaml")
@@ -10,36 +10,45 @@ what goes wrong at the level of the system. The public API::
             ...
     result = sim.result
     swarm.run(scenario)          # the same, synchronously
+
+Extending (a new world component, lever, metric or agent type): :mod:`swarm.extend`.
 """
 
+from swarm.actions import Action, Conduct, Noop
 from swarm.agents.policy import Outcome, Policy
-from swarm.errors import LogError, PolicyError, ScenarioError, SwarmError
-from swarm.events import AnyEvent, Event
-from swarm.messages import Action, Conduct, Observation, ProposalView
-from swarm.metrics.epoch import EpochMetrics
+from swarm.errors import LogError, PolicyError, PolicyFailure, RunFailure, ScenarioError, SwarmError
+from swarm.events import Event, Metrics
 from swarm.runtime.result import SimulationResult
 from swarm.runtime.simulation import Simulation, SimulationError, run
 from swarm.scenario import Scenario, load_scenario
+from swarm.views import AgentPublic, Observation, Snapshot
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+from swarm.registry import load_builtins
+
+load_builtins()  # built-ins register first, in a fixed order, whatever is imported next
 
 __all__ = [
     "Action",
-    "AnyEvent",
+    "AgentPublic",
     "Conduct",
-    "EpochMetrics",
     "Event",
     "LogError",
+    "Metrics",
+    "Noop",
     "Observation",
     "Outcome",
     "Policy",
     "PolicyError",
-    "ProposalView",
+    "PolicyFailure",
+    "RunFailure",
     "Scenario",
     "ScenarioError",
     "Simulation",
     "SimulationError",
     "SimulationResult",
+    "Snapshot",
     "SwarmError",
     "__version__",
     "load_scenario",

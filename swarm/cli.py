@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
+import msgspec
 import structlog
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from adapters import LLMError
 from swarm.errors import LogError, ScenarioError, SwarmError
 from swarm.events import EpochCompleted, Event, RunEnded
 from swarm.runtime.replay import recompute, reexecute
@@ -102,17 +102,36 @@ def _fmt(x: float | None, digits: int = 4) -> str:
 
 def render_event(event: Event) -> str:
     """One human-readable line per event, for ``--stream`` and ``tail``."""
-    data = event.model_dump(mode="json", exclude={"seq", "epoch", "step", "type"})
+    data = {k: v for k, v in msgspec.to_builtins(event).items() if k not in ("seq", "epoch", "step", "type")}
     if isinstance(event, EpochCompleted):
         m = event.metrics
         body = (
-            f"interactions={m.interactions} accepted={m.accepted} "
-            f"toxicity={m.toxicity_rate:.4f} welfare={m.total_welfare:.2f}"
+            f"interactions={m['interactions']} accepted={m['accepted']} "
+            f"toxicity={_fmt(m['toxicity_rate'])} welfare={m['total_welfare']:.2f}"
         )
     else:
         body = " ".join(f"{k}={_short(v)}" for k, v in data.items() if k != "wall_clock")
     kind = getattr(event, "type", type(event).__name__)
     return f"[{event.epoch:>3}.{event.step:<3}] #{event.seq:<6} {kind:<22} {body}"
+
+
+TABLE_COLUMNS = ("interactions", "accepted", "toxicity_rate", "quality_gap", "total_welfare")
+
+
+def table_header(extra: list[str]) -> str:
+    head = "epoch interactions accepted  toxicity quality_gap   welfare"
+    return head + "".join(f" {name:>12}" for name in extra)
+
+
+def epoch_row(epoch: int, m: dict[str, Any], extra: list[str]) -> str:
+    """One line of the per-epoch table ("-" where a metric is undefined)."""
+    tox, gap = _fmt(m["toxicity_rate"]), _fmt(m["quality_gap"])
+    row = f"{epoch:>5} {m['interactions']:>12} {m['accepted']:>8} {tox:>9} {gap:>11}"
+    row += f" {m['total_welfare']:>9.2f}"
+    for name in extra:
+        value = m.get(name)
+        row += f" {value:>12.4g}" if isinstance(value, int | float) else f" {'-':>12}"
+    return row
 
 
 def _short(v: Any) -> str:
@@ -125,9 +144,9 @@ async def _run_with_output(
 ) -> SimulationResult:
     sc = sim.scenario
     total = sc.simulation.n_epochs
-    table_header = "epoch interactions accepted  toxicity quality_gap   welfare"
+    extra = [m for m in sc.metrics_to_track if m not in TABLE_COLUMNS]
     if not stream:
-        out.print(table_header)
+        out.print(table_header(extra), markup=False)
     bar: Progress | None = None
     task = None
     if progress and not stream and out.is_terminal and total * sc.simulation.steps_per_epoch >= 200:
@@ -146,15 +165,11 @@ async def _run_with_output(
             async for event in sim.events():
                 if stream:
                     if log_json:
-                        out.print(event.model_dump_json(), markup=False, soft_wrap=True)
+                        out.print(msgspec.json.encode(event).decode(), markup=False, soft_wrap=True)
                     else:
                         out.print(render_event(event), markup=False, soft_wrap=True)
                 elif isinstance(event, EpochCompleted):
-                    m = event.metrics
-                    tox = _fmt(m.toxicity_rate if m.accepted else None)
-                    gap = _fmt(m.quality_gap if m.accepted and m.rejected else None)
-                    row = f"{m.epoch:>5} {m.interactions:>12} {m.accepted:>8} {tox:>9} {gap:>11}"
-                    out.print(f"{row} {m.total_welfare:>9.2f}")
+                    out.print(epoch_row(event.epoch, event.metrics, extra), markup=False)
                     if bar is not None and task is not None:
                         bar.advance(task)
                 if isinstance(event, RunEnded):
@@ -166,14 +181,16 @@ async def _run_with_output(
 
 
 def print_summary(result: SimulationResult) -> None:
+    from swarm.metrics.registry import RUN_FIGURES
+
     s = result.summary
     table = Table(title=f"{result.scenario_id} (seed {result.seed}): {result.reason}", show_header=False)
-    table.add_row("epochs", str(s.epochs))
-    table.add_row("interactions (accepted)", f"{s.total_interactions} ({s.accepted})")
-    table.add_row("avg toxicity (epochs with accepted)", _fmt(s.avg_toxicity))
-    table.add_row("pooled toxicity", _fmt(s.pooled_toxicity))
-    table.add_row("avg quality gap", _fmt(s.avg_quality_gap))
-    table.add_row("total welfare", f"{s.total_welfare:.2f}")
+    table.add_row("epochs", str(s["epochs"]))
+    table.add_row("interactions (accepted)", f"{s['total_interactions']} ({s['accepted']})")
+    for name, fig in RUN_FIGURES.items():
+        if fig.headline:
+            value = s.get(name)
+            table.add_row(fig.description, _fmt(value if isinstance(value, int | float) else None))
     out.print(table)
     for c in result.criteria:
         out.print(
@@ -221,15 +238,19 @@ def run(
         target = out_dir or Path("runs") / f"{sc.scenario_id}-{sc.simulation.seed}"
         backend = None
         if record_llm is not None or replay_llm is not None or llm_workers > 1:
+            from adapters import LLMError
             from swarm.agents.llm_backend import LLMBackend
 
-            backend = LLMBackend(
-                record=str(record_llm) if record_llm else None,
-                replay=str(replay_llm) if replay_llm else None,
-                workers=llm_workers,
-            )
+            try:
+                backend = LLMBackend(
+                    record=str(record_llm) if record_llm else None,
+                    replay=str(replay_llm) if replay_llm else None,
+                    workers=llm_workers,
+                )
+            except LLMError as exc:
+                raise fail_input(exc) from None
         sim = Simulation(sc, out_dir=target, llm_factory=backend)
-    except (ScenarioError, LogError, LLMError, ValueError) as exc:
+    except (SwarmError, ValueError) as exc:
         raise fail_input(exc) from None
     log.info("run started", scenario=sc.scenario_id, seed=sc.simulation.seed, out=str(target))
     try:
@@ -302,7 +323,7 @@ def replay(
         return
     try:
         lines, diff = reexecute(log_file, _rerun_with(replay_llm))
-    except (ScenarioError, SwarmError, LLMError) as exc:
+    except SwarmError as exc:
         raise fail_input(exc) from None
     if diff is not None:
         out.print(
@@ -359,7 +380,9 @@ def tail(
     try:
         for event in follow_log(log_file, follow=follow, poll=poll, idle_timeout=timeout):
             out.print(
-                event.model_dump_json() if log_json else render_event(event), markup=False, soft_wrap=True
+                msgspec.json.encode(event).decode() if log_json else render_event(event),
+                markup=False,
+                soft_wrap=True,
             )
     except LogError as exc:
         raise fail_input(exc) from None

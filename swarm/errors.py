@@ -66,3 +66,26 @@ def _is_missing(value: Any) -> bool:
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class PolicyFailure(SwarmError):
+    """A policy giving up on one decision on purpose: the agent does nothing this phase.
+
+    Raise it (or let an LLM error, which the LLM policy turns into one, or a
+    timeout happen) and the run records a ``policy_failed`` event and goes on.
+    Any other exception from a policy is a bug: the run stops with exit 3.
+    """
+
+
+class RunFailure(SwarmError):
+    """Something broke the kernel's rules during a run (a policy returned a non-action, say): it stops."""
+
+
+class ConfigProblem(ValueError):
+    """Raised by scenario validators to name the key, the problem and what is expected."""
+
+    def __init__(self, key: str, problem: str, expected: str) -> None:
+        self.key = key
+        self.problem = problem
+        self.expected = expected
+        super().__init__(f"{key}: {problem}; expected {expected}")

@@ -1,34 +1,100 @@
 """Events: what happened in a run, in the order it happened.
 
-Every event carries its logical time (``epoch``, ``step``) and a sequence number
-assigned when it is recorded. The event log is one JSON object per line, in
-sequence order; nothing here reads the wall clock except the ``wall_clock``
-field of :class:`RunEnded`, the one place wall-clock data is kept.
+Every event is a frozen msgspec struct tagged by its ``type``, carrying its
+logical time (``epoch``, ``step``) and the sequence number the event bus gives
+it when it is published. Subclasses register themselves: the log decoder knows
+every event type defined anywhere (a component's own events included), so a
+new event is one class. Nothing here reads the wall clock except the
+``wall_clock`` field of :class:`RunEnded`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator
+from typing import Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+import msgspec
 
-from swarm.core.interaction import InteractionType, SoftInteraction
-from swarm.messages import Conduct
-from swarm.metrics.epoch import EpochMetrics
+from swarm.core.interaction import SoftInteraction
+
+WALL_CLOCK_FIELD = "wall_clock"
+"""The one field that holds wall-clock data; replay comparisons ignore it."""
 
 
-class Event(BaseModel):
-    """Base of every event: logical time plus a sequence number."""
+class Event(
+    msgspec.Struct, frozen=True, gc=False, kw_only=True, tag_field="type", forbid_unknown_fields=True
+):
+    """Base of every event: logical time plus the sequence number given by the bus.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    A subclass with a ``tag`` is an event type (``class Hired(Event, tag="hired")``);
+    a subclass without one is a base for others and is never logged itself.
+    """
 
-    seq: int = 0
     epoch: int = 0
     step: int = 0
+    seq: int = 0
+
+    @property
+    def type(self) -> str:
+        tag = self.__struct_config__.tag
+        assert isinstance(tag, str)
+        return tag
 
 
-class RunStarted(Event):
-    type: Literal["run_started"] = "run_started"
+def numbered(event: Event, seq: int) -> None:
+    """Give ``event`` its sequence number (done once, by the bus, before anyone sees it)."""
+    msgspec.structs.force_setattr(event, "seq", seq)
+
+
+def event_types() -> dict[str, type[Event]]:
+    """Every event class defined so far (in any module imported), by its tag."""
+    found: dict[str, type[Event]] = {}
+    pending: list[type[Event]] = [Event]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        tag = cls.__struct_config__.tag
+        if isinstance(tag, str):
+            known = found.get(tag)
+            if known is not None and known is not cls:
+                raise TypeError(
+                    f"two event classes use the tag {tag!r}: {known.__qualname__} and {cls.__qualname__}"
+                )
+            found[tag] = cls
+    return found
+
+
+_decoders: dict[frozenset[type[Event]], msgspec.json.Decoder[Any]] = {}
+
+
+def decoder() -> msgspec.json.Decoder[Any]:
+    """A JSON decoder for one event of any type defined so far (made once per set of types)."""
+    kinds = frozenset(event_types().values())
+    dec = _decoders.get(kinds)
+    if dec is None:
+        ordered = tuple(sorted(kinds, key=lambda c: c.__struct_config__.tag or ""))
+        dec = _decoders[kinds] = msgspec.json.Decoder(Union[ordered])  # noqa: UP007
+    return dec
+
+
+class Record(dict[str, Any]):
+    """Named values, also readable as attributes (``record.avg_toxicity``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no value named {name!r} (known: {', '.join(self)})") from None
+
+
+class Metrics(Record):
+    """An epoch's metrics by name (``metrics.toxicity_rate``), one per registered epoch metric."""
+
+
+# ------------------------------------------------------------------ the kernel's own events
+
+
+class RunStarted(Event, tag="run_started", frozen=True):
     scenario_id: str
     seed: int
     n_agents: int
@@ -36,75 +102,40 @@ class RunStarted(Event):
     steps_per_epoch: int
 
 
-class AgentCreated(Event):
-    type: Literal["agent_created"] = "agent_created"
+class AgentCreated(Event, tag="agent_created", frozen=True):
     agent_id: str
     agent_type: str
+    """The registered agent type, or a custom policy's own name."""
     policy: str
+    """The policy class that decides for the agent."""
+    role: str
     reputation: float
     resources: float
 
 
-class EpochStarted(Event):
-    type: Literal["epoch_started"] = "epoch_started"
+class EpochStarted(Event, tag="epoch_started", frozen=True):
+    pass
 
 
-class PostCreated(Event):
-    type: Literal["post_created"] = "post_created"
-    post_id: str
-    author: str
-    parent_id: str | None = None
-    content: str
-
-
-class VoteCast(Event):
-    type: Literal["vote_cast"] = "vote_cast"
-    voter: str
-    post_id: str
-    direction: int
-    changed: bool = True
-
-
-class ActionRejected(Event):
+class ActionRejected(Event, tag="action_rejected", frozen=True):
     """An action the world refused, and why (rate limit, unknown target, frozen, ...)."""
 
-    type: Literal["action_rejected"] = "action_rejected"
     agent_id: str
     action: str
     reason: str
 
 
-class PolicyFailed(Event):
-    """A policy that timed out or failed; the agent did nothing this phase."""
+class PolicyFailed(Event, tag="policy_failed", frozen=True):
+    """A policy that timed out or gave up on purpose; the agent did nothing this phase."""
 
-    type: Literal["policy_failed"] = "policy_failed"
     agent_id: str
-    phase: Literal["act", "accept"]
+    phase: str
     cause: str
 
 
-class InteractionProposed(Event):
-    type: Literal["interaction_proposed"] = "interaction_proposed"
-    interaction_id: str
-    initiator: str
-    counterparty: str
-    interaction_type: InteractionType
-    offered_transfer: float = 0.0
-    conduct: Conduct
-
-
-class ProposalExpired(Event):
-    type: Literal["proposal_expired"] = "proposal_expired"
-    interaction_id: str
-    initiator: str
-    counterparty: str
-    reason: str
-
-
-class InteractionCompleted(Event):
+class InteractionCompleted(Event, tag="interaction_completed", frozen=True):
     """A resolved interaction: everything needed to recompute every metric."""
 
-    type: Literal["interaction_completed"] = "interaction_completed"
     interaction: SoftInteraction
     payoff_initiator: float
     payoff_counterparty: float
@@ -112,158 +143,51 @@ class InteractionCompleted(Event):
     counterparty_type: str
 
 
-class LedgerUpdated(Event):
-    """An agent's reputation and/or resources changed, and why."""
+class LedgerUpdated(Event, tag="ledger_updated", frozen=True):
+    """An agent's reputation and/or resources changed: by which ledger entry, why, and the new values."""
 
-    type: Literal["ledger_updated"] = "ledger_updated"
     agent_id: str
+    entry: str
     reason: str
-    reputation_delta: float = 0.0
-    resources_delta: float = 0.0
     reputation: float
     resources: float
+    reputation_delta: float = 0.0
+    resources_delta: float = 0.0
+    ref: str | None = None
 
 
-class TaskCreated(Event):
-    type: Literal["task_created"] = "task_created"
-    task_id: str
-    title: str
-    difficulty: str
-    bounty: float
-    deadline_epoch: int | None = None
-
-
-class TaskClaimed(Event):
-    type: Literal["task_claimed"] = "task_claimed"
-    task_id: str
-    agent_id: str
-
-
-class ClaimConflict(Event):
-    """Two or more agents went for the same task in one step: miscoordination."""
-
-    type: Literal["claim_conflict"] = "claim_conflict"
-    task_id: str
-    agent_id: str
-    winner: str | None
-
-
-class WorkVerified(Event):
-    type: Literal["work_verified"] = "work_verified"
-    task_id: str
-    agent_id: str
-    quality: float
-    approved: bool
-
-
-class TaskClosed(Event):
-    type: Literal["task_closed"] = "task_closed"
-    task_id: str
-    status: Literal["completed", "failed", "expired"]
-    agent_id: str | None = None
-    bounty_paid: float = 0.0
-
-
-class AgentFrozen(Event):
-    type: Literal["agent_frozen"] = "agent_frozen"
+class AgentFrozen(Event, tag="agent_frozen", frozen=True):
     agent_id: str
     until_epoch: int | None
     reason: str
 
 
-class AgentUnfrozen(Event):
-    type: Literal["agent_unfrozen"] = "agent_unfrozen"
+class AgentUnfrozen(Event, tag="agent_unfrozen", frozen=True):
     agent_id: str
     reason: str
 
 
-class GovernanceApplied(Event):
-    """One lever's effect on one agent: who was taxed, audited, slashed, by how much, why."""
-
-    type: Literal["governance_applied"] = "governance_applied"
-    lever: str
-    agent_id: str
-    effect: str
-    amount: float = 0.0
-    reason: str = ""
-    interaction_id: str | None = None
-    details: dict[str, float | str | bool | None] = Field(default_factory=dict)
-
-
-class MarketEvent(Event):
-    """One marketplace step: a bounty posted or expired, a bid, an escrow created, settled or disputed."""
-
-    type: Literal["market"] = "market"
-    kind: Literal[
-        "bounty_posted",
-        "bid_placed",
-        "bid_accepted",
-        "bid_rejected",
-        "bid_withdrawn",
-        "escrow_created",
-        "escrow_released",
-        "escrow_refunded",
-        "dispute_filed",
-        "dispute_resolved",
-        "bounty_expired",
-    ]
-    agent_id: str
-    bounty_id: str | None = None
-    bid_id: str | None = None
-    escrow_id: str | None = None
-    counterparty: str | None = None
-    amount: float = 0.0
-    fee: float = 0.0
-    quality: float | None = None
-    reason: str = ""
-
-
-class KillSwitchTriggered(Event):
-    type: Literal["kill_switch_triggered"] = "kill_switch_triggered"
+class KillSwitchTriggered(Event, tag="kill_switch_triggered", frozen=True):
     reason: str
 
 
-class EpochCompleted(Event):
-    type: Literal["epoch_completed"] = "epoch_completed"
-    metrics: EpochMetrics
+class EpochCompleted(Event, tag="epoch_completed", frozen=True):
+    """The epoch's metrics, one value per registered metric."""
+
+    metrics: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        if type(self.metrics) is not Metrics:
+            msgspec.structs.force_setattr(self, "metrics", Metrics(self.metrics))
 
 
-class RunEnded(Event):
-    type: Literal["run_ended"] = "run_ended"
+class RunEnded(Event, tag="run_ended", frozen=True):
     epochs_completed: int
-    reason: Literal["completed", "kill_switch", "failed", "cancelled"]
-    wall_clock: dict[str, Any] = Field(default_factory=dict)
+    reason: str
+    """completed, kill_switch, failed, cancelled, stopped (by a control), or a budget's name."""
+    wall_clock: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-AnyEvent = Annotated[
-    RunStarted
-    | AgentCreated
-    | EpochStarted
-    | PostCreated
-    | VoteCast
-    | ActionRejected
-    | PolicyFailed
-    | InteractionProposed
-    | ProposalExpired
-    | InteractionCompleted
-    | LedgerUpdated
-    | TaskCreated
-    | TaskClaimed
-    | ClaimConflict
-    | WorkVerified
-    | TaskClosed
-    | AgentFrozen
-    | AgentUnfrozen
-    | GovernanceApplied
-    | MarketEvent
-    | KillSwitchTriggered
-    | EpochCompleted
-    | RunEnded,
-    Field(discriminator="type"),
-]
-"""Every event type the log can hold."""
-
-EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
-
-WALL_CLOCK_FIELD = "wall_clock"
-"""The one field that holds wall-clock data; replay comparisons ignore it."""
+def interactions_in(events: Iterator[Event] | list[Event]) -> list[SoftInteraction]:
+    """The interactions recorded in a sequence of events, in order."""
+    return [ev.interaction for ev in events if isinstance(ev, InteractionCompleted)]

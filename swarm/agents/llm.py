@@ -1,38 +1,38 @@
 """LLMPolicy: an agent whose decisions come from a language model.
 
-The policy renders the observation into a prompt whose last part is the
-observation itself as JSON (so a mock provider can answer from it with a
-scripted policy), asks for an object matching the action union's JSON schema,
-and maps the validated object to an action. Prompts are built deterministically
-from the observation, so a cassette recorded once replays byte for byte.
+The prompt is assembled from the world: the persona, the rules of conduct, and
+one paragraph per component of the scenario (its ``prompt_rules``); the user
+message ends with the observation as JSON between markers — every component's
+bounded view and every lever's notice — so a mock provider can rebuild the
+observation and answer with a scripted policy. The action schema is the union of
+the scenario's components' actions. Prompts are built deterministically from the
+observation, so a cassette recorded once replays byte for byte.
 
 A provider that refuses our credentials raises :class:`~swarm.errors.PolicyError`
-(the run stops with a clear message); any other failure propagates to the agent
-actor, which turns it into a no-op plus a ``policy_failed`` event.
+(the run stops with a clear message); any other LLM error becomes a
+:class:`~swarm.errors.PolicyFailure` (no action this phase, and an event).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
+from pydantic import BaseModel, Field
 
-from adapters import CompletionRequest, LLMAdapter, LLMAuthError
+from swarm.actions import NOOP, Action, Conduct
+from swarm.agents.llm_schema import AcceptChoice, action_choice, to_action
 from swarm.agents.policy import Outcome
-from swarm.errors import PolicyError
-from swarm.messages import (
-    Action,
-    AgentPublic,
-    Conduct,
-    GovernanceView,
-    Limits,
-    MarketView,
-    Observation,
-    PostView,
-    ProposalView,
-    Snapshot,
-    TaskView,
-)
+from swarm.agents.types import AgentSpec, BuildContext, PolicyConfig, register_agent_type
+from swarm.errors import PolicyError, PolicyFailure, ScenarioError
+from swarm.kernel.component import COMPONENTS, components_in_order
+from swarm.views import AgentPublic, Observation, Snapshot
+
+if TYPE_CHECKING:
+    from adapters import LLMAdapter
+    from swarm.env.broker import ProposalView
+    from swarm.scenario import Scenario
 
 Persona = Literal["honest", "strategic", "opportunistic", "deceptive", "adversarial", "open"]
 
@@ -61,116 +61,88 @@ PERSONAS: dict[str, str] = {
 }
 
 RULES = """\
-Each step you choose exactly one action. Interactions you propose are carried out with
-the conduct you declare: effort in [-1, 1] is the real work you put in; facade in [0, 1]
-makes your work look better than it is; sloppiness, defects and misuse in [0, 1] make it
-worse; engagement in [-1, 1] is how you treat your counterparty. The community only sees
-noisy signals of your conduct. The observation lists the governance levers in force
-(taxes, audits, staking, circuit breaker, moderator) and, when there is a marketplace,
-its open bounties with their bids and the escrows you are party to. Use only ids that
-appear in the observation."""
+Each step you choose exactly one action. Interactions and work are carried out with the
+conduct you declare: effort in [-1, 1] is the real work you put in; facade in [0, 1] makes
+your work look better than it is; sloppiness, defects and misuse in [0, 1] make it worse;
+engagement in [-1, 1] is how you treat your counterparty. Others only see noisy signals of
+your conduct. The observation lists what you may not do any more this period (cannot), the
+governance levers in force, and each part of the world. Use only ids that appear in it."""
 
-MAX_POSTS_SHOWN = 10
 MAX_AGENTS_SHOWN = 12
-MAX_TASKS_SHOWN = 8
-MAX_BOUNTIES_SHOWN = 8
+OBS_START = "<observation>"
+OBS_END = "</observation>"
 
 
-class ActionChoice(BaseModel):
-    """What the model returns when asked to act."""
+class LLMSpec(BaseModel):
+    """How an LLM-backed agent thinks: provider, model(s) per role, persona and limits."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = {"extra": "forbid", "frozen": True, "strict": True}
 
-    action: Action
-    reasoning: str = Field(default="", max_length=1000)
+    provider: Literal["anthropic", "openai", "ollama", "scripted"] = "anthropic"
+    model: str = "claude-sonnet-4-20250514"
+    role_models: dict[str, str] = Field(default_factory=dict)
+    persona: Persona = "open"
+    base_url: str | None = None
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=512, ge=1)
+    timeout: float = Field(default=30.0, gt=0.0)
+    max_retries: int = Field(default=3, ge=0)
+    system_prompt: str | None = None
 
 
-class AcceptChoice(BaseModel):
-    """What the model returns when asked about a proposal."""
+class LLMAgentSpec(AgentSpec):
+    """A group of LLM agents."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    accept: bool
-    reasoning: str = Field(default="", max_length=1000)
+    llm: LLMSpec = LLMSpec()
 
 
-class ObservationDoc(BaseModel):
+class ObservationDoc(msgspec.Struct, frozen=True):
     """The observation as shown to a model (and parsed back by mock providers)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     agent_id: str
     epoch: int
     step: int
     me: AgentPublic
-    limits: Limits
-    posts: list[PostView]
+    cannot: list[str]
     agents: list[AgentPublic]
-    open_tasks: list[TaskView]
-    my_tasks: list[TaskView]
-    governance: GovernanceView = GovernanceView()
-    market: MarketView | None = None
-    proposal: ProposalView | None = None
-
-    def to_observation(self) -> Observation:
-        snapshot = Snapshot(
-            epoch=self.epoch,
-            step=self.step,
-            posts=tuple(self.posts),
-            agents=(self.me, *self.agents),
-            open_tasks=tuple(self.open_tasks),
-            claimed_tasks=tuple(self.my_tasks),
-            governance=self.governance,
-            market=self.market,
-        )
-        return Observation(self.agent_id, self.me, snapshot, self.limits)
+    world: dict[str, Any]
+    governance: dict[str, Any]
+    proposal: Any = None
 
 
-OBS_START = "<observation>"
-OBS_END = "</observation>"
+def _levers() -> dict[type, str]:
+    from swarm.governance.lever import LEVERS
+
+    return {cls.Notice: key for key, cls in LEVERS.items() if cls.Notice is not None}
 
 
-def observation_doc(obs: Observation, proposal: ProposalView | None = None) -> ObservationDoc:
-    """A bounded, deterministic extract of the observation for a prompt.
-
-    Built without re-validation: every part is already a validated view.
-    """
+def observation_doc(obs: Observation, components: Sequence[str], proposal: Any = None) -> ObservationDoc:
+    """A bounded, deterministic extract of the observation for a prompt."""
     snap = obs.snapshot
-    ranked = snap.by_reputation
-    others = [a for a in ranked[: MAX_AGENTS_SHOWN + 1] if a.agent_id != obs.agent_id][:MAX_AGENTS_SHOWN]
-    return ObservationDoc.model_construct(
-        agent_id=obs.agent_id,
-        epoch=snap.epoch,
-        step=snap.step,
-        me=obs.me,
-        limits=obs.limits,
-        posts=list(snap.posts[:MAX_POSTS_SHOWN]),
-        agents=others,
-        open_tasks=list(snap.open_tasks[:MAX_TASKS_SHOWN]),
-        my_tasks=list(obs.my_tasks),
-        governance=snap.governance,
-        market=_market_extract(snap.market, obs.agent_id),
-        proposal=proposal,
+    others = [a for a in snap.by_reputation[: MAX_AGENTS_SHOWN + 1] if a.agent_id != obs.agent_id][
+        :MAX_AGENTS_SHOWN
+    ]
+    world: dict[str, Any] = {}
+    for key in components:
+        cls = COMPONENTS[key]
+        if cls.view_type is not None and (view := snap.view(cls.view_type)) is not None:
+            world[key] = cls.prompt_view(view, obs.agent_id)
+    lever_of = _levers()
+    governance = {lever_of[type(n)]: n for n in snap.public.values() if type(n) in lever_of}
+    return ObservationDoc(
+        obs.agent_id, snap.epoch, snap.step, obs.me, _cannot(obs), others, world, governance, proposal
     )
 
 
-def _market_extract(market: MarketView | None, me: str) -> MarketView | None:
-    """The marketplace for a prompt: the richest open bounties and the escrows ``me`` is party to."""
-    if market is None:
-        return None
-    bounties = sorted(market.bounties, key=lambda b: (-b.reward, b.bounty_id))[:MAX_BOUNTIES_SHOWN]
-    mine = [b for b in market.bounties if b.poster == me and b not in bounties]
-    escrows = tuple(e for e in market.escrows if me in (e.poster, e.worker))
-    return MarketView.model_construct(bounties=(*bounties, *mine), escrows=escrows)
+def _cannot(obs: Observation) -> list[str]:
+    snap = obs.snapshot
+    kinds = set(snap.never) | set(snap.exhausted.get(obs.agent_id, ()))
+    return sorted(k.__struct_config__.tag for k in kinds if isinstance(k.__struct_config__.tag, str))
 
 
 def render_prompt(doc: ObservationDoc, question: str) -> str:
-    """The user message: the question, then the observation as compact JSON between markers.
-
-    Keys appear in the views' field order, which is fixed, so the same observation
-    always renders to the same text.
-    """
-    return f"{question}\n{OBS_START}\n{doc.model_dump_json()}\n{OBS_END}"
+    """The user message: the question, then the observation as compact JSON between markers."""
+    return f"{question}\n{OBS_START}\n{msgspec.json.encode(doc).decode()}\n{OBS_END}"
 
 
 def parse_prompt(user: str) -> ObservationDoc | None:
@@ -178,11 +150,33 @@ def parse_prompt(user: str) -> ObservationDoc | None:
     start, end = user.find(OBS_START), user.rfind(OBS_END)
     if start < 0 or end < 0:
         return None
-    return ObservationDoc.model_validate_json(user[start + len(OBS_START) : end].strip())
+    return msgspec.json.decode(user[start + len(OBS_START) : end].strip(), type=ObservationDoc)
+
+
+def rebuild_observation(doc: ObservationDoc) -> Observation:
+    """The observation a prompt was made from, as far as the prompt shows it (for scripted answers)."""
+    from swarm.governance.lever import LEVERS
+
+    public: dict[type, Any] = {}
+    for key, value in doc.world.items():
+        view_type = COMPONENTS[key].view_type
+        if view_type is not None:
+            public[view_type] = msgspec.convert(value, view_type)
+    for key, value in doc.governance.items():
+        notice_type = LEVERS[key].Notice
+        if notice_type is not None:
+            public[notice_type] = msgspec.convert(value, notice_type)
+    tags = {a.__struct_config__.tag: a for cls in components_in_order() for a in cls.actions}
+    never = frozenset(tags[t] for t in doc.cannot if t in tags)
+    snapshot = Snapshot(doc.epoch, doc.step, (doc.me, *doc.agents), public, never=never)
+    return Observation(doc.agent_id, doc.me, snapshot)
 
 
 class LLMPolicy:
-    """A policy backed by an :class:`~adapters.LLMAdapter`."""
+    """A policy backed by an :class:`~adapters.LLMAdapter`.
+
+    ``components`` are the keys of the world's parts it can act in (its prompt and action schema).
+    """
 
     def __init__(
         self,
@@ -190,6 +184,7 @@ class LLMPolicy:
         adapter: LLMAdapter,
         *,
         model: str,
+        components: Sequence[str],
         persona: Persona = "open",
         temperature: float = 0.7,
         max_tokens: int = 512,
@@ -202,7 +197,10 @@ class LLMPolicy:
         self.persona = persona
         self.temperature = temperature
         self.max_tokens = max_tokens
-        self.system = system_prompt or f"{PERSONAS[persona]}\n\n{RULES}"
+        self.components = tuple(components)
+        self.schema = action_choice(self.components)
+        world = "\n".join(COMPONENTS[k].prompt_rules for k in self.components if COMPONENTS[k].prompt_rules)
+        self.system = system_prompt or f"{PERSONAS[persona]}\n\n{RULES}\n\n{world}"
         self._conduct = conduct or Conduct()
         self._memory: list[str] = []
 
@@ -210,7 +208,9 @@ class LLMPolicy:
     def conduct(self) -> Conduct:
         return self._conduct
 
-    def _request(self, user: str, schema: type[Any], phase: str) -> CompletionRequest[Any]:
+    def _request(self, user: str, schema: type[BaseModel], phase: str) -> Any:
+        from adapters import CompletionRequest
+
         memory = "\n".join(self._memory[-5:])
         if memory:
             user = f"Recent outcomes:\n{memory}\n\n{user}"
@@ -224,21 +224,27 @@ class LLMPolicy:
             metadata={"agent_id": self.agent_id, "phase": phase},
         )
 
-    async def _complete(self, request: CompletionRequest[Any]) -> Any:
+    async def _complete(self, request: Any) -> Any:
+        from adapters import LLMAuthError, LLMError
+
         try:
             completion = await self.adapter.complete(request)
         except LLMAuthError as exc:
             raise PolicyError(self.agent_id, str(exc)) from exc
+        except LLMError as exc:
+            raise PolicyFailure(f"{type(exc).__name__}: {exc}") from exc
         return completion.value
 
     async def decide(self, observation: Observation) -> Action:
-        user = render_prompt(observation_doc(observation), "Choose your action for this step.")
-        choice: ActionChoice = await self._complete(self._request(user, ActionChoice, "act"))
-        return choice.action
+        user = render_prompt(
+            observation_doc(observation, self.components), "Choose your action for this step."
+        )
+        choice = await self._complete(self._request(user, self.schema, "act"))
+        return to_action(choice, self.components) if choice is not None else NOOP
 
     async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
         user = render_prompt(
-            observation_doc(observation, proposal),
+            observation_doc(observation, self.components, proposal),
             f"{proposal.initiator} proposes a {proposal.interaction_type.value} "
             f"(transfer offered to you: {proposal.offered_transfer:+.2f}). Accept?",
         )
@@ -253,3 +259,34 @@ class LLMPolicy:
             f"- {i.interaction_type.value} with {other}: {verdict}, p={i.p:.2f}, payoff {outcome.payoff:+.2f}"
         )
         del self._memory[:-20]
+
+
+def scenario_components(scenario: Scenario) -> tuple[str, ...]:
+    """The keys of the components ``scenario`` has, in registration order."""
+    return tuple(cls.key for cls in components_in_order() if cls.enabled(scenario))
+
+
+def _build(agent_id: str, spec: Any, ctx: BuildContext) -> Any:
+    factory = ctx.llm_factory
+    if factory is None:
+        raise ScenarioError(
+            "<scenario>",
+            "agents",
+            f"agent {agent_id} is an LLM agent but no LLM backend is set up",
+            "an LLM backend (pass llm_factory, or run through the CLI)",
+        )
+    return factory(agent_id, spec, ctx.scenario)
+
+
+register_agent_type(
+    "llm",
+    PolicyConfig,
+    _build,
+    description="An agent whose decisions come from a language model (see docs/llm.md).",
+    spec_base=LLMAgentSpec,
+)
+
+
+def llm_spec(spec: Any) -> LLMSpec:
+    llm = getattr(spec, "llm", None)
+    return llm if isinstance(llm, LLMSpec) else LLMSpec()

@@ -30,10 +30,11 @@ from adapters import (
     require_credentials,
 )
 from adapters._types import CompletionRequest
-from swarm.agents.llm import AcceptChoice, ActionChoice, LLMPolicy
+from swarm.agents.llm import LLMPolicy, LLMSpec, llm_spec, scenario_components
 from swarm.agents.llm_responder import scripted_answer
+from swarm.agents.llm_schema import AcceptChoice, action_choice
 from swarm.agents.policy import Policy
-from swarm.scenario import AgentSpec, LLMSpec, Scenario
+from swarm.scenario import Scenario
 
 
 async def _scripted(request: CompletionRequest[object]) -> dict[str, object]:  # type: ignore[type-var]
@@ -67,6 +68,7 @@ class LLMBackend:
         self._replay = ReplayAdapter(replay) if replay else None
         self._cassette = CassetteWriter(record) if record else None
         self._providers: dict[tuple[str, str | None, float, int], LLMAdapter] = {}
+        self._schemas: set[tuple[str, ...]] = set()
 
     def _provider(self, spec: LLMSpec) -> LLMAdapter:
         key = (spec.provider, spec.base_url, spec.timeout, spec.max_retries)
@@ -104,13 +106,16 @@ class LLMBackend:
             return self._replay
         return self._provider(spec)
 
-    def __call__(self, agent_id: str, spec: AgentSpec, scenario: Scenario) -> Policy:
-        llm = spec.llm or LLMSpec()
-        model = llm.role_models.get(spec.role, llm.model)
+    def __call__(self, agent_id: str, spec: object, scenario: Scenario) -> Policy:
+        llm = llm_spec(spec)
+        model = llm.role_models.get(getattr(spec, "role", "worker"), llm.model)
+        components = scenario_components(scenario)
+        self._schemas.add(components)
         return LLMPolicy(
             agent_id,
             self.adapter_for(llm),
             model=model,
+            components=components,
             persona=llm.persona,
             temperature=llm.temperature,
             max_tokens=llm.max_tokens,
@@ -127,7 +132,9 @@ class LLMBackend:
             if isinstance(adapter, RecordingAdapter):
                 adapter = adapter.inner
             if isinstance(adapter, ShardedAdapter):
-                await adapter.start(preload=(ActionChoice, AcceptChoice))
+                await adapter.start(
+                    preload=(AcceptChoice, *(action_choice(c) for c in sorted(self._schemas)))
+                )
 
     async def aclose(self) -> None:
         """Close the adapters' network clients; the next run builds fresh ones.

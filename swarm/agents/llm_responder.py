@@ -10,11 +10,14 @@ so the same request always gets the same answer.
 from __future__ import annotations
 
 import hashlib
-import random
 from typing import Any
 
-from swarm.agents.llm import AcceptChoice, ActionChoice, parse_prompt
-from swarm.agents.scripted import SCRIPTED_POLICIES, ScriptedPolicy
+import msgspec
+
+from swarm.agents.llm import PERSONAS, parse_prompt, rebuild_observation
+from swarm.agents.types import AGENT_TYPES, BuildContext
+from swarm.env.broker import ProposalView
+from swarm.registry import load_builtins
 
 PERSONA_POLICY = {
     "honest": "honest",
@@ -28,17 +31,10 @@ PERSONA_POLICY = {
 
 def persona_of(system: str) -> str:
     """Guess the persona from a system prompt written by LLMPolicy (honest if unknown)."""
-    from swarm.agents.llm import PERSONAS
-
     for name, text in PERSONAS.items():
         if system.startswith(text):
             return name
     return "honest"
-
-
-def _policy(kind: str, agent_id: str, text: str) -> ScriptedPolicy:
-    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
-    return SCRIPTED_POLICIES[kind](agent_id, random.Random(seed))
 
 
 async def scripted_answer(system: str, user: str, schema_name: str) -> dict[str, Any]:
@@ -46,17 +42,21 @@ async def scripted_answer(system: str, user: str, schema_name: str) -> dict[str,
 
     Raises ValueError for a request that carries no observation or an unknown schema.
     """
+    load_builtins()
     doc = parse_prompt(user)
     if doc is None:
         raise ValueError("the request carries no <observation> block")
-    policy = _policy(PERSONA_POLICY[persona_of(system)], doc.agent_id, system + user)
-    obs = doc.to_observation()
-    if schema_name == ActionChoice.__name__:
-        action = await policy.decide(obs)
-        return {"action": action.model_dump(mode="json"), "reasoning": f"scripted {policy.kind} choice"}
-    if schema_name == AcceptChoice.__name__:
+    seed = int.from_bytes(hashlib.sha256((system + user).encode()).digest()[:8], "big")
+    kind = PERSONA_POLICY[persona_of(system)]
+    cls = AGENT_TYPES[kind]
+    policy = cls.build(doc.agent_id, cls.spec(type=kind), BuildContext(None, seed, {}))
+    obs = rebuild_observation(doc)
+    if schema_name == "ActionChoice":
+        action = policy.decide(obs)
+        return {"action": msgspec.to_builtins(action), "reasoning": f"scripted {kind} choice"}
+    if schema_name == "AcceptChoice":
         if doc.proposal is None:
             raise ValueError("an accept request carries no proposal")
-        accept = await policy.accept(obs, doc.proposal)
-        return {"accept": accept, "reasoning": f"scripted {policy.kind} answer"}
+        accept = policy.accept(obs, msgspec.convert(doc.proposal, ProposalView))
+        return {"accept": bool(accept), "reasoning": f"scripted {kind} answer"}
     raise ValueError(f"unknown schema {schema_name!r}")

@@ -11,17 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from swarm.analysis.sweep import RunSpec
+from swarm.metrics.registry import RUN_FIGURES
+from swarm.registry import load_builtins
 
-METRICS = (
-    "avg_toxicity",
-    "pooled_toxicity",
-    "avg_quality_gap",
-    "total_welfare",
-    "avg_conditional_loss_initiator",
-    "total_interactions",
-    "accepted",
-    "honest_payoff",
-)
+
+def metric_names() -> list[str]:
+    """The figures a sweep aggregates: every registered run figure."""
+    load_builtins()
+    return list(RUN_FIGURES)
+
 
 # Two-sided 95% quantiles of Student's t by degrees of freedom (1-30), then the normal.
 _T95 = [
@@ -90,8 +88,6 @@ def collect(runs: Sequence[RunSpec], out: Path) -> list[dict[str, Any]]:
         if (d / "summary.json").exists():
             summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
             row.update(summary["summary"])
-            honest = [a["total_payoff"] for a in summary["agents"] if a["agent_type"] == "honest"]
-            row["honest_payoff"] = statistics.fmean(honest) if honest else None
             row["passed"] = summary["passed"]
             row["error"] = ""
         elif (d / "error.txt").exists():
@@ -110,7 +106,7 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             configs.append(row["configuration"])
     out = []
     for config in configs:
-        for metric in METRICS:
+        for metric in metric_names():
             xs = [
                 float(r[metric]) for r in rows if r["configuration"] == config and r.get(metric) is not None
             ]

@@ -1,6 +1,8 @@
 """Export a run's event log as tables: epochs, interactions, agents (JSON, CSV or Parquet).
 
-Columns are documented in docs/export.md.
+Columns are documented in docs/export.md; the epoch columns are the registered
+metrics, the agent columns those of the metrics collector, so the tables always
+match what the run reported.
 """
 
 from __future__ import annotations
@@ -10,26 +12,32 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from swarm.events import AgentCreated, EpochCompleted, InteractionCompleted, LedgerUpdated
+import msgspec
+
+from swarm.core.payoff import SoftPayoffEngine
+from swarm.events import EpochCompleted, InteractionCompleted
+from swarm.metrics.collector import MetricsCollector
+from swarm.metrics.registry import epoch_columns
 from swarm.runtime.eventlog import read_log
-from swarm.runtime.result import flatten_metrics
+from swarm.scenario import validate_scenario
 
 Format = Literal["json", "csv", "parquet"]
 
 
 def tables(log: str | Path) -> dict[str, list[dict[str, Any]]]:
     """The three tables of a run, rebuilt from its event log alone."""
-    _, events = read_log(log)
+    header, events = read_log(log)
+    scenario = validate_scenario(header.scenario, source=f"{log} (header)")
+    collector = MetricsCollector(SoftPayoffEngine(scenario.payoff))
     epochs: list[dict[str, Any]] = []
     interactions: list[dict[str, Any]] = []
-    agents: dict[str, dict[str, Any]] = {}
     for ev in events:
         if isinstance(ev, EpochCompleted):
-            epochs.append(flatten_metrics(ev.metrics))
+            epochs.append(epoch_columns(ev.metrics))
         elif isinstance(ev, InteractionCompleted):
             i = ev.interaction
-            row = i.model_dump(exclude={"observables"})
-            row.update(i.observables.model_dump())
+            row = msgspec.to_builtins(i)
+            row.update(row.pop("observables"))
             row.update(
                 payoff_initiator=ev.payoff_initiator,
                 payoff_counterparty=ev.payoff_counterparty,
@@ -37,22 +45,12 @@ def tables(log: str | Path) -> dict[str, list[dict[str, Any]]]:
                 counterparty_type=ev.counterparty_type,
             )
             interactions.append(row)
-            for who in (i.initiator, i.counterparty):
-                key = "initiated" if who == i.initiator else "received"
-                agents[who][f"interactions_{key}"] += 1
-        elif isinstance(ev, AgentCreated):
-            agents[ev.agent_id] = {
-                "agent_id": ev.agent_id,
-                "agent_type": ev.agent_type,
-                "policy": ev.policy,
-                "reputation": ev.reputation,
-                "resources": ev.resources,
-                "interactions_initiated": 0,
-                "interactions_received": 0,
-            }
-        elif isinstance(ev, LedgerUpdated):
-            agents[ev.agent_id].update(reputation=ev.reputation, resources=ev.resources)
-    return {"epochs": epochs, "interactions": interactions, "agents": list(agents.values())}
+        collector.feed([ev])
+    return {
+        "epochs": epochs,
+        "interactions": interactions,
+        "agents": [dict(r) for r in collector.agent_rows()],
+    }
 
 
 def export_run(run_dir: str | Path, fmt: Format = "csv", out: str | Path | None = None) -> list[Path]:

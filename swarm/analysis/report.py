@@ -7,12 +7,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-PANELS = (
-    ("pooled_toxicity", "toxicity (pooled)"),
-    ("avg_conditional_loss_initiator", "conditional loss (initiator)"),
-    ("avg_quality_gap", "quality gap"),
-    ("total_welfare", "total welfare"),
-)
+
+def panels() -> list[tuple[str, str]]:
+    """The headline run figures, each a panel of the sweep plot."""
+    from swarm.metrics.registry import RUN_FIGURES
+    from swarm.registry import load_builtins
+
+    load_builtins()
+    return [(name, fig.description) for name, fig in RUN_FIGURES.items() if fig.headline]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -32,8 +34,13 @@ def plot_sweep(out: Path) -> list[Path]:
     for row in agg:
         if row["configuration"] not in configs:
             configs.append(row["configuration"])
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
-    for ax, (metric, title) in zip(axes.flat, PANELS, strict=True):
+    shown = panels()
+    cols = 2
+    rows_n = -(-len(shown) // cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(12, 4 * rows_n), constrained_layout=True, squeeze=False)
+    for ax in list(axes.flat)[len(shown) :]:
+        ax.set_visible(False)
+    for ax, (metric, title) in zip(axes.flat, shown, strict=False):
         rows = {r["configuration"]: r for r in agg if r["metric"] == metric}
         xs = [c for c in configs if c in rows]
         means = [float(rows[c]["mean"]) for c in xs]
@@ -43,7 +50,7 @@ def plot_sweep(out: Path) -> list[Path]:
         ]
         ax.bar(range(len(xs)), means, yerr=errs, capsize=3, color="#4c72b0")
         ax.set_xticks(range(len(xs)), xs, rotation=45, ha="right", fontsize=8)
-        ax.set_title(f"{title} (mean, 95% CI)")
+        ax.set_title(f"{title}\n(mean, 95% CI)", fontsize=9)
     metrics_png = out / "metrics.png"
     fig.savefig(metrics_png, dpi=110)
     plt.close(fig)
@@ -52,7 +59,7 @@ def plot_sweep(out: Path) -> list[Path]:
     for path in sorted((out / "runs").glob("*/seed-*/metrics.csv")):
         config = path.parent.parent.name
         for row in read_csv(path):
-            if int(row["accepted"]) > 0:
+            if row.get("toxicity_rate"):
                 series[config][int(row["epoch"])].append(float(row["toxicity_rate"]))
     fig, ax = plt.subplots(figsize=(10, 5), constrained_layout=True)
     for config in configs:

@@ -8,9 +8,10 @@ signals without raising the true quality, and calibration metrics can tell.
 from __future__ import annotations
 
 import random
+from typing import Literal
 
+from swarm.actions import Conduct
 from swarm.core.interaction import Observables
-from swarm.messages import Conduct
 
 PROGRESS_NOISE = 0.25
 ENGAGEMENT_NOISE = 0.2
@@ -71,6 +72,6 @@ def true_quality(conduct: Conduct) -> float:
     return _clamp(q, 0.02, 0.98)
 
 
-def draw_ground_truth(rng: random.Random, conduct: Conduct) -> int:
+def draw_ground_truth(rng: random.Random, conduct: Conduct) -> Literal[-1, 1]:
     """The latent outcome v ∈ {−1, +1} of an interaction carried out with ``conduct``."""
     return 1 if rng.random() < true_quality(conduct) else -1

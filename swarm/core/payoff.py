@@ -15,7 +15,7 @@ class PayoffConfig(BaseModel):
     w_rep: weight of the reputation terms; ``sigmoid_k``: steepness of the sigmoid.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
     s_plus: float = Field(2.0, ge=0.0, description="surplus of a beneficial interaction")
     s_minus: float = Field(1.0, ge=0.0, description="loss of a harmful interaction")

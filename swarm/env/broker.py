@@ -1,31 +1,108 @@
 """The interaction broker: proposals, the counterparty's answer, and labelling.
 
-Resolution runs in a fixed order for every proposal, in the order proposals were
-made: observables (drawn from both parties' conduct with the broker's own random
-stream) → v̂ → p → ground truth. Governance costs and payoffs are added by the
-step driver afterwards; a proposal nobody answered within its time to live
-expires with an event instead of staying pending forever.
+A proposal is a question put to its counterparty in the step it is made.
+Resolution runs in a fixed order for every answered proposal, in the order
+proposals were made: observables (drawn from both parties' conduct with the
+broker's own random stream) → v̂ → p → ground truth. The kernel then adds
+governance costs and settles payoffs; a proposal nobody answered within its time
+to live expires with an event instead of staying pending forever.
 """
 
 from __future__ import annotations
 
+import inspect
 import random
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar
 
-from actors import Actor, Message, handler
-from swarm.core.interaction import SoftInteraction
+import msgspec
+from pydantic import BaseModel, ConfigDict, Field
+
+from swarm.actions import DEFAULT_CONDUCT, Action, Conduct
+from swarm.core.interaction import InteractionType, SoftInteraction
 from swarm.core.observables import draw_ground_truth, generate_observables
 from swarm.core.proxy import ProxyComputer
-from swarm.events import Event, InteractionProposed, ProposalExpired
-from swarm.messages import Conduct, Decision, ProposalView, Propose
+from swarm.events import ActionRejected, Event
+from swarm.kernel.component import Applied, At, RateLimit, Setup, Turn, WorldComponent, component
+from swarm.metrics.registry import count
+from swarm.views import AgentPublic, Observation
+
+# ----------------------------------------------------------------------- actions
+
+
+class Propose(Action, tag="propose", frozen=True):
+    """Propose an interaction; ``offered_transfer`` is τ, paid by the initiator if accepted."""
+
+    counterparty: str
+    interaction_type: InteractionType = InteractionType.COLLABORATION
+    content: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    offered_transfer: Annotated[float, msgspec.Meta(ge=-100.0, le=100.0)] = 0.0
+    conduct: Conduct = DEFAULT_CONDUCT
+    text_fields: ClassVar[tuple[str, ...]] = ("content",)
+
+
+def _transfer_offered(action: Propose) -> float:
+    return max(action.offered_transfer, 0.0)
+
+
+# ------------------------------------------------------------------------ events
+
+
+class InteractionProposed(Event, tag="interaction_proposed", frozen=True):
+    interaction_id: str
+    initiator: str
+    counterparty: str
+    interaction_type: InteractionType
+    conduct: Conduct
+    offered_transfer: float = 0.0
+
+
+class ProposalExpired(Event, tag="proposal_expired", frozen=True):
+    interaction_id: str
+    initiator: str
+    counterparty: str
+    reason: str
+
+
+# ------------------------------------------------------------------- questions
+
+
+class ProposalView(msgspec.Struct, frozen=True, gc=False):
+    """A pending interaction proposal, as shown to its counterparty."""
+
+    proposal_id: str
+    initiator: str
+    counterparty: str
+    interaction_type: InteractionType
+    content: str = ""
+    offered_transfer: float = 0.0
+
+
+class Decision(msgspec.Struct, frozen=True, gc=False):
+    """A counterparty's answer to a proposal, with the conduct it brings if it accepts."""
+
+    accept: bool
+    conduct: Conduct | None = None
+
+
+class BrokerConfig(BaseModel):
+    """The broker's key in the ``environment`` section."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    proposal_ttl_steps: int = Field(
+        default=1, ge=1, description="steps after the one it was made in that a proposal waits for an answer"
+    )
+
+
+# ------------------------------------------------------------------------- state
 
 
 @dataclass(slots=True)
 class _Pending:
     view: ProposalView
     conduct: Conduct
-    epoch: int
-    step: int
     expires_at: int
 
 
@@ -39,23 +116,21 @@ class BrokerState:
         self.pending: dict[str, _Pending] = {}
         self._counter = 0
 
-    def propose(
-        self, epoch: int, step: int, clock: int, initiator: str, action: Propose
-    ) -> InteractionProposed:
+    def propose(self, at: At, initiator: str, action: Propose) -> InteractionProposed:
         self._counter += 1
         pid = f"ix-{self._counter}"
         view = ProposalView(
-            proposal_id=pid,
-            initiator=initiator,
-            counterparty=action.counterparty,
-            interaction_type=action.interaction_type,
-            content=action.content,
-            offered_transfer=action.offered_transfer,
+            pid,
+            initiator,
+            action.counterparty,
+            action.interaction_type,
+            action.content,
+            action.offered_transfer,
         )
-        self.pending[pid] = _Pending(view, action.conduct, epoch, step, clock + self.ttl_steps)
+        self.pending[pid] = _Pending(view, action.conduct, at.clock + self.ttl_steps)
         return InteractionProposed(
-            epoch=epoch,
-            step=step,
+            epoch=at.epoch,
+            step=at.step,
             interaction_id=pid,
             initiator=initiator,
             counterparty=action.counterparty,
@@ -70,9 +145,7 @@ class BrokerState:
             out.setdefault(p.view.counterparty, []).append(p.view)
         return out
 
-    def resolve(
-        self, epoch: int, step: int, clock: int, decisions: dict[str, Decision]
-    ) -> tuple[list[SoftInteraction], list[Event]]:
+    def resolve(self, at: At, decisions: Mapping[str, Decision]) -> tuple[list[SoftInteraction], list[Event]]:
         """Label every answered proposal (in proposal order) and expire stale unanswered ones."""
         done: list[SoftInteraction] = []
         expired: list[Event] = []
@@ -81,12 +154,12 @@ class BrokerState:
             decision = decisions.get(pid)
             v = pending.view
             if decision is None:
-                if clock >= pending.expires_at:
+                if at.clock >= pending.expires_at:
                     del self.pending[pid]
                     expired.append(
                         ProposalExpired(
-                            epoch=epoch,
-                            step=step,
+                            epoch=at.epoch,
+                            step=at.step,
                             interaction_id=pid,
                             initiator=v.initiator,
                             counterparty=v.counterparty,
@@ -109,64 +182,95 @@ class BrokerState:
                     p=p,
                     tau=v.offered_transfer if decision.accept else 0.0,
                     ground_truth=draw_ground_truth(self.rng, pending.conduct),
-                    epoch=epoch,
-                    step=step,
+                    epoch=at.epoch,
+                    step=at.step,
                 )
             )
         return done, expired
 
 
-class ProposeBatch(Message):
-    epoch: int
-    step: int
-    clock: int
-    items: tuple[tuple[int, str, Propose], ...]
+# --------------------------------------------------------------------- component
 
 
-class ProposeResult(Message):
-    events: tuple[tuple[int, Event], ...]
+async def _deciding(pending: Awaitable[bool], policy: Any) -> Decision:
+    accept = bool(await pending)
+    return Decision(accept, policy.conduct if accept else None)
 
 
-class PendingQuery(Message):
-    pass
+@component
+class InteractionBroker(WorldComponent):
+    """Owns proposals; asks counterparties; labels each answered one with observables, v̂ and p."""
+
+    key = "broker"
+    order = 30
+    Config = BrokerConfig
+    section = "environment"
+    actions = (Propose,)
+    rate_limits = (
+        RateLimit("interactions_per_step", (Propose,), "step", 5, "proposals per step"),
+        RateLimit(
+            "transfer_budget_per_epoch",
+            (Propose,),
+            "epoch",
+            None,
+            "of transfers offered per epoch",
+            section="safety",
+            cost=_transfer_offered,
+            unit="resources",
+        ),
+    )
+    prompt_rules = (
+        "Interactions: propose one to another agent (a collaboration, trade, reply or vote exchange), "
+        "optionally offering a transfer (positive: you pay; negative: you ask to be paid), and declare "
+        "the conduct you will bring; the counterparty accepts or declines."
+    )
+    config: BrokerConfig
+
+    def __init__(self, setup: Setup) -> None:
+        super().__init__(setup)
+        proxy = ProxyComputer(sigmoid_k=setup.scenario.payoff.sigmoid_k)
+        self.state = BrokerState(setup.rng("broker"), proxy, ttl_steps=self.config.proposal_ttl_steps)
+
+    def apply(self, at: At, turns: Sequence[Turn], agents: Mapping[str, AgentPublic]) -> Applied:
+        out = Applied()
+        for _, agent, action in turns:
+            assert isinstance(action, Propose)
+            other = agents.get(action.counterparty)
+            reason = None
+            if action.counterparty == agent:
+                reason = "cannot propose an interaction to oneself"
+            elif other is None:
+                reason = f"unknown counterparty {action.counterparty}"
+            elif other.frozen:
+                reason = f"counterparty {action.counterparty} is frozen"
+            if reason is not None:
+                out.events.append(
+                    ActionRejected(
+                        epoch=at.epoch, step=at.step, agent_id=agent, action="propose", reason=reason
+                    )
+                )
+                continue
+            out.events.append(self.state.propose(at, agent, action))
+        return out
+
+    def questions(self, at: At) -> Mapping[str, Sequence[ProposalView]]:
+        return self.state.by_counterparty()
+
+    @classmethod
+    def ask(
+        cls, policy: Any, observation: Observation, question: ProposalView
+    ) -> Decision | Awaitable[Decision]:
+        answer = policy.accept(observation, question)
+        if inspect.isawaitable(answer):
+            return _deciding(answer, policy)
+        accept = bool(answer)
+        return Decision(accept, policy.conduct if accept else None)
+
+    def resolve(self, at: At, answers: Sequence[tuple[str, Any, Any]]) -> Applied:
+        decisions = {q.proposal_id: a for _, q, a in answers if a is not None}
+        interactions, expired = self.state.resolve(at, decisions)
+        return Applied(events=expired, interactions=interactions)
 
 
-class PendingProposals(Message):
-    by_counterparty: dict[str, list[ProposalView]]
-
-
-class Resolve(Message):
-    epoch: int
-    step: int
-    clock: int
-    decisions: dict[str, Decision]
-
-
-class Resolved(Message):
-    interactions: tuple[SoftInteraction, ...]
-    events: tuple[Event, ...]
-
-
-class InteractionBroker(Actor):
-    """Owns proposals; labels each answered one with observables, v̂ and p."""
-
-    def __init__(self, state: BrokerState) -> None:
-        self._state = state
-
-    @handler
-    async def on_propose(self, msg: ProposeBatch) -> ProposeResult:
-        s = self._state
-        events = tuple(
-            (index, s.propose(msg.epoch, msg.step, msg.clock, agent, action))
-            for index, agent, action in msg.items
-        )
-        return ProposeResult.model_construct(events=events)
-
-    @handler
-    async def on_pending(self, msg: PendingQuery) -> PendingProposals:
-        return PendingProposals.model_construct(by_counterparty=self._state.by_counterparty())
-
-    @handler
-    async def on_resolve(self, msg: Resolve) -> Resolved:
-        done, expired = self._state.resolve(msg.epoch, msg.step, msg.clock, msg.decisions)
-        return Resolved.model_construct(interactions=tuple(done), events=tuple(expired))
+count("proposals", InteractionProposed, "interactions proposed")
+count("expired_proposals", ProposalExpired, "proposals nobody answered in time")

@@ -2,20 +2,109 @@
 
 Visibility score of a post: ``net_votes + α·reply_count − β·age_steps``, with age
 counted in simulation steps (never wall-clock time). Only posts from the last
-``window_steps`` steps are ranked, so a step costs O(recent posts), not O(history).
+``feed_window_steps`` steps are ranked, so a step costs O(recent posts), not
+O(history). With vote normalisation on, a voter's k-th vote of an epoch weighs
+1/(1 + (k − 1)/max_weight).
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Annotated, ClassVar, Literal
 
-from actors import Actor, Message, handler
-from swarm.events import ActionRejected, Event, PostCreated, VoteCast
-from swarm.messages import CastVote, CreatePost, PostView, Reply
+import msgspec
+from pydantic import BaseModel, ConfigDict, Field
 
-FeedAction = CreatePost | Reply | CastVote
+from swarm.actions import Action
+from swarm.events import ActionRejected, Event
+from swarm.kernel.component import Applied, At, RateLimit, Setup, Turn, WorldComponent, component
+from swarm.metrics.registry import count
+from swarm.views import AgentPublic
+
+# ----------------------------------------------------------------------- actions
+
+
+class CreatePost(Action, tag="post", frozen=True):
+    """Publish a top-level post."""
+
+    content: Annotated[str, msgspec.Meta(max_length=4000)]
+    text_fields: ClassVar[tuple[str, ...]] = ("content",)
+
+
+class Reply(Action, tag="reply", frozen=True):
+    """Reply to an existing post."""
+
+    parent_id: str
+    content: Annotated[str, msgspec.Meta(max_length=4000)]
+    text_fields: ClassVar[tuple[str, ...]] = ("content",)
+
+
+class CastVote(Action, tag="vote", frozen=True):
+    """An up- or down-vote on a post."""
+
+    post_id: str
+    direction: Literal[1, -1]
+
+
+# ------------------------------------------------------------------------ events
+
+
+class PostCreated(Event, tag="post_created", frozen=True):
+    post_id: str
+    author: str
+    content: str
+    parent_id: str | None = None
+
+
+class VoteCast(Event, tag="vote_cast", frozen=True):
+    voter: str
+    post_id: str
+    direction: int
+    changed: bool = True
+
+
+# -------------------------------------------------------------------------- view
+
+
+class PostView(msgspec.Struct, frozen=True, gc=False):
+    """A post as every agent sees it (votes included)."""
+
+    post_id: str
+    author: str
+    content: str
+    parent_id: str | None = None
+    upvotes: int = 0
+    downvotes: int = 0
+    reply_count: int = 0
+    created_at_step: int = 0
+
+    @property
+    def net_votes(self) -> int:
+        return self.upvotes - self.downvotes
+
+
+class FeedView(msgspec.Struct, frozen=True, gc=False):
+    """The ranked top posts of this step, and how many posts exist."""
+
+    posts: tuple[PostView, ...] = ()
+    total_posts: int = 0
+
+
+class FeedConfig(BaseModel):
+    """The feed's keys in the ``environment`` section."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    visible_posts: int = Field(default=20, ge=0, description="posts in each step's ranked feed")
+    reply_weight: float = Field(default=0.5, ge=0.0, description="α: visibility per reply")
+    age_decay: float = Field(default=0.1, ge=0.0, description="β: visibility lost per step of age")
+    feed_window_steps: int = Field(default=50, ge=1, description="only posts this recent are ranked")
+
+
+# ------------------------------------------------------------------------- state
 
 
 @dataclass(slots=True)
@@ -25,6 +114,7 @@ class _Post:
     content: str
     parent_id: str | None
     created_at_step: int
+    order: int
     upvotes: int = 0
     downvotes: int = 0
     reply_count: int = 0
@@ -32,20 +122,20 @@ class _Post:
     voters: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     def view(self) -> PostView:
-        return PostView.model_construct(
-            post_id=self.post_id,
-            author=self.author,
-            content=self.content,
-            parent_id=self.parent_id,
-            upvotes=self.upvotes,
-            downvotes=self.downvotes,
-            reply_count=self.reply_count,
-            created_at_step=self.created_at_step,
+        return PostView(
+            self.post_id,
+            self.author,
+            self.content,
+            self.parent_id,
+            self.upvotes,
+            self.downvotes,
+            self.reply_count,
+            self.created_at_step,
         )
 
 
 class FeedState:
-    """Posts and votes with their indexes; pure and synchronous (the Feed actor wraps it)."""
+    """Posts and votes with their indexes; pure and synchronous."""
 
     def __init__(
         self,
@@ -65,22 +155,19 @@ class FeedState:
         self._recent: deque[_Post] = deque()
         self._counter = 0
 
-    def _new_id(self) -> str:
-        self._counter += 1
-        return f"post-{self._counter}"
-
     def create(self, author: str, content: str, parent_id: str | None, clock: int) -> _Post:
         """Add a post (or a reply when ``parent_id`` is set); KeyError for an unknown parent."""
         if parent_id is not None:
             self.posts[parent_id].reply_count += 1
-        post = _Post(self._new_id(), author, content, parent_id, clock)
+        self._counter += 1
+        post = _Post(f"post-{self._counter}", author, content, parent_id, clock, self._counter)
         self.posts[post.post_id] = post
         if parent_id is None:
             self._recent.append(post)
         return post
 
     def vote_weight(self, voter: str, epoch: int) -> float:
-        """1 without normalisation; else 1/(1 + n/max_weight), n = the voter's votes this epoch."""
+        """1 without normalisation; else 1/(1 + n/max_weight), n = the voter's votes this epoch so far."""
         if self.max_vote_weight is None:
             return 1.0
         if epoch != self._epoch:
@@ -111,8 +198,11 @@ class FeedState:
         return True
 
     def score(self, post: _Post, clock: int) -> float:
-        net = post.weighted
-        return net + self.reply_weight * post.reply_count - self.age_decay * (clock - post.created_at_step)
+        return (
+            post.weighted
+            + self.reply_weight * post.reply_count
+            - self.age_decay * (clock - post.created_at_step)
+        )
 
     def ranked(self, clock: int, limit: int) -> tuple[PostView, ...]:
         """The top ``limit`` recent top-level posts; ties go to the newer post."""
@@ -121,95 +211,112 @@ class FeedState:
         if limit <= 0:
             return ()
         top = heapq.nlargest(
-            limit, self._recent, key=lambda p: (self.score(p, clock), p.created_at_step, self._order(p))
+            limit, self._recent, key=lambda p: (self.score(p, clock), p.created_at_step, p.order)
         )
         return tuple(p.view() for p in top)
 
-    @staticmethod
-    def _order(post: _Post) -> int:
-        return int(post.post_id.rsplit("-", 1)[1])
+
+# --------------------------------------------------------------------- component
 
 
-class FeedBatch(Message):
-    """This step's feed actions, in application order: (index, agent, action)."""
+@component
+class Feed(WorldComponent):
+    """Owns posts, replies and votes; ranks what every agent sees."""
 
-    epoch: int
-    step: int
-    clock: int
-    items: tuple[tuple[int, str, CreatePost | Reply | CastVote], ...]
+    key = "feed"
+    order = 10
+    Config = FeedConfig
+    section = "environment"
+    actions = (CreatePost, Reply, CastVote)
+    rate_limits = (
+        RateLimit("posts_per_epoch", (CreatePost, Reply), "epoch", 10, "posts per epoch"),
+        RateLimit("votes_per_epoch", (CastVote,), "epoch", 50, "votes per epoch"),
+    )
+    view_type = FeedView
+    prompt_rules = (
+        "The feed: agents post, reply to posts and vote on them (direction 1 or -1); "
+        "the observation lists the top posts by visibility (votes, replies, recency)."
+    )
+    config: FeedConfig
 
+    def __init__(self, setup: Setup) -> None:
+        super().__init__(setup)
+        g = setup.scenario.governance
+        self.state = FeedState(
+            reply_weight=self.config.reply_weight,
+            age_decay=self.config.age_decay,
+            window_steps=self.config.feed_window_steps,
+            max_vote_weight=g.max_vote_weight_per_agent if g.vote_normalization_enabled else None,
+        )
 
-class FeedResult(Message):
-    events: tuple[tuple[int, Event], ...]
+    def view(self, at: At) -> FeedView:
+        return FeedView(self.state.ranked(at.clock, self.config.visible_posts), len(self.state.posts))
 
-
-class RankedPosts(Message):
-    clock: int
-    limit: int
-
-
-class PostsView(Message):
-    posts: tuple[PostView, ...]
-    total_posts: int
-
-
-class Feed(Actor):
-    """Owns the feed; applies post, reply and vote actions and ranks what agents see."""
-
-    def __init__(self, state: FeedState) -> None:
-        self._state = state
-
-    @handler
-    async def on_batch(self, msg: FeedBatch) -> FeedResult:
-        out: list[tuple[int, Event]] = []
-        s = self._state
-        for index, agent, action in msg.items:
-            at = {"epoch": msg.epoch, "step": msg.step}
-            if isinstance(action, CastVote):
+    def apply(self, at: At, turns: Sequence[Turn], agents: Mapping[str, AgentPublic]) -> Applied:
+        out = Applied()
+        events: list[Event] = out.events
+        s = self.state
+        epoch, step = at.epoch, at.step
+        for _, agent, action in turns:
+            if type(action) is CastVote:
                 if action.post_id not in s.posts:
-                    out.append(
-                        (
-                            index,
-                            ActionRejected(
-                                **at, agent_id=agent, action="vote", reason=f"unknown post {action.post_id}"
-                            ),
+                    events.append(
+                        ActionRejected(
+                            epoch=epoch,
+                            step=step,
+                            agent_id=agent,
+                            action="vote",
+                            reason=f"unknown post {action.post_id}",
                         )
                     )
                     continue
-                changed = s.vote(action.post_id, agent, action.direction, msg.epoch)
-                out.append(
-                    (
-                        index,
-                        VoteCast(
-                            **at,
-                            voter=agent,
-                            post_id=action.post_id,
-                            direction=action.direction,
-                            changed=changed,
-                        ),
+                changed = s.vote(action.post_id, agent, action.direction, epoch)
+                events.append(
+                    VoteCast(
+                        epoch=epoch,
+                        step=step,
+                        voter=agent,
+                        post_id=action.post_id,
+                        direction=action.direction,
+                        changed=changed,
                     )
                 )
                 continue
             parent = action.parent_id if isinstance(action, Reply) else None
             if parent is not None and parent not in s.posts:
-                out.append(
-                    (
-                        index,
-                        ActionRejected(**at, agent_id=agent, action="reply", reason=f"unknown post {parent}"),
+                events.append(
+                    ActionRejected(
+                        epoch=epoch,
+                        step=step,
+                        agent_id=agent,
+                        action="reply",
+                        reason=f"unknown post {parent}",
                     )
                 )
                 continue
-            post = s.create(agent, action.content, parent, msg.clock)
-            out.append(
-                (
-                    index,
-                    PostCreated(
-                        **at, post_id=post.post_id, author=agent, parent_id=parent, content=post.content
-                    ),
+            assert isinstance(action, CreatePost | Reply)
+            post = s.create(agent, action.content, parent, at.clock)
+            events.append(
+                PostCreated(
+                    epoch=epoch,
+                    step=step,
+                    post_id=post.post_id,
+                    author=agent,
+                    parent_id=parent,
+                    content=post.content,
                 )
             )
-        return FeedResult(events=tuple(out))
+        return out
 
-    @handler
-    async def on_ranked(self, msg: RankedPosts) -> PostsView:
-        return PostsView(posts=self._state.ranked(msg.clock, msg.limit), total_posts=len(self._state.posts))
+    @classmethod
+    def prompt_view(cls, view: FeedView, agent_id: str) -> FeedView:
+        return FeedView(view.posts[:MAX_POSTS_SHOWN], view.total_posts)
+
+
+MAX_POSTS_SHOWN = 10
+
+count("posts", PostCreated, "top-level posts", where=lambda e: e.parent_id is None)
+count("replies", PostCreated, "replies", where=lambda e: e.parent_id is not None)
+count("total_posts", PostCreated, "posts and replies since the start", cumulative=True)
+count("upvotes", VoteCast, "votes up that changed a post", where=lambda e: e.changed and e.direction > 0)
+count("downvotes", VoteCast, "votes down that changed a post", where=lambda e: e.changed and e.direction < 0)

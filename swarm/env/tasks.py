@@ -3,30 +3,35 @@
 Work quality as the verifier sees it is drawn from the submitter's conduct:
 ``q = clamp(0.5 + 0.5·(effort + facade) − 0.2·sloppiness − 0.3·defects + U(−0.1, 0.1), 0, 1)``.
 Work at or above the task's bar (by difficulty) completes the task and pays its
-bounty into the worker's resources; below it the task goes back for rework, and
-after ``max_rework`` rejections it fails. Two claims on one task in the same step
-are a *claim conflict*: the first in schedule order wins, the rest are recorded.
+bounty (money from outside the economy: a :class:`~swarm.money.Mint`); below it
+the task goes back for rework, and after ``MAX_REWORK`` rejections it fails. Two
+claims on one task in the same step are a *claim conflict*: the first in
+schedule order wins, the rest are recorded.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated, ClassVar, Literal
 
-from actors import Actor, Message, handler
-from swarm.events import (
-    ActionRejected,
-    ClaimConflict,
-    Event,
-    TaskClaimed,
-    TaskClosed,
-    TaskCreated,
-    WorkVerified,
-)
-from swarm.messages import ClaimTask, Conduct, Difficulty, SubmitWork, TaskStatus, TaskView
+import msgspec
+from pydantic import BaseModel, ConfigDict, Field
+
+from swarm.actions import DEFAULT_CONDUCT, Action, Conduct
+from swarm.events import ActionRejected, Event
+from swarm.kernel.component import Applied, At, RateLimit, Setup, Turn, WorldComponent, component
+from swarm.metrics.registry import count
+from swarm.money import Mint
+from swarm.views import AgentPublic
+
+Difficulty = Literal["trivial", "easy", "medium", "hard", "expert"]
+TaskStatus = Literal["open", "claimed", "completed", "failed", "expired"]
 
 DIFFICULTIES: tuple[Difficulty, ...] = ("trivial", "easy", "medium", "hard", "expert")
-_BAR = {"trivial": 0.3, "easy": 0.4, "medium": 0.5, "hard": 0.6, "expert": 0.7}
+BAR = {"trivial": 0.3, "easy": 0.4, "medium": 0.5, "hard": 0.6, "expert": 0.7}
 _BOUNTY_SCALE = {"trivial": 0.5, "easy": 0.75, "medium": 1.0, "hard": 1.5, "expert": 2.0}
 _TITLES = (
     "Summarise findings",
@@ -36,6 +41,118 @@ _TITLES = (
     "Audit a ledger",
 )
 MAX_REWORK = 2
+MAX_TASKS_SHOWN = 8
+
+# ----------------------------------------------------------------------- actions
+
+
+class ClaimTask(Action, tag="claim_task", frozen=True):
+    """Claim an open task from the board."""
+
+    task_id: str
+
+
+class SubmitWork(Action, tag="submit_work", frozen=True):
+    """Submit work on a task this agent has claimed; the board's verifier checks it."""
+
+    task_id: str
+    content: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    conduct: Conduct = DEFAULT_CONDUCT
+    text_fields: ClassVar[tuple[str, ...]] = ("content",)
+
+
+# ------------------------------------------------------------------------ events
+
+
+class TaskCreated(Event, tag="task_created", frozen=True):
+    task_id: str
+    title: str
+    difficulty: str
+    bounty: float
+    deadline_epoch: int | None = None
+
+
+class TaskClaimed(Event, tag="task_claimed", frozen=True):
+    task_id: str
+    agent_id: str
+
+
+class ClaimConflict(Event, tag="claim_conflict", frozen=True):
+    """Two or more agents went for the same task in one step: miscoordination."""
+
+    task_id: str
+    agent_id: str
+    winner: str | None
+
+
+class WorkVerified(Event, tag="work_verified", frozen=True):
+    task_id: str
+    agent_id: str
+    quality: float
+    approved: bool
+
+
+class TaskClosed(Event, tag="task_closed", frozen=True):
+    task_id: str
+    status: Literal["completed", "failed", "expired"]
+    agent_id: str | None = None
+    bounty_paid: float = 0.0
+
+
+# -------------------------------------------------------------------------- view
+
+
+class TaskView(msgspec.Struct, frozen=True, gc=False):
+    """A task on the board."""
+
+    task_id: str
+    title: str
+    difficulty: Difficulty
+    bounty: float
+    min_reputation: float = 0.0
+    status: TaskStatus = "open"
+    claimed_by: str | None = None
+    deadline_epoch: int | None = None
+    rework_requests: int = 0
+
+
+class TaskBoardView(msgspec.Struct, frozen=True, dict=True):
+    """The open tasks, and the claimed ones with who holds them."""
+
+    open_tasks: tuple[TaskView, ...] = ()
+    claimed_tasks: tuple[TaskView, ...] = ()
+
+    @cached_property
+    def _by_worker(self) -> dict[str, tuple[TaskView, ...]]:
+        out: dict[str, list[TaskView]] = {}
+        for t in self.claimed_tasks:
+            if t.claimed_by is not None:
+                out.setdefault(t.claimed_by, []).append(t)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def tasks_of(self, agent_id: str) -> tuple[TaskView, ...]:
+        """The tasks ``agent_id`` has claimed and not finished."""
+        return self._by_worker.get(agent_id, ())
+
+
+class TaskBoardConfig(BaseModel):
+    """The task board's keys in the ``environment`` section."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    tasks_per_epoch: int = Field(default=2, ge=0, description="new tasks posted each epoch")
+    task_deadline_epochs: int = Field(default=2, ge=1, description="epochs a task stays on the board")
+    task_bounty: float = Field(default=5.0, ge=0.0, description="bounty of a medium task")
+
+
+def verified_quality(rng: random.Random, conduct: Conduct) -> float:
+    """The verifier's quality score for work done with ``conduct`` (see module docstring)."""
+    q = 0.5 + 0.5 * (conduct.effort + conduct.facade) - 0.2 * conduct.sloppiness - 0.3 * conduct.defects
+    q += rng.uniform(-0.1, 0.1)
+    return min(1.0, max(0.0, q))
+
+
+# ------------------------------------------------------------------------- state
 
 
 @dataclass(slots=True)
@@ -50,28 +167,21 @@ class _Task:
     rework_requests: int = 0
 
     def view(self) -> TaskView:
-        return TaskView.model_construct(
-            task_id=self.task_id,
-            title=self.title,
-            difficulty=self.difficulty,
-            bounty=self.bounty,
-            min_reputation=0.0,
-            status=self.status,
-            claimed_by=self.claimed_by,
-            deadline_epoch=self.deadline_epoch,
-            rework_requests=self.rework_requests,
+        return TaskView(
+            self.task_id,
+            self.title,
+            self.difficulty,
+            self.bounty,
+            0.0,
+            self.status,
+            self.claimed_by,
+            self.deadline_epoch,
+            self.rework_requests,
         )
 
 
-def verified_quality(rng: random.Random, conduct: Conduct) -> float:
-    """The verifier's quality score for work done with ``conduct`` (see module docstring)."""
-    q = 0.5 + 0.5 * (conduct.effort + conduct.facade) - 0.2 * conduct.sloppiness - 0.3 * conduct.defects
-    q += rng.uniform(-0.1, 0.1)
-    return min(1.0, max(0.0, q))
-
-
 class TaskBoardState:
-    """Tasks and their lifecycle; pure and synchronous (the TaskBoard actor wraps it)."""
+    """Tasks and their lifecycle; pure and synchronous."""
 
     def __init__(self, rng: random.Random, *, per_epoch: int, deadline_epochs: int, bounty: float) -> None:
         self.rng = rng
@@ -118,128 +228,84 @@ class TaskBoardState:
             )
         return events
 
-    def views(self) -> tuple[tuple[TaskView, ...], tuple[TaskView, ...]]:
+    def view(self) -> TaskBoardView:
         open_ = tuple(t.view() for t in self.tasks.values() if t.status == "open")
         claimed = tuple(t.view() for t in self.tasks.values() if t.status == "claimed")
-        return open_, claimed
+        return TaskBoardView(open_, claimed)
 
-
-class BoardBatch(Message):
-    epoch: int
-    step: int
-    items: tuple[tuple[int, str, ClaimTask | SubmitWork], ...]
-
-
-class BoardResult(Message):
-    events: tuple[tuple[int, Event], ...]
-    payouts: tuple[tuple[int, str, float, str], ...]
-    """(index, agent, amount, reason) credits for the ledger."""
-
-
-class OpenEpoch(Message):
-    epoch: int
-
-
-class OpenedEpoch(Message):
-    events: tuple[Event, ...]
-
-
-class BoardView(Message):
-    pass
-
-
-class BoardSnapshot(Message):
-    open_tasks: tuple[TaskView, ...]
-    claimed_tasks: tuple[TaskView, ...]
-
-
-class TaskBoard(Actor):
-    """Owns the task board: posts tasks, arbitrates claims, verifies submitted work."""
-
-    def __init__(self, state: TaskBoardState) -> None:
-        self._state = state
-
-    @handler
-    async def on_open(self, msg: OpenEpoch) -> OpenedEpoch:
-        return OpenedEpoch(events=tuple(self._state.open_epoch(msg.epoch)))
-
-    @handler
-    async def on_view(self, msg: BoardView) -> BoardSnapshot:
-        open_, claimed = self._state.views()
-        return BoardSnapshot(open_tasks=open_, claimed_tasks=claimed)
-
-    @handler
-    async def on_batch(self, msg: BoardBatch) -> BoardResult:
-        s = self._state
-        events: list[tuple[int, Event]] = []
-        payouts: list[tuple[int, str, float, str]] = []
+    def apply(self, at: At, turns: Sequence[Turn]) -> Applied:
+        out = Applied()
+        events = out.events
         claimed_now: dict[str, str] = {}
-        for index, agent, action in msg.items:
-            at = {"epoch": msg.epoch, "step": msg.step}
-            task = s.tasks.get(action.task_id)
-            if isinstance(action, ClaimTask):
+        epoch, step = at.epoch, at.step
+        for _, agent, action in turns:
+            task = self.tasks.get(action.task_id)  # type: ignore[attr-defined]
+            if type(action) is ClaimTask:
                 if task is None or task.status != "open":
                     winner = claimed_now.get(action.task_id)
                     if winner is not None:
                         events.append(
-                            (
-                                index,
-                                ClaimConflict(**at, task_id=action.task_id, agent_id=agent, winner=winner),
+                            ClaimConflict(
+                                epoch=epoch, step=step, task_id=action.task_id, agent_id=agent, winner=winner
                             )
                         )
                     else:
                         events.append(
-                            (
-                                index,
-                                ActionRejected(
-                                    **at,
-                                    agent_id=agent,
-                                    action="claim_task",
-                                    reason=f"task {action.task_id} is not open",
-                                ),
+                            ActionRejected(
+                                epoch=epoch,
+                                step=step,
+                                agent_id=agent,
+                                action="claim_task",
+                                reason=f"task {action.task_id} is not open",
                             )
                         )
                     continue
                 task.status, task.claimed_by = "claimed", agent
                 claimed_now[task.task_id] = agent
-                events.append((index, TaskClaimed(**at, task_id=task.task_id, agent_id=agent)))
+                events.append(TaskClaimed(epoch=epoch, step=step, task_id=task.task_id, agent_id=agent))
                 continue
+            assert isinstance(action, SubmitWork)
             if task is None or task.claimed_by != agent or task.status != "claimed":
                 events.append(
-                    (
-                        index,
-                        ActionRejected(
-                            **at,
-                            agent_id=agent,
-                            action="submit_work",
-                            reason=f"task {action.task_id} is not claimed by {agent}",
-                        ),
+                    ActionRejected(
+                        epoch=epoch,
+                        step=step,
+                        agent_id=agent,
+                        action="submit_work",
+                        reason=f"task {action.task_id} is not claimed by {agent}",
                     )
                 )
                 continue
-            quality = round(verified_quality(s.rng, action.conduct), 6)
-            approved = quality >= _BAR[task.difficulty]
+            quality = round(verified_quality(self.rng, action.conduct), 6)
+            approved = quality >= BAR[task.difficulty]
             events.append(
-                (
-                    index,
-                    WorkVerified(
-                        **at, task_id=task.task_id, agent_id=agent, quality=quality, approved=approved
-                    ),
+                WorkVerified(
+                    epoch=epoch,
+                    step=step,
+                    task_id=task.task_id,
+                    agent_id=agent,
+                    quality=quality,
+                    approved=approved,
                 )
             )
             if approved:
                 task.status = "completed"
-                payouts.append((index, agent, task.bounty, f"bounty for {task.task_id}"))
+                out.entries.append(
+                    Mint(
+                        account=agent,
+                        amount=task.bounty,
+                        reason=f"bounty for {task.task_id}",
+                        ref=task.task_id,
+                    )
+                )
                 events.append(
-                    (
-                        index,
-                        TaskClosed(
-                            **at,
-                            task_id=task.task_id,
-                            status="completed",
-                            agent_id=agent,
-                            bounty_paid=task.bounty,
-                        ),
+                    TaskClosed(
+                        epoch=epoch,
+                        step=step,
+                        task_id=task.task_id,
+                        status="completed",
+                        agent_id=agent,
+                        bounty_paid=task.bounty,
                     )
                 )
             else:
@@ -247,6 +313,58 @@ class TaskBoard(Actor):
                 if task.rework_requests > MAX_REWORK:
                     task.status = "failed"
                     events.append(
-                        (index, TaskClosed(**at, task_id=task.task_id, status="failed", agent_id=agent))
+                        TaskClosed(
+                            epoch=epoch, step=step, task_id=task.task_id, status="failed", agent_id=agent
+                        )
                     )
-        return BoardResult(events=tuple(events), payouts=tuple(payouts))
+        return out
+
+
+# --------------------------------------------------------------------- component
+
+
+@component
+class TaskBoard(WorldComponent):
+    """Owns the task board: posts tasks, arbitrates claims, verifies submitted work."""
+
+    key = "tasks"
+    order = 20
+    Config = TaskBoardConfig
+    section = "environment"
+    actions = (ClaimTask, SubmitWork)
+    rate_limits = (RateLimit("tasks_per_epoch", (ClaimTask,), "epoch", 3, "task claims per epoch"),)
+    view_type = TaskBoardView
+    prompt_rules = (
+        "The task board: claim an open task, then submit work on it; a verifier scores the work "
+        "from your conduct and pays the bounty if it clears the task's bar."
+    )
+    config: TaskBoardConfig
+
+    def __init__(self, setup: Setup) -> None:
+        super().__init__(setup)
+        c = self.config
+        self.state = TaskBoardState(
+            setup.rng("tasks"),
+            per_epoch=c.tasks_per_epoch,
+            deadline_epochs=c.task_deadline_epochs,
+            bounty=c.task_bounty,
+        )
+
+    def view(self, at: At) -> TaskBoardView:
+        return self.state.view()
+
+    def apply(self, at: At, turns: Sequence[Turn], agents: Mapping[str, AgentPublic]) -> Applied:
+        return self.state.apply(at, turns)
+
+    def epoch_start(self, at: At, agents: Sequence[AgentPublic]) -> Applied:
+        return Applied(events=self.state.open_epoch(at.epoch))
+
+    @classmethod
+    def prompt_view(cls, view: TaskBoardView, agent_id: str) -> TaskBoardView:
+        return TaskBoardView(view.open_tasks[:MAX_TASKS_SHOWN], view.tasks_of(agent_id))
+
+
+count("tasks_claimed", TaskClaimed, "tasks claimed")
+count("tasks_completed", TaskClosed, "tasks completed", where=lambda e: e.status == "completed")
+count("work_rejected", WorkVerified, "submissions the verifier sent back", where=lambda e: not e.approved)
+count("claim_conflicts", ClaimConflict, "claims lost to another agent in the same step (miscoordination)")

@@ -26,7 +26,7 @@ Departures, both fixing what the reference gets wrong:
   whole history every epoch).
 
 Penalty for a risk increase Δ: reputation −Δ·multiplier and resources
-−10·Δ·multiplier. With ``realtime_penalty``, an accepted interaction between two
+−10·Δ·multiplier (destroyed). With ``realtime_penalty``, an accepted interaction between two
 agents both at or above the threshold costs each ``realtime_rate·(risk_x + risk_y)/2``.
 """
 
@@ -36,12 +36,16 @@ import statistics
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field
 
 from swarm.core.interaction import SoftInteraction
-from swarm.governance.base import Effect
-from swarm.governance.lever import Costs, Lever
-from swarm.messages import AgentPublic
-from swarm.metrics.epoch import EpochMetrics
+from swarm.governance.effects import Cost, Effect, Evidence, ReputationChange, ResourceChange
+from swarm.governance.lever import Lever, LeverConfig, lever
+from swarm.kernel.component import At, Setup
+from swarm.metrics.registry import count, last_of, latest, run_figure, sum_of
+from swarm.views import AgentPublic
 
 MEMORY = 20_000
 
@@ -65,7 +69,10 @@ class Exchange:
 def _pearson(xs: Sequence[float], ys: Sequence[float]) -> float:
     if len(xs) < 2 or len(set(xs)) < 2 or len(set(ys)) < 2:
         return 0.0
-    return statistics.correlation(xs, ys)
+    try:
+        return statistics.correlation(xs, ys)
+    except statistics.StatisticsError:  # a spread too small to measure: as good as constant
+        return 0.0
 
 
 def pair_scores(
@@ -101,6 +108,49 @@ def pair_scores(
     return scores
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """What one pass of the detector found: flagged pairs and groups, and each flagged agent's risk."""
+
+    pairs: dict[tuple[str, str], float]
+    groups: dict[frozenset[str], float]
+    risk: dict[str, float]
+
+    def ecosystem_risk(self, n_agents: int) -> float:
+        """min(1, 0.3·pair share + 0.3·group-member share + 0.4·max group score), as in the reference."""
+        if n_agents < 2 or not (self.pairs or self.groups):
+            return 0.0
+        pair_fraction = len(self.pairs) / (n_agents * (n_agents - 1) / 2)
+        members = set().union(*self.groups) if self.groups else set()
+        group_fraction = len(members) / n_agents
+        max_group = max(self.groups.values(), default=0.0)
+        return min(1.0, 0.3 * pair_fraction + 0.3 * group_fraction + 0.4 * max_group)
+
+
+def analyse(
+    history: Sequence[Exchange],
+    *,
+    min_interactions: int,
+    frequency_threshold: float,
+    score_threshold: float,
+) -> Analysis:
+    """Flag pairs and groups; an agent's risk is the largest score among its flagged pairs and groups."""
+    pairs = pair_scores(history, min_interactions=min_interactions, frequency_threshold=frequency_threshold)
+    flagged = {pair: s for pair, s in pairs.items() if s >= score_threshold}
+    risk: dict[str, float] = {}
+    for (x, y), s in flagged.items():
+        risk[x] = max(risk.get(x, 0.0), s)
+        risk[y] = max(risk.get(y, 0.0), s)
+    groups: dict[frozenset[str], float] = {}
+    for group in _components(flagged):
+        s = _group_score(group, history)
+        if s >= score_threshold:
+            groups[group] = s
+            for member in group:
+                risk[member] = max(risk.get(member, 0.0), s)
+    return Analysis(flagged, groups, dict(sorted(risk.items())))
+
+
 def agent_risks(
     history: Sequence[Exchange],
     *,
@@ -109,18 +159,12 @@ def agent_risks(
     score_threshold: float,
 ) -> dict[str, float]:
     """Each flagged agent's risk: the largest score among its flagged pairs and groups."""
-    pairs = pair_scores(history, min_interactions=min_interactions, frequency_threshold=frequency_threshold)
-    flagged = {pair: s for pair, s in pairs.items() if s >= score_threshold}
-    risk: dict[str, float] = {}
-    for (x, y), s in flagged.items():
-        risk[x] = max(risk.get(x, 0.0), s)
-        risk[y] = max(risk.get(y, 0.0), s)
-    for group in _components(flagged):
-        s = _group_score(group, history)
-        if s >= score_threshold:
-            for member in group:
-                risk[member] = max(risk.get(member, 0.0), s)
-    return dict(sorted(risk.items()))
+    return analyse(
+        history,
+        min_interactions=min_interactions,
+        frequency_threshold=frequency_threshold,
+        score_threshold=score_threshold,
+    ).risk
 
 
 def _components(pairs: Iterable[tuple[str, str]]) -> list[frozenset[str]]:
@@ -158,104 +202,158 @@ def _group_score(group: frozenset[str], history: Sequence[Exchange]) -> float:
     )
 
 
+class CollusionReport(Evidence, tag="collusion_report", kw_only=True, frozen=True):
+    """The detector's findings at an epoch's end (about the whole population: ``agent_id`` is ``*``)."""
+
+    finding: str = "report"
+    flagged_pairs: int
+    flagged_groups: int
+    ecosystem_risk: float
+
+
+class CollusionConfig(LeverConfig):
+    collusion_detection_enabled: bool = False
+    collusion_frequency_threshold: float = Field(
+        default=2.0, gt=0.0, description="z-score of a pair's count for full frequency"
+    )
+    collusion_correlation_threshold: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="accepted for reference scenarios; as there, the score does not use it",
+    )
+    collusion_min_interactions: int = Field(
+        default=3, ge=1, description="interactions before a pair is scored"
+    )
+    collusion_score_threshold: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="score at which a pair is flagged"
+    )
+    collusion_penalty_multiplier: float = Field(
+        default=1.0, ge=0.0, description="penalty per unit of risk increase"
+    )
+    collusion_realtime_penalty: bool = False
+    collusion_realtime_rate: float = Field(
+        default=0.1, ge=0.0, description="cost rate between flagged agents"
+    )
+    collusion_clear_history_on_epoch: bool = False
+
+
+@lever
 class CollusionDetection(Lever):
     key = "collusion"
+    order = 80
+    title = "collusion detection"
+    Config = CollusionConfig
+    switch = "collusion_detection_enabled: true"
+    config: CollusionConfig
 
-    def __init__(
-        self,
-        *,
-        frequency_threshold: float,
-        min_interactions: int,
-        score_threshold: float,
-        penalty_multiplier: float,
-        realtime_penalty: bool,
-        realtime_rate: float,
-        clear_history_on_epoch: bool,
-    ) -> None:
-        self.frequency_threshold = frequency_threshold
-        self.min_interactions = min_interactions
-        self.score_threshold = score_threshold
-        self.penalty_multiplier = penalty_multiplier
-        self.realtime_penalty = realtime_penalty
-        self.realtime_rate = realtime_rate
-        self.clear_history_on_epoch = clear_history_on_epoch
+    def __init__(self, config: CollusionConfig, setup: Setup) -> None:
+        super().__init__(config, setup)
         self.history: deque[Exchange] = deque(maxlen=MEMORY)
         self.risk: dict[str, float] = {}
         self.paid_for: dict[str, float] = {}
 
-    def on_interactions(
-        self, epoch: int, step: int, interactions: Sequence[SoftInteraction]
-    ) -> tuple[Costs, list[Effect]]:
-        costs: Costs = {}
+    @classmethod
+    def active(cls, config: CollusionConfig) -> bool:
+        return config.collusion_detection_enabled
+
+    def on_interactions(self, at: At, interactions: Sequence[SoftInteraction]) -> list[Effect]:
+        c = self.config
         effects: list[Effect] = []
         for i in interactions:
             self.history.append(Exchange.of(i))
-            if not (self.realtime_penalty and i.accepted):
+            if not (c.collusion_realtime_penalty and i.accepted):
                 continue
             a, b = self.risk.get(i.initiator, 0.0), self.risk.get(i.counterparty, 0.0)
-            if min(a, b) < self.score_threshold:
+            if min(a, b) < c.collusion_score_threshold:
                 continue
-            cost = self.realtime_rate * (a + b) / 2
-            costs[i.interaction_id] = (cost, cost)
+            cost = c.collusion_realtime_rate * (a + b) / 2
             for agent in (i.initiator, i.counterparty):
                 effects.append(
-                    Effect(
+                    Cost(
+                        epoch=at.epoch,
+                        step=at.step,
                         lever=self.key,
                         agent_id=agent,
-                        kind="cost",
                         amount=cost,
                         reason="interaction between agents flagged for collusion",
                         interaction_id=i.interaction_id,
                         confidence=min(a, b),
                     )
                 )
-        return costs, effects
+        return effects
 
-    def epoch_end(self, epoch: int, metrics: EpochMetrics, agents: Sequence[AgentPublic]) -> list[Effect]:
-        if len(self.history) < self.min_interactions:
+    def epoch_end(self, at: At, agents: Sequence[AgentPublic]) -> list[Effect]:
+        c = self.config
+        if len(self.history) < c.collusion_min_interactions:
             return []
-        self.risk = agent_risks(
+        found = analyse(
             list(self.history),
-            min_interactions=self.min_interactions,
-            frequency_threshold=self.frequency_threshold,
-            score_threshold=self.score_threshold,
+            min_interactions=c.collusion_min_interactions,
+            frequency_threshold=c.collusion_frequency_threshold,
+            score_threshold=c.collusion_score_threshold,
         )
-        if self.clear_history_on_epoch:
+        self.risk = found.risk
+        if c.collusion_clear_history_on_epoch:
             self.history.clear()
-        effects: list[Effect] = []
+        effects: list[Effect] = [
+            CollusionReport(
+                epoch=at.epoch,
+                step=at.step,
+                lever=self.key,
+                agent_id="*",
+                flagged_pairs=len(found.pairs),
+                flagged_groups=len(found.groups),
+                ecosystem_risk=found.ecosystem_risk(len(agents)),
+            )
+        ]
         for agent, risk in self.risk.items():
+            common: dict[str, Any] = {
+                "epoch": at.epoch,
+                "step": at.step,
+                "lever": self.key,
+                "agent_id": agent,
+                "confidence": risk,
+            }
             new = risk - self.paid_for.get(agent, 0.0)
             effects.append(
-                Effect(
-                    lever=self.key,
-                    agent_id=agent,
-                    kind="flag",
-                    reason=f"collusion risk {risk:.3f}",
-                    confidence=risk,
-                )
+                Evidence(**common, finding="flagged", amount=risk, reason=f"collusion risk {risk:.3f}")
             )
-            if new <= 1e-12 or not self.penalty_multiplier:
+            if new <= 1e-12 or not c.collusion_penalty_multiplier:
                 continue
             self.paid_for[agent] = risk
             reason = f"collusion risk rose to {risk:.3f}"
-            effects.append(
-                Effect(
-                    lever=self.key,
-                    agent_id=agent,
-                    kind="reputation",
-                    amount=-new * self.penalty_multiplier,
-                    reason=reason,
-                    confidence=risk,
-                )
-            )
-            effects.append(
-                Effect(
-                    lever=self.key,
-                    agent_id=agent,
-                    kind="resources",
-                    amount=-10 * new * self.penalty_multiplier,
-                    reason=reason,
-                    confidence=risk,
-                )
-            )
+            penalty = new * c.collusion_penalty_multiplier
+            effects.append(ReputationChange(**common, amount=-penalty, reason=reason))
+            effects.append(ResourceChange(**common, amount=-10 * penalty, reason=reason))
         return effects
+
+
+def _penalty(e: ResourceChange) -> float:
+    return -e.amount if e.lever == "collusion" and e.amount < 0 else 0.0
+
+
+count("collusion_penalties", ResourceChange, "resources taken by the collusion lever", amount=_penalty)
+latest(
+    "collusion_flagged_pairs",
+    CollusionReport,
+    "pairs the collusion detector flags",
+    lambda e: e.flagged_pairs,
+)
+latest(
+    "collusion_ecosystem_risk",
+    CollusionReport,
+    "the detector's ecosystem collusion risk",
+    lambda e: e.ecosystem_risk,
+)
+run_figure(
+    "flagged_pairs",
+    "pairs the collusion detector flagged at its last pass",
+    last_of("collusion_flagged_pairs"),
+)
+run_figure(
+    "ecosystem_collusion_risk",
+    "the collusion detector's last ecosystem risk",
+    last_of("collusion_ecosystem_risk"),
+)
+run_figure("penalty_total", "resources the collusion lever took over the run", sum_of("collusion_penalties"))

@@ -10,35 +10,62 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import Field
+
 from swarm.core.interaction import SoftInteraction
-from swarm.governance.base import Effect
-from swarm.governance.lever import Costs, Lever
+from swarm.governance.effects import Effect, ReputationChange
+from swarm.governance.lever import Lever, LeverConfig, lever
+from swarm.governance.notices import ModeratorNotice
+from swarm.kernel.component import At
 
 
+class ModeratorConfig(LeverConfig):
+    moderator_enabled: bool = False
+    moderator_threshold_p: float = Field(
+        default=0.4, ge=0.0, le=1.0, description="p below which work is sanctioned"
+    )
+    moderator_penalty: float = Field(default=0.5, ge=0.0, description="reputation lost at full confidence")
+
+
+@lever
 class Moderator(Lever):
     key = "moderator"
+    order = 50
+    title = "moderator"
+    Config = ModeratorConfig
+    switch = "moderator_enabled: true"
+    Notice = ModeratorNotice
+    config: ModeratorConfig
 
-    def __init__(self, threshold: float, penalty: float) -> None:
-        self.threshold = threshold
-        self.penalty = penalty
+    @classmethod
+    def active(cls, config: ModeratorConfig) -> bool:
+        return config.moderator_enabled
 
-    def on_interactions(
-        self, epoch: int, step: int, interactions: Sequence[SoftInteraction]
-    ) -> tuple[Costs, list[Effect]]:
+    @classmethod
+    def notice(cls, config: ModeratorConfig) -> ModeratorNotice:
+        return ModeratorNotice(config.moderator_threshold_p)
+
+    @classmethod
+    def deterrence(cls, config: ModeratorConfig) -> float:
+        return 0.3
+
+    def on_interactions(self, at: At, interactions: Sequence[SoftInteraction]) -> list[Effect]:
+        t, penalty = self.config.moderator_threshold_p, self.config.moderator_penalty
         effects: list[Effect] = []
         for i in interactions:
-            if not i.accepted or i.p >= self.threshold or self.threshold <= 0:
+            if not i.accepted or i.p >= t or t <= 0:
                 continue
-            confidence = (self.threshold - i.p) / self.threshold
+            confidence = (t - i.p) / t
             effects.append(
-                Effect(
+                ReputationChange(
+                    epoch=at.epoch,
+                    step=at.step,
                     lever=self.key,
                     agent_id=i.initiator,
-                    kind="reputation",
-                    amount=-self.penalty * confidence,
-                    reason=f"moderated: p = {i.p:.3f} below {self.threshold:g}",
+                    amount=-penalty * confidence,
+                    reason=f"moderated: p = {i.p:.3f} below {t:g}",
                     interaction_id=i.interaction_id,
                     confidence=confidence,
                 )
             )
-        return {}, effects
+        return effects

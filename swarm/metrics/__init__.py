@@ -1,4 +1,4 @@
-"""Metrics of a population of interactions: soft metrics, inequality and the summary record."""
+"""Metrics of a population of interactions: soft metrics, inequality, and the metric registry."""
 
 from swarm.metrics import soft
 from swarm.metrics.inequality import gini
@@ -31,11 +31,10 @@ from swarm.metrics.soft import (
     uncertain_fraction,
     welfare_metrics,
 )
-from swarm.metrics.summary import MetricsSummary, summarize
+from swarm.metrics.summary import summarize
 
 __all__ = [
     "CoefficientsOfVariation",
-    "MetricsSummary",
     "QualityParticipation",
     "WelfareMetrics",
     "average_quality",

@@ -1,130 +1,193 @@
-"""Turn an event stream into per-epoch metrics.
+"""Turn an event stream into per-epoch metrics and per-agent books.
 
 The live run and replay use this same code on the same events, so a log can be
 checked against itself: recomputing from the logged events must give the
-metrics the run reported.
+metrics the run reported. The metrics actor wraps a collector and subscribes to
+the event bus.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
+from actors import Actor, handler
 from swarm.core.interaction import SoftInteraction
 from swarm.core.payoff import SoftPayoffEngine
 from swarm.events import (
-    ActionRejected,
     AgentCreated,
     AgentFrozen,
     AgentUnfrozen,
-    ClaimConflict,
     Event,
-    GovernanceApplied,
     InteractionCompleted,
-    InteractionProposed,
     LedgerUpdated,
-    MarketEvent,
-    PolicyFailed,
-    PostCreated,
-    ProposalExpired,
-    TaskClaimed,
-    TaskClosed,
-    VoteCast,
-    WorkVerified,
+    Metrics,
+    Record,
 )
-from swarm.metrics.epoch import ActivityCounts, EpochMetrics, compute_epoch_metrics
+from swarm.kernel.bus import EventBatch
+from swarm.metrics.registry import COUNTERS, EPOCH_METRICS, Counter, EpochData
+from swarm.registry import load_builtins
 
-_MARKET_COUNTERS = {
-    "bounty_posted": "bounties_posted",
-    "bid_placed": "bids_placed",
-    "escrow_released": "escrows_released",
-    "escrow_refunded": "escrows_refunded",
-    "dispute_filed": "disputes_filed",
-    "dispute_resolved": "disputes_resolved",
-}
+
+class AgentRow:
+    """One agent's figures as the events tell them."""
+
+    __slots__ = (
+        "accepted_initiated",
+        "agent_id",
+        "agent_type",
+        "frozen",
+        "interactions_initiated",
+        "interactions_received",
+        "policy",
+        "reputation",
+        "resources",
+        "total_payoff",
+    )
+
+    def __init__(self, ev: AgentCreated) -> None:
+        self.agent_id = ev.agent_id
+        self.agent_type = ev.agent_type
+        self.policy = ev.policy
+        self.reputation = ev.reputation
+        self.resources = ev.resources
+        self.frozen = False
+        self.interactions_initiated = 0
+        self.interactions_received = 0
+        self.accepted_initiated = 0
+        self.total_payoff = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in AGENT_COLUMNS}
+
+
+AGENT_COLUMNS = (
+    "agent_id",
+    "agent_type",
+    "policy",
+    "reputation",
+    "resources",
+    "total_payoff",
+    "interactions_initiated",
+    "interactions_received",
+    "accepted_initiated",
+    "frozen",
+)
 
 
 class MetricsCollector:
-    """Accumulates one epoch's events; :meth:`close_epoch` yields its :class:`EpochMetrics`."""
+    """Accumulates one epoch's events; :meth:`close_epoch` yields its metrics."""
 
     def __init__(self, engine: SoftPayoffEngine) -> None:
+        load_builtins()
         self.engine = engine
+        self.agents: dict[str, AgentRow] = {}
         self.types: dict[str, str] = {}
-        self.resources: dict[str, float] = {}
-        self.reputation: dict[str, float] = {}
         self.frozen: set[str] = set()
-        self.total_posts = 0
-        self._reset()
-
-    def _reset(self) -> None:
         self.interactions: list[SoftInteraction] = []
-        self.activity = ActivityCounts()
+        self._counters: dict[type, list[Counter]] = {}
+        for c in COUNTERS.values():
+            self._counters.setdefault(c.event, []).append(c)
+        self._cumulative = {c.name for c in COUNTERS.values() if c.cumulative}
+        self.counts: dict[str, float] = {}
+        self._core: dict[type, Callable[[Any], None]] = {
+            InteractionCompleted: self._interaction,
+            LedgerUpdated: self._ledger,
+            AgentCreated: self._created,
+            AgentFrozen: self._frozen,
+            AgentUnfrozen: self._unfrozen,
+        }
 
     def feed(self, events: Iterable[Event]) -> None:
         """Account for events, in log order."""
-        a = self.activity
+        core, counters, counts = self._core, self._counters, self.counts
         for ev in events:
-            if isinstance(ev, InteractionCompleted):
-                self.interactions.append(ev.interaction)
-            elif isinstance(ev, LedgerUpdated):
-                self.resources[ev.agent_id] = ev.resources
-                self.reputation[ev.agent_id] = ev.reputation
-            elif isinstance(ev, PostCreated):
-                self.total_posts += 1
-                if ev.parent_id is None:
-                    a.posts += 1
-                else:
-                    a.replies += 1
-            elif isinstance(ev, VoteCast):
-                if ev.changed and ev.direction > 0:
-                    a.upvotes += 1
-                elif ev.changed:
-                    a.downvotes += 1
-            elif isinstance(ev, InteractionProposed):
-                a.proposals += 1
-            elif isinstance(ev, ProposalExpired):
-                a.expired_proposals += 1
-            elif isinstance(ev, TaskClaimed):
-                a.tasks_claimed += 1
-            elif isinstance(ev, TaskClosed):
-                if ev.status == "completed":
-                    a.tasks_completed += 1
-            elif isinstance(ev, WorkVerified):
-                if not ev.approved:
-                    a.work_rejected += 1
-            elif isinstance(ev, ClaimConflict):
-                a.claim_conflicts += 1
-            elif isinstance(ev, ActionRejected):
-                a.rejected_actions += 1
-            elif isinstance(ev, PolicyFailed):
-                a.policy_failures += 1
-            elif isinstance(ev, GovernanceApplied):
-                if ev.effect == "cost":
-                    a.governance_costs += ev.amount
-            elif isinstance(ev, MarketEvent):
-                counter = _MARKET_COUNTERS.get(ev.kind)
-                if counter is not None:
-                    setattr(a, counter, getattr(a, counter) + 1)
-            elif isinstance(ev, AgentCreated):
-                self.types[ev.agent_id] = ev.agent_type
-                self.resources[ev.agent_id] = ev.resources
-                self.reputation[ev.agent_id] = ev.reputation
-            elif isinstance(ev, AgentFrozen):
-                self.frozen.add(ev.agent_id)
-            elif isinstance(ev, AgentUnfrozen):
-                self.frozen.discard(ev.agent_id)
+            kind = type(ev)
+            fn = core.get(kind)
+            if fn is not None:
+                fn(ev)
+            hits = counters.get(kind)
+            if hits:
+                for c in hits:
+                    if c.latest:
+                        counts[c.name] = c.amount(ev)  # type: ignore[misc]
+                    elif c.where is None or c.where(ev):
+                        counts[c.name] = counts.get(c.name, 0) + (1 if c.amount is None else c.amount(ev))
 
-    def close_epoch(self, epoch: int) -> EpochMetrics:
-        """The epoch's metrics; the collector then starts the next epoch empty."""
-        self.activity.total_posts = self.total_posts
-        metrics = compute_epoch_metrics(
-            epoch,
-            self.interactions,
-            self.engine,
-            initiator_types=self.types,
-            resources=list(self.resources.values()),
-            reputations=list(self.reputation.values()),
-            frozen_agents=len(self.frozen),
-            activity=self.activity,
+    def _interaction(self, ev: InteractionCompleted) -> None:
+        i = ev.interaction
+        self.interactions.append(i)
+        a, b = self.agents.get(i.initiator), self.agents.get(i.counterparty)
+        if a is not None:
+            a.interactions_initiated += 1
+            if i.accepted:
+                a.accepted_initiated += 1
+                a.total_payoff += ev.payoff_initiator
+        if b is not None:
+            b.interactions_received += 1
+            if i.accepted:
+                b.total_payoff += ev.payoff_counterparty
+
+    def _ledger(self, ev: LedgerUpdated) -> None:
+        row = self.agents.get(ev.agent_id)
+        if row is not None:
+            row.resources = ev.resources
+            row.reputation = ev.reputation
+
+    def _created(self, ev: AgentCreated) -> None:
+        self.agents[ev.agent_id] = AgentRow(ev)
+        self.types[ev.agent_id] = ev.agent_type
+
+    def _frozen(self, ev: AgentFrozen) -> None:
+        self.frozen.add(ev.agent_id)
+        if (row := self.agents.get(ev.agent_id)) is not None:
+            row.frozen = True
+
+    def _unfrozen(self, ev: AgentUnfrozen) -> None:
+        self.frozen.discard(ev.agent_id)
+        if (row := self.agents.get(ev.agent_id)) is not None:
+            row.frozen = False
+
+    def close_epoch(self, epoch: int) -> Metrics:
+        """The epoch's metrics, one per registered epoch metric; the next epoch then starts empty."""
+        data = EpochData(
+            epoch=epoch,
+            engine=self.engine,
+            interactions=self.interactions,
+            types=self.types,
+            resources={a: r.resources for a, r in self.agents.items()},
+            reputation={a: r.reputation for a, r in self.agents.items()},
+            frozen=frozenset(self.frozen),
+            counts=self.counts,
         )
-        self._reset()
-        return metrics
+        values = Metrics(epoch=epoch)
+        for name, metric in EPOCH_METRICS.items():
+            values[name] = metric.compute(data)
+        self.interactions = []
+        self.counts = {k: v for k, v in self.counts.items() if k in self._cumulative}
+        return values
+
+    def agent_rows(self) -> list[Record]:
+        """Every agent's figures, in registration order."""
+        return [Record(row.as_dict()) for row in self.agents.values()]
+
+
+@dataclass(frozen=True, slots=True)
+class CloseEpochMetrics:
+    epoch: int
+
+
+class MetricsActor(Actor):
+    """Subscribes to the event bus; answers :class:`CloseEpochMetrics` with the epoch's metrics."""
+
+    def __init__(self, collector: MetricsCollector) -> None:
+        self.collector = collector
+
+    @handler
+    def on_events(self, msg: EventBatch) -> None:
+        self.collector.feed(msg.events)
+
+    @handler
+    def on_close(self, msg: CloseEpochMetrics) -> Metrics:
+        return self.collector.close_epoch(msg.epoch)

@@ -1,9 +1,11 @@
 """The event log: JSON Lines with a header, written as the run goes.
 
 Line 1 is a header (schema version, run id, seed, the full scenario, package
-versions); every later line is one event in sequence order. The writer flushes
-after every step and fsyncs after every epoch, so a crash loses at most the step
-in flight. A log is written fresh for each run (never appended to).
+versions); every later line is one event in sequence order, encoded by msgspec
+from the event's struct (the same encoder on every machine, so the same run
+gives the same bytes). The recorder flushes after every step and fsyncs after
+every epoch, so a crash loses at most the step in flight. A log is written
+fresh for each run (never appended to).
 """
 
 from __future__ import annotations
@@ -16,13 +18,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from actors import Actor, Message, handler
+from actors import Actor, handler
 from swarm.errors import LogError
-from swarm.events import EVENT_ADAPTER, AnyEvent, Event
+from swarm.events import Event, decoder
+from swarm.kernel.bus import EventBatch
+from swarm.registry import load_builtins
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: msgspec-encoded events; typed governance effects, ledger entries and market events (kernel v2)."""
+
+_encoder = msgspec.json.Encoder()
 
 
 class LogHeader(BaseModel):
@@ -41,7 +49,7 @@ class LogHeader(BaseModel):
 def package_versions() -> dict[str, str]:
     """Versions that can change a run's outcome: Python and the sandbox's own packages."""
     out = {"python": platform.python_version()}
-    for dist in ("swarm-sandbox", "pydantic", "anyio"):
+    for dist in ("swarm-sandbox", "pydantic", "msgspec"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -49,19 +57,35 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def encode_event(event: Event) -> bytes:
+    return _encoder.encode(event)
+
+
+def decode_event(line: str | bytes) -> Event:
+    """One event from its log line (any registered type); msgspec errors on bad input."""
+    load_builtins()
+    event: Event = decoder().decode(line)
+    return event
+
+
 class EventLogWriter:
-    """Appends events to a fresh JSONL file; flush per step, fsync per epoch."""
+    """Writes events to a fresh JSONL file; flush per step, fsync per epoch."""
 
     def __init__(self, path: Path, header: LogHeader) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: IO[str] | None = path.open("w", encoding="utf-8")
-        self._fh.write(header.model_dump_json() + "\n")
+        self._fh: IO[bytes] | None = path.open("wb")
+        self._fh.write(header.model_dump_json().encode() + b"\n")
         self._fh.flush()
 
     def write(self, events: Sequence[Event]) -> None:
         fh = self._require()
-        fh.write("".join(ev.model_dump_json() + "\n" for ev in events))
+        buf = bytearray()
+        encode = _encoder.encode_into
+        for ev in events:
+            encode(ev, buf, len(buf))
+            buf.extend(b"\n")
+        fh.write(buf)
 
     def flush(self, *, fsync: bool = False) -> None:
         fh = self._require()
@@ -76,36 +100,34 @@ class EventLogWriter:
             self._fh.close()
             self._fh = None
 
-    def _require(self) -> IO[str]:
+    @property
+    def closed(self) -> bool:
+        return self._fh is None
+
+    def _require(self) -> IO[bytes]:
         if self._fh is None:
             raise LogError(f"{self.path}: the event log is already closed")
         return self._fh
 
 
-class Record(Message):
-    """Write events; ``sync`` says how durable the write must be before replying."""
-
-    events: tuple[Event, ...]
-    sync: str = "step"
-
-
 class Recorder(Actor):
-    """Owns the event log file."""
+    """Owns the event log file; subscribed to the event bus."""
 
     def __init__(self, writer: EventLogWriter) -> None:
-        self._writer = writer
+        self.writer = writer
 
     @handler
-    async def on_record(self, msg: Record) -> None:
-        self._writer.write(msg.events)
+    def on_batch(self, msg: EventBatch) -> None:
+        self.writer.write(msg.events)
         if msg.sync != "none":
-            self._writer.flush(fsync=msg.sync == "epoch")
+            self.writer.flush(fsync=msg.sync == "epoch")
 
     async def on_stop(self) -> None:
-        self._writer.flush(fsync=True)
+        if not self.writer.closed:
+            self.writer.flush(fsync=True)
 
 
-def read_log(path: str | Path) -> tuple[LogHeader, list[AnyEvent]]:
+def read_log(path: str | Path) -> tuple[LogHeader, list[Event]]:
     """Read a whole event log; a clear LogError names the file and line of any bad line."""
     header, events = None, []
     for lineno, (head, event) in enumerate(iter_log(path), start=1):
@@ -118,19 +140,19 @@ def read_log(path: str | Path) -> tuple[LogHeader, list[AnyEvent]]:
     return header, events
 
 
-def iter_log(path: str | Path) -> Iterator[tuple[LogHeader | None, AnyEvent | None]]:
+def iter_log(path: str | Path) -> Iterator[tuple[LogHeader | None, Event | None]]:
     """Yield (header, None) for the first line, then (None, event) for each event line."""
     p = Path(path)
     if not p.is_file():
         raise LogError(f"{p}: no such event log")
-    with p.open(encoding="utf-8") as fh:
+    with p.open("rb") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             try:
                 if lineno == 1:
                     data = json.loads(line)
-                    if data.get("type") != "header":
+                    if not isinstance(data, dict) or data.get("type") != "header":
                         raise LogError(f"{p}:1: not an event log (the first line is not a header)")
                     if data.get("schema_version") != SCHEMA_VERSION:
                         raise LogError(
@@ -139,6 +161,8 @@ def iter_log(path: str | Path) -> Iterator[tuple[LogHeader | None, AnyEvent | No
                         )
                     yield LogHeader.model_validate(data), None
                 else:
-                    yield None, EVENT_ADAPTER.validate_json(line)
-            except (ValidationError, json.JSONDecodeError) as exc:
+                    yield None, decode_event(line)
+            except (ValidationError, json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise LogError(f"{p}:{lineno}: unreadable line: {str(exc).splitlines()[0]}") from None
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                raise LogError(f"{p}:{lineno}: unreadable line: {exc}") from None

@@ -19,9 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from swarm.core.payoff import SoftPayoffEngine
-from swarm.events import WALL_CLOCK_FIELD, EpochCompleted
+from swarm.events import WALL_CLOCK_FIELD, EpochCompleted, Metrics
 from swarm.metrics.collector import MetricsCollector
-from swarm.metrics.epoch import EpochMetrics
 from swarm.runtime.eventlog import read_log
 from swarm.scenario import Scenario, validate_scenario
 
@@ -36,36 +35,22 @@ class Mismatch(BaseModel):
     found: str
 
 
-class VerifyReport(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    epochs_checked: int
-    metrics_mismatch: Mismatch | None = None
-    lines_compared: int = 0
-    replay_mismatch: Mismatch | None = None
-    reexecuted: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.metrics_mismatch is None and self.replay_mismatch is None
-
-
 def scenario_of(path: str | Path) -> Scenario:
     header, _ = read_log(path)
     return validate_scenario(header.scenario, source=f"{path} (header)")
 
 
-def recompute(path: str | Path) -> tuple[list[EpochMetrics], int, Mismatch | None]:
+def recompute(path: str | Path) -> tuple[list[Metrics], int, Mismatch | None]:
     """Recompute each epoch's metrics from the logged events; the first disagreement, if any."""
     header, events = read_log(path)
     scenario = validate_scenario(header.scenario, source=f"{path} (header)")
     collector = MetricsCollector(SoftPayoffEngine(scenario.payoff))
-    out: list[EpochMetrics] = []
+    out: list[Metrics] = []
     for ev in events:
         if isinstance(ev, EpochCompleted):
             mine = collector.close_epoch(ev.epoch)
             out.append(mine)
-            diff = _first_difference(ev.metrics.model_dump(), mine.model_dump(), f"epoch {ev.epoch}")
+            diff = _first_difference(dict(ev.metrics), dict(mine), f"epoch {ev.epoch}")
             if diff is not None:
                 return out, len(out), diff
         collector.feed([ev])

@@ -6,7 +6,7 @@ import gc
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -14,22 +14,21 @@ from typing import Any
 
 import anyio
 
-from actors import ActorFailed, ActorSystem, Subscription, Topic
-from adapters import LLMError, close_adapter
+from actors import ActorFailed, ActorSystem, Start, Subscription
 from swarm.agents.policy import Policy
-from swarm.agents.registry import LLMPolicyFactory, build_policies, check_agent_configs
-from swarm.errors import PolicyError, SwarmError
-from swarm.events import Event, RunEnded
-from swarm.governance.base import Governance
-from swarm.runtime.driver import StepDriver
-from swarm.runtime.eventlog import EventLogWriter, LogHeader, Record, Recorder, package_versions
-from swarm.runtime.result import (
-    AgentSummary,
-    SimulationResult,
-    evaluate_criteria,
-    summarize_epochs,
-    write_outputs,
-)
+from swarm.agents.types import AGENT_TYPES, BuildContext
+from swarm.core.payoff import SoftPayoffEngine
+from swarm.errors import PolicyError, RunFailure, SwarmError
+from swarm.events import AgentCreated, Event, Metrics, RunEnded, RunStarted, numbered
+from swarm.governance.lever import Governance, build_governance
+from swarm.kernel.bus import EventBatch, EventBus
+from swarm.kernel.clock import SimulationClock
+from swarm.kernel.component import Setup
+from swarm.kernel.world import Seat, World
+from swarm.registry import load_builtins
+from swarm.runtime.eventlog import EventLogWriter, LogHeader, Recorder, package_versions
+from swarm.runtime.result import SimulationResult, evaluate_criteria, summarize, write_outputs
+from swarm.runtime.rng import derive_rng
 from swarm.scenario import Scenario
 
 
@@ -43,11 +42,10 @@ def run_id_for(scenario: Scenario) -> str:
     return "run-" + hashlib.sha256(blob).hexdigest()[:16]
 
 
-def default_governance(scenario: Scenario) -> Governance:
-    """The lever engine for the scenario's governance section."""
-    from swarm.governance.engine import build_governance
-
-    return build_governance(scenario)
+def policy_name(policy: object) -> str:
+    """How a custom policy is logged and measured: its class's own ``kind``, else its class name."""
+    kind = type(policy).__dict__.get("kind")
+    return kind if isinstance(kind, str) else type(policy).__name__
 
 
 class Simulation:
@@ -61,11 +59,10 @@ class Simulation:
     The run starts when :meth:`events` is first iterated, or when the block exits
     (or :meth:`wait` is awaited), and nothing is printed or configured globally.
     ``policies`` replaces chosen agents' policies with your own (any object with
-    the :class:`~swarm.Policy` methods). With ``freeze_heap`` (the default) the
-    objects alive when the run starts are set aside from the garbage collector
-    until it ends (``gc.freeze``/``gc.unfreeze``), which saves the collector from
-    re-walking them; turn it off if your process must collect its older garbage
-    while a run is going.
+    the :class:`~swarm.Policy` methods); such an agent is logged and measured
+    under its policy's own name. With ``freeze_heap`` (the default) the objects
+    alive when the run starts are set aside from the garbage collector until it
+    ends (``gc.freeze``/``gc.unfreeze``).
     """
 
     def __init__(
@@ -73,13 +70,13 @@ class Simulation:
         scenario: Scenario,
         *,
         out_dir: str | Path | None = None,
-        llm_factory: LLMPolicyFactory | None = None,
+        llm_factory: Any = None,
         governance: Governance | None = None,
         policies: Mapping[str, Policy] | None = None,
         stream_buffer: int = 10_000,
         freeze_heap: bool = True,
     ) -> None:
-        check_agent_configs(scenario, "<scenario>")
+        load_builtins()
         self.scenario = scenario
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self._llm_factory = llm_factory
@@ -91,15 +88,15 @@ class Simulation:
         self._stream_buffer = stream_buffer
         self._freeze_heap = freeze_heap
         self._stack: AsyncExitStack | None = None
-        self._system: ActorSystem | None = None
-        self._topic: Topic[Event] | None = None
-        self._sub: Subscription[Event] | None = None
+        self._sub: Subscription[EventBatch] | None = None
         self._done = anyio.Event()
         self._started = False
         self._result: SimulationResult | None = None
-        self._driver: StepDriver | None = None
+        self._clock: SimulationClock | None = None
         self._writer: EventLogWriter | None = None
         self._error: SimulationError | None = None
+        self._bus = EventBus()
+        self._ended = False
 
     @property
     def log_path(self) -> Path | None:
@@ -108,7 +105,7 @@ class Simulation:
     @property
     def step_seconds(self) -> list[float]:
         """Wall-clock seconds of each step completed so far (for profiling; never in the event log)."""
-        return list(self._driver.state.step_seconds) if self._driver is not None else []
+        return list(self._clock.step_seconds) if self._clock is not None else []
 
     @property
     def result(self) -> SimulationResult:
@@ -148,16 +145,22 @@ class Simulation:
         return self.result
 
     async def events(self) -> AsyncIterator[Event]:
-        """Every event of the run, live and typed, in log order, ending with ``RunEnded``."""
+        """Every event of the run, live and typed, in log order, ending with ``RunEnded``.
+
+        Leaving the loop early is fine: the stream is closed and the run goes on to its end.
+        """
         if self._started:
             raise RuntimeError("events() must be iterated before the run starts (call it once, first)")
-        self._topic = Topic("events")
-        self._sub = self._topic.subscribe(maxsize=self._stream_buffer)
+        self._sub = self._bus.topic.subscribe(maxsize=max(1, self._stream_buffer // 100))
         self._ensure_started()
-        async for event in self._sub:
-            yield event
-            if isinstance(event, RunEnded):
-                break
+        try:
+            async for batch in self._sub:
+                for event in batch.events:
+                    yield event
+                    if isinstance(event, RunEnded):
+                        return
+        finally:
+            self._sub.close()
 
     def _ensure_started(self) -> None:
         if not self._started:
@@ -174,24 +177,41 @@ class Simulation:
             if self._sub is not None:
                 self._sub.close()
 
+    def _seats(self, factory: Any) -> list[Seat]:
+        sc = self.scenario
+        ids = sc.agent_ids()
+        ctx = BuildContext(sc, sc.simulation.seed, {a: spec.type for a, spec in ids}, factory)
+        seats = []
+        for agent_id, spec in ids:
+            custom = self._custom.get(agent_id)
+            if custom is not None:
+                seats.append(Seat(agent_id, policy_name(custom), spec.role, custom))
+                continue
+            policy = AGENT_TYPES[spec.type].build(agent_id, spec, ctx)
+            seats.append(Seat(agent_id, spec.type, spec.role, policy))
+        return seats
+
     async def _execute(self) -> None:
         sc = self.scenario
         factory = self._llm_factory
-        if factory is None and any(spec.type == "llm" for spec in sc.agents):
+        needs_llm = any(spec.type == "llm" for spec in sc.agents)
+        if factory is None and needs_llm:
             from swarm.agents.llm_backend import LLMBackend
 
             factory = LLMBackend()
         try:
-            policies = build_policies(sc, llm_factory=factory)
+            seats = self._seats(factory)
             start = getattr(factory, "astart", None)
             if start is not None:
                 await start()
-        except LLMError as exc:
+        except SwarmError:
             await _close_llm(factory)
-            raise SimulationError(f"the LLM agents cannot start: {exc}") from exc
-        for agent_id, policy in self._custom.items():
-            policies[agent_id] = (f"{policies[agent_id][0]}:custom", policy)
-        governance = self._governance if self._governance is not None else default_governance(sc)
+            raise
+        except Exception as exc:
+            await _close_llm(factory)
+            if type(exc).__module__.startswith("adapters"):
+                raise SimulationError(f"the LLM agents cannot start: {exc}") from exc
+            raise
         if self.log_path is not None:
             header = LogHeader(
                 run_id=run_id_for(sc),
@@ -203,22 +223,25 @@ class Simulation:
         started = time.time()
         reason = "completed"
         failure: BaseException | None = None
+        world: World | None = None
         try:
             async with ActorSystem(name=f"swarm:{sc.scenario_id}") as system:
-                recorder = system.spawn(Recorder(self._writer), name="recorder") if self._writer else None
-
-                async def sink(events: Sequence[Event], sync: str) -> None:
-                    if recorder is not None:
-                        await recorder.ask(Record.model_construct(events=tuple(events), sync=sync))
-
-                self._driver = StepDriver(
-                    system, sc, policies, sink, governance=governance, topic=self._topic
+                if self._writer is not None:
+                    self._bus.topic.attach(system.spawn(Recorder(self._writer), name="recorder"))
+                types = {s.agent_id: s.agent_type for s in seats}
+                governance = self._governance or build_governance(
+                    sc, Setup(sc, None, SoftPayoffEngine(sc.payoff), types)
                 )
+                world = World(system, sc, seats, governance, self._bus)
+                self._clock = SimulationClock(world, derive_rng(sc.simulation.seed, "schedule"))
+                clock_ref = system.spawn(self._clock, name="clock")
+                await self._bus.publish(self._opening(world))
                 with _settled_heap(self._freeze_heap):
-                    state = await self._driver.run()
-                if state.stopped is not None:
-                    reason = state.stopped
-                await system.stop()
+                    await clock_ref.tell(Start())
+                    reason = await self._clock.finished
+                reason = self._clock.stopped_by or reason
+                await self._bus.publish([self._ending(reason, started, None)], "epoch")
+                self._ended = True
         except ActorFailed as exc:
             reason, failure = "failed", exc
         except anyio.get_cancelled_exc_class():
@@ -226,59 +249,76 @@ class Simulation:
             raise
         finally:
             try:
-                await self._finish(reason, started, failure)
+                await self._finish(reason, started, failure, world)
             finally:
                 await _close_llm(factory)
         if failure is not None:
             raise _explain_failure(failure) from failure
 
-    async def _finish(self, reason: str, started: float, failure: BaseException | None) -> None:
-        driver = self._driver
-        epochs = driver.state.epochs if driver else []
-        seq = driver.state.seq if driver else 0
-        n_epochs = len(epochs)
+    def _opening(self, world: World) -> list[Event]:
+        sc = self.scenario
+        sim = sc.simulation
+        books = world.books.agents
+        events: list[Event] = [
+            RunStarted(
+                scenario_id=sc.scenario_id,
+                seed=sim.seed,
+                n_agents=len(world.seats),
+                n_epochs=sim.n_epochs,
+                steps_per_epoch=sim.steps_per_epoch,
+            )
+        ]
+        for seat in world.seats:
+            b = books[seat.agent_id]
+            events.append(
+                AgentCreated(
+                    agent_id=seat.agent_id,
+                    agent_type=seat.agent_type,
+                    policy=type(seat.policy).__name__,
+                    role=seat.role,
+                    reputation=b.reputation,
+                    resources=b.resources,
+                )
+            )
+        return events
+
+    def _ending(self, reason: str, started: float, failure: BaseException | None) -> RunEnded:
+        clock = self._clock
+        epochs = clock.epochs if clock is not None else []
         wall: dict[str, Any] = {"started_at": started, "elapsed_s": round(time.time() - started, 6)}
         if failure is not None:
             wall["error"] = str(_explain_failure(failure))
-        end = RunEnded(
-            seq=seq + 1,
-            epoch=max(n_epochs - 1, 0),
-            step=0,
-            epochs_completed=n_epochs,
-            reason=reason,
-            wall_clock=wall,
-        )
+        ticks = clock.ticks if clock is not None else 0
+        steps = self.scenario.simulation.steps_per_epoch
+        epoch = max(ticks - 1, 0) // steps
+        step = steps if len(epochs) > epoch else max(ticks - 1, 0) % steps
+        return RunEnded(epoch=epoch, step=step, epochs_completed=len(epochs), reason=reason, wall_clock=wall)
+
+    async def _finish(
+        self, reason: str, started: float, failure: BaseException | None, world: World | None
+    ) -> None:
+        if not self._ended:
+            end = self._ending(reason, started, failure)
+            numbered(end, self._bus.seq + 1)
+            if self._writer is not None and not self._writer.closed:
+                self._writer.write([end])
+            if self._sub is not None and not self._sub.closed:
+                with anyio.move_on_after(1):
+                    await self._sub._put(EventBatch((end,), "epoch"))
         if self._writer is not None:
-            self._writer.write([end])
             self._writer.close()
-        if self._topic is not None:
-            with anyio.move_on_after(1):
-                await self._topic.publish(end)
-        agents = []
-        if driver is not None:
-            for rec in driver.ledger_state.agents.values():
-                agents.append(
-                    AgentSummary(
-                        agent_id=rec.agent_id,
-                        agent_type=rec.agent_type,
-                        reputation=rec.reputation,
-                        resources=rec.resources,
-                        total_payoff=rec.total_payoff,
-                        interactions_initiated=rec.interactions_initiated,
-                        interactions_received=rec.interactions_received,
-                        accepted_initiated=rec.accepted_initiated,
-                        frozen=rec.frozen,
-                    )
-                )
-        summary = summarize_epochs(epochs)
+        clock = self._clock
+        epochs: list[Metrics] = list(clock.epochs) if clock is not None else []
+        agents = world.collector.agent_rows() if world is not None else []
+        summary = summarize(epochs, agents)
         self._result = SimulationResult(
             scenario_id=self.scenario.scenario_id,
             seed=self.scenario.simulation.seed,
             reason=reason,
-            epochs=list(epochs),
+            epochs=epochs,
             agents=agents,
             summary=summary,
-            criteria=evaluate_criteria(self.scenario.success_criteria, summary, epochs, len(agents)),
+            criteria=evaluate_criteria(self.scenario, summary),
             log_path=str(self.log_path) if self.log_path else None,
         )
         if self.out_dir is not None:
@@ -287,7 +327,7 @@ class Simulation:
 
 def _explain_failure(exc: BaseException) -> SimulationError:
     cause = exc.__cause__
-    if isinstance(cause, PolicyError):
+    if isinstance(cause, PolicyError | RunFailure):
         return SimulationError(f"the run stopped: {cause}")
     return SimulationError(f"the run stopped: {exc}")
 
@@ -304,20 +344,15 @@ def run(scenario: Scenario, **kwargs: Any) -> SimulationResult:
 
 async def _close_llm(factory: object) -> None:
     """Close the LLM backend's network clients (bound to this event loop) when the run ends."""
-    with anyio.CancelScope(shield=True):
-        await close_adapter(factory)
+    close = getattr(factory, "aclose", None)
+    if close is not None:
+        with anyio.CancelScope(shield=True):
+            await close()
 
 
 @contextmanager
 def _settled_heap(enabled: bool) -> Iterator[None]:
-    """Keep the garbage collector off the heap that exists when the run starts.
-
-    Imported modules (the provider SDKs define thousands of classes), policies,
-    actors and the scenario live for the whole run; each full collection would
-    walk them all again. ``gc.freeze`` sets them aside for the run (an O(1)
-    move), and ``gc.unfreeze`` hands them back afterwards, so nothing stays
-    uncollectable once the run is over.
-    """
+    """Keep the garbage collector off the heap that exists when the run starts (``gc.freeze``)."""
     if not enabled:
         yield
         return

@@ -7,15 +7,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import ValidationError
+import msgspec
 
 from swarm.errors import LogError
-from swarm.events import EVENT_ADAPTER, AnyEvent, RunEnded
+from swarm.events import Event, RunEnded
+from swarm.runtime.eventlog import decode_event
 
 
 def follow_log(
     path: str | Path, *, follow: bool = True, poll: float = 0.2, idle_timeout: float | None = None
-) -> Iterator[AnyEvent]:
+) -> Iterator[Event]:
     """Yield events as lines are completed; stop at ``run_ended`` (or at EOF without ``follow``).
 
     A partially written last line is held back until its newline arrives. With
@@ -44,9 +45,9 @@ def follow_log(
                         raise LogError(f"{p}:1: not an event log (the first line is not a header)")
                     continue
                 try:
-                    event = EVENT_ADAPTER.validate_json(line)
-                except ValidationError as exc:
-                    raise LogError(f"{p}:{lineno}: unreadable line: {str(exc).splitlines()[0]}") from None
+                    event = decode_event(line)
+                except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                    raise LogError(f"{p}:{lineno}: unreadable line: {exc}") from None
                 yield event
                 if isinstance(event, RunEnded):
                     return

@@ -15,7 +15,6 @@ from actors import (
     ActorStopped,
     ActorSystem,
     AskTimeout,
-    Clock,
     MailboxFull,
     Message,
     NoHandler,
@@ -237,14 +236,6 @@ async def test_gather_ask_returns_replies_in_input_order() -> None:
         refs = [system.spawn(Recorder(), name=f"r{i}") for i in range(50)]
         replies = await system.gather_ask([(r, Put(sender=i, n=i)) for i, r in enumerate(refs)])
         assert replies == [2 * i for i in range(50)]
-
-
-async def test_clock_phase_waits_for_every_participant() -> None:
-    async with ActorSystem() as system:
-        refs = [system.spawn(Recorder(), name=f"r{i}") for i in range(5)]
-        clock = Clock(system)
-        replies = await clock.phase(refs, Sleep(seconds=0.01))
-        assert replies == ["awake"] * 5 and clock.tick == 1
 
 
 async def test_topic_delivers_every_message_to_every_subscriber_in_order() -> None:

@@ -11,10 +11,11 @@ import pytest
 from adapters import LLMAuthError, ProviderError, ScriptedAdapter
 from adapters._types import CompletionRequest
 from swarm import Simulation, load_scenario
-from swarm.agents.llm import LLMPolicy
+from swarm.agents.llm import LLMPolicy, scenario_components
 from swarm.agents.llm_backend import LLMBackend
 from swarm.agents.llm_responder import scripted_answer
-from swarm.events import InteractionCompleted, InteractionProposed, PolicyFailed, ProposalExpired
+from swarm.env.broker import InteractionProposed, ProposalExpired
+from swarm.events import InteractionCompleted, PolicyFailed
 from swarm.runtime.eventlog import read_log
 from swarm.runtime.replay import compare_logs
 from swarm.runtime.simulation import SimulationError
@@ -100,7 +101,9 @@ async def test_faults_become_events_and_no_interaction_is_lost_or_doubled(tmp_pa
     flaky = Flaky()
 
     def factory(agent_id: str, spec: Any, scenario: Any) -> LLMPolicy:
-        return LLMPolicy(agent_id, flaky, model="m", persona=spec.llm.persona)
+        return LLMPolicy(
+            agent_id, flaky, model="m", persona=spec.llm.persona, components=scenario_components(scenario)
+        )
 
     async with Simulation(llm_scenario(epochs=4), out_dir=tmp_path, llm_factory=factory) as sim:
         result = await sim.wait()
@@ -108,7 +111,7 @@ async def test_faults_become_events_and_no_interaction_is_lost_or_doubled(tmp_pa
     _, events = read_log(tmp_path / "events.jsonl")
     failures = [e for e in events if isinstance(e, PolicyFailed)]
     assert failures and all(e.agent_id.startswith("llm_") for e in failures)
-    assert {e.phase for e in failures} <= {"act", "accept"}
+    assert {e.phase for e in failures} <= {"act", "respond"}
     proposed = [e.interaction_id for e in events if isinstance(e, InteractionProposed)]
     resolved = [e.interaction.interaction_id for e in events if isinstance(e, InteractionCompleted)]
     expired = [e.interaction_id for e in events if isinstance(e, ProposalExpired)]
@@ -129,7 +132,7 @@ async def test_dead_provider_stops_the_run_with_a_clear_message_and_intact_log(t
             raise LLMAuthError("credentials refused (401)", provider="openai", model=request.model)
 
     def factory(agent_id: str, spec: Any, scenario: Any) -> LLMPolicy:
-        return LLMPolicy(agent_id, Dead(), model="m")
+        return LLMPolicy(agent_id, Dead(), model="m", components=scenario_components(scenario))
 
     with pytest.raises(SimulationError, match="401"):
         async with Simulation(llm_scenario(), out_dir=tmp_path, llm_factory=factory) as sim:
@@ -141,12 +144,13 @@ async def test_dead_provider_stops_the_run_with_a_clear_message_and_intact_log(t
 
 async def test_model_answer_false_is_read_as_decline() -> None:
     adapter = ScriptedAdapter(lambda r: '{"accept": "false", "reasoning": "no"}')
-    policy = LLMPolicy("llm_1", adapter, model="m")
+    policy = LLMPolicy("llm_1", adapter, model="m", components=("feed", "broker"))
     from swarm.core.interaction import InteractionType
-    from swarm.messages import AgentPublic, Observation, ProposalView, Snapshot
+    from swarm.env.broker import ProposalView
+    from swarm.views import AgentPublic, Observation, Snapshot
 
     me = AgentPublic(agent_id="llm_1", reputation=0.0, resources=100.0)
-    obs = Observation("llm_1", me, Snapshot(epoch=0, step=0, agents=(me,)))
+    obs = Observation("llm_1", me, Snapshot(0, 0, (me,), {}))
     proposal = ProposalView(
         proposal_id="ix-1", initiator="x", counterparty="llm_1", interaction_type=InteractionType.TRADE
     )
@@ -217,11 +221,11 @@ def test_llm_agents_see_the_marketplace_and_the_levers_and_trade_on_it(tmp_path:
 
     anyio.run(run_with, sc, tmp_path, spying)
     assert any('"bounties":[{' in p for p in prompts)
-    assert all('"audit_probability":0.1' in p for p in prompts)
+    assert all('"random_audit":{"probability":0.1' in p for p in prompts)
     events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
     llm_agents = {e["agent_id"] for e in events if e["type"] == "agent_created" and e["agent_type"] == "llm"}
-    market_moves = [e for e in events if e["type"] == "market" and e["agent_id"] in llm_agents]
-    assert {e["kind"] for e in market_moves} & {"bid_placed", "bounty_posted", "bid_accepted"}
+    market_moves = [e for e in events if e["type"] in {"bid_placed", "bounty_posted", "bid_accepted"}]
+    assert {e["agent_id"] for e in market_moves} & llm_agents
 
 
 def test_the_shipped_cassette_replays_the_shipped_llm_scenario_without_a_miss(

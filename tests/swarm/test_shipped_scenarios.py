@@ -8,7 +8,8 @@ import pytest
 
 from swarm import load_scenario, run
 from swarm.agents.llm_backend import LLMBackend
-from swarm.events import GovernanceApplied
+from swarm.env.feed import VoteCast
+from swarm.governance.effects import Effect
 from swarm.runtime.eventlog import read_log
 from tests.conftest import SCENARIOS
 
@@ -28,12 +29,22 @@ def test_shipped_scenario_runs(path: Path, tmp_path: Path) -> None:
     [
         ("status_game", {"transaction_tax", "reputation_decay", "staking"}),
         ("strict_governance", {"transaction_tax", "staking", "random_audit"}),
-        ("meme_warfare", set()),
+        ("meme_warfare", {"moderator"}),
         ("constitution_drafting", {"transparency"}),
     ],
 )
 def test_motif_scenarios_exercise_their_levers(name: str, levers: set[str], tmp_path: Path) -> None:
     run(load_scenario(SCENARIOS / f"{name}.yaml", ["simulation.n_epochs=4"]), out_dir=tmp_path)
     _, events = read_log(tmp_path / "events.jsonl")
-    seen = {e.lever for e in events if isinstance(e, GovernanceApplied)}
-    assert levers <= seen
+    seen = {e.lever for e in events if isinstance(e, Effect)}
+    assert levers and levers <= seen
+
+
+def test_meme_warfare_is_a_vote_war_that_normalisation_weighs_down(tmp_path: Path) -> None:
+    scenario = load_scenario(SCENARIOS / "meme_warfare.yaml", ["simulation.n_epochs=3"])
+    assert scenario.governance.vote_normalization_enabled
+    result = run(scenario, out_dir=tmp_path)
+    _, events = read_log(tmp_path / "events.jsonl")
+    votes = [e for e in events if isinstance(e, VoteCast) and e.changed]
+    assert sum(1 for v in votes if v.direction < 0) > 0 and sum(1 for v in votes if v.direction > 0) > 0
+    assert sum(m.posts for m in result.epochs) > 0

@@ -1,4 +1,4 @@
-"""End-to-end runs: determinism, the MVP v0 criteria, failure handling, streaming."""
+"""End-to-end runs: determinism, the MVP v0 criteria, failures that tell the truth, streaming."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ import json
 from pathlib import Path
 
 import anyio
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from swarm import Simulation, run
+from swarm import Action, Noop, Observation, PolicyFailure, Simulation, run
 from swarm.agents.scripted import HonestPolicy
+from swarm.env.broker import ProposalView
 from swarm.errors import PolicyError
-from swarm.events import EpochCompleted, InteractionCompleted, PolicyFailed, RunEnded
-from swarm.messages import Action, Observation, ProposalView
+from swarm.events import AgentCreated, EpochCompleted, Event, InteractionCompleted, PolicyFailed, RunEnded
 from swarm.runtime.eventlog import read_log
 from swarm.runtime.replay import compare_logs, recompute
 from swarm.runtime.simulation import SimulationError
@@ -60,9 +61,6 @@ def test_any_seed_and_schedule_replays_identically(tmp_path: Path, seed: int, sc
         opportunistic=1,
         deceptive=1,
         adversarial=1,
-        epochs=2,
-        steps=4,
-        seed=seed,
         simulation={"n_epochs": 2, "steps_per_epoch": 4, "seed": seed, "schedule": schedule},
     )
     a, b = tmp_path / f"{seed}-{schedule}-a", tmp_path / f"{seed}-{schedule}-b"
@@ -72,14 +70,26 @@ def test_any_seed_and_schedule_replays_identically(tmp_path: Path, seed: int, sc
     assert diff is None and lines > 10
 
 
+def test_every_log_line_has_non_decreasing_epoch_and_step(tmp_path: Path) -> None:
+    sc = make_scenario(
+        honest=3, opportunistic=1, adversarial=1, epochs=3, steps=4, marketplace={"enabled": True}
+    )
+    run(sc, out_dir=tmp_path)
+    _, events = read_log(tmp_path / "events.jsonl")
+    times = [(ev.epoch, ev.step) for ev in events]
+    assert times == sorted(times)
+    assert [ev.seq for ev in events] == list(range(1, len(events) + 1))
+    end = events[-1]
+    assert isinstance(end, RunEnded) and (end.epoch, end.step) == (2, 4)
+
+
 def test_mvp_v0_five_agents_ten_epochs_metrics_every_epoch(baseline, tmp_path: Path) -> None:
     result = run(baseline, out_dir=tmp_path)
     assert len(result.agents) == 5 and len(result.epochs) == 10
     for m in result.epochs:
-        assert 0.0 <= m.toxicity_rate <= 1.0
-        assert isinstance(m.conditional_loss_initiator, float)
-        assert isinstance(m.conditional_loss_counterparty, float)
-    assert result.summary.total_interactions > 0
+        assert m.toxicity_rate is None or 0.0 <= m.toxicity_rate <= 1.0
+        assert m.conditional_loss_initiator is None or isinstance(m.conditional_loss_initiator, float)
+    assert result.summary["total_interactions"] > 0
     assert (tmp_path / "metrics.csv").read_text().count("\n") == 11
     assert json.loads((tmp_path / "summary.json").read_text())["passed"] is True
 
@@ -99,15 +109,15 @@ def test_failure_modes_are_observable(tmp_path: Path) -> None:
     mean = {k: sum(v) / len(v) for k, v in by_type.items()}
     assert mean["adversarial"] < mean["honest"]
     assert mean["deceptive"] < mean["honest"]
-    assert sum(m.activity.claim_conflicts for m in result.epochs) > 0
-    assert sum(m.activity.downvotes for m in result.epochs) > 0
+    assert sum(m.claim_conflicts for m in result.epochs) > 0
+    assert sum(m.downvotes for m in result.epochs) > 0
 
 
 def test_replay_recomputes_every_epoch_from_the_log(baseline, tmp_path: Path) -> None:
     result = run(baseline, out_dir=tmp_path)
     epochs, n, mismatch = recompute(tmp_path / "events.jsonl")
     assert mismatch is None and n == 10
-    assert [e.model_dump() for e in epochs] == [e.model_dump() for e in result.epochs]
+    assert epochs == result.epochs
 
 
 def test_tampered_log_fails_recomputation(baseline, tmp_path: Path) -> None:
@@ -125,38 +135,41 @@ def test_tampered_log_fails_recomputation(baseline, tmp_path: Path) -> None:
     assert mismatch is not None and mismatch.where.startswith("epoch 0")
 
 
-class _Flaky(HonestPolicy):
-    async def decide(self, observation: Observation) -> Action:
+class GivesUpSometimes(HonestPolicy):
+    """Gives up on purpose on even steps (an expected failure)."""
+
+    def decide(self, observation: Observation) -> Action:
         if observation.step % 2 == 0:
-            raise ValueError("garbled reply")
-        return await super().decide(observation)
+            raise PolicyFailure("garbled reply")
+        return super().decide(observation)
 
 
-class _Dead(HonestPolicy):
-    async def decide(self, observation: Observation) -> Action:
+class Buggy(HonestPolicy):
+    def decide(self, observation: Observation) -> Action:
+        if observation.epoch == 1:
+            return {"type": "post"}[1]  # type: ignore[index, no-any-return]  # a plain bug: KeyError
+        return super().decide(observation)
+
+
+class DeadProvider(HonestPolicy):
+    def decide(self, observation: Observation) -> Action:
         if observation.epoch == 1:
             raise PolicyError(self.agent_id, "provider rejected the API key (401)")
-        return await super().decide(observation)
+        return super().decide(observation)
 
-    async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+    def accept(self, observation: Observation, proposal: ProposalView) -> bool:
         return True
 
 
-def _with_policy(sc, cls):  # type: ignore[no-untyped-def]
-    from swarm.agents import registry
+def _policies(cls: type[HonestPolicy], n: int) -> dict[str, HonestPolicy]:
+    import random
 
-    original = registry.SCRIPTED_POLICIES["honest"]
-    registry.SCRIPTED_POLICIES["honest"] = cls
-    return original
+    return {f"honest_{k}": cls(f"honest_{k}", random.Random(k)) for k in range(1, n + 1)}
 
 
-def test_failing_policy_becomes_noop_plus_event_and_run_completes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from swarm.agents import registry
-
-    monkeypatch.setitem(registry.SCRIPTED_POLICIES, "honest", _Flaky)
-    result = run(make_scenario(honest=2, opportunistic=1, epochs=2, steps=4), out_dir=tmp_path)
+def test_a_policy_giving_up_is_a_noop_plus_an_event_and_the_run_completes(tmp_path: Path) -> None:
+    sc = make_scenario(honest=2, opportunistic=1, epochs=2, steps=4)
+    result = run(sc, out_dir=tmp_path, policies=_policies(GivesUpSometimes, 2))
     assert result.reason == "completed"
     _, events = read_log(tmp_path / "events.jsonl")
     failures = [ev for ev in events if isinstance(ev, PolicyFailed)]
@@ -164,33 +177,135 @@ def test_failing_policy_becomes_noop_plus_event_and_run_completes(
     assert {ev.step % 2 for ev in failures} == {0}
 
 
-def test_dead_provider_stops_the_run_with_an_intact_log(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from swarm.agents import registry
+def test_a_bug_in_a_policy_stops_the_run_naming_the_agent_and_keeps_the_log(tmp_path: Path) -> None:
+    sc = make_scenario(honest=2, epochs=3, steps=3)
+    with pytest.raises(SimulationError) as info:
+        run(sc, out_dir=tmp_path, policies=_policies(Buggy, 1))
+    text = str(info.value)
+    assert "agent:honest_1" in text and "KeyError" in text and "Act(epoch=1" in text
+    _, events = read_log(tmp_path / "events.jsonl")
+    assert any(isinstance(ev, EpochCompleted) and ev.epoch == 0 for ev in events)
+    end = events[-1]
+    assert isinstance(end, RunEnded) and end.reason == "failed" and "KeyError" in end.wall_clock["error"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["reason"] == "failed" and summary["passed"] is False
 
-    monkeypatch.setitem(registry.SCRIPTED_POLICIES, "honest", _Dead)
+
+def test_dead_provider_stops_the_run_with_an_intact_log(tmp_path: Path) -> None:
     with pytest.raises(SimulationError, match="401"):
-        run(make_scenario(honest=2, epochs=3, steps=3), out_dir=tmp_path)
+        run(make_scenario(honest=2, epochs=3, steps=3), out_dir=tmp_path, policies=_policies(DeadProvider, 2))
     _header, events = read_log(tmp_path / "events.jsonl")
     assert any(isinstance(ev, EpochCompleted) and ev.epoch == 0 for ev in events)
     assert isinstance(events[-1], RunEnded) and events[-1].reason == "failed"
     assert [ev.seq for ev in events] == list(range(1, len(events) + 1))
 
 
+class Cautious:
+    """A custom policy of one's own: never does anything."""
+
+    conduct = HonestPolicy.default_conduct
+
+    def decide(self, observation: Observation) -> Action:
+        return Noop()
+
+    def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        return False
+
+    def observe(self, outcome: object) -> None:
+        pass
+
+
+def test_a_custom_policy_is_logged_and_measured_under_its_own_name(tmp_path: Path) -> None:
+    sc = make_scenario(honest=3, epochs=2, steps=4)
+    result = run(sc, out_dir=tmp_path, policies={"honest_2": Cautious()})
+    _, events = read_log(tmp_path / "events.jsonl")
+    created = {ev.agent_id: ev for ev in events if isinstance(ev, AgentCreated)}
+    assert created["honest_2"].agent_type == "Cautious" and created["honest_1"].agent_type == "honest"
+    assert {a["agent_id"]: a["agent_type"] for a in result.agents}["honest_2"] == "Cautious"
+    completed = [ev for ev in events if isinstance(ev, InteractionCompleted)]
+    assert completed and all(
+        ev.counterparty_type == "Cautious" for ev in completed if ev.interaction.counterparty == "honest_2"
+    )
+
+
+class AsksForTheImpossible(HonestPolicy):
+    """Tries a marketplace action in a scenario that has no marketplace."""
+
+    def decide(self, observation: Observation) -> Action:
+        from swarm.env.marketplace import PostBounty
+
+        return PostBounty(reward=5.0)
+
+
+def test_an_action_no_component_takes_is_rejected_with_a_reason(tmp_path: Path) -> None:
+    sc = make_scenario(honest=2, epochs=1, steps=2)
+    run(sc, out_dir=tmp_path, policies=_policies(AsksForTheImpossible, 1))
+    lines = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
+    rejected = [x for x in lines if x["type"] == "action_rejected" and x["agent_id"] == "honest_1"]
+    assert len(rejected) == 2 and "post_bounty" in rejected[0]["reason"]
+
+
+class Awaiting(HonestPolicy):
+    """The honest policy, as coroutines (so the agent gets its own task, like an LLM agent)."""
+
+    async def decide(self, observation: Observation) -> Action:  # type: ignore[override]
+        await anyio.sleep(0)
+        return super().decide(observation)
+
+    async def accept(self, observation: Observation, proposal: ProposalView) -> bool:  # type: ignore[override]
+        await anyio.sleep(0)
+        return super().accept(observation, proposal)
+
+
+def test_awaiting_policies_give_the_same_log_as_plain_ones(tmp_path: Path) -> None:
+    import random
+
+    sc = make_scenario(honest=3, opportunistic=1, epochs=2, steps=5, seed=5)
+    run(sc, out_dir=tmp_path / "plain")
+    awaiting = {f"honest_{k}": Awaiting(f"honest_{k}", random.Random(0)) for k in (1, 2, 3)}
+    plain = {f"honest_{k}": HonestPolicy(f"honest_{k}", random.Random(0)) for k in (1, 2, 3)}
+    run(sc, out_dir=tmp_path / "a", policies=plain)
+    run(sc, out_dir=tmp_path / "b", policies=awaiting)
+    a, b = (
+        comparable_lines(tmp_path / "a" / "events.jsonl"),
+        comparable_lines(tmp_path / "b" / "events.jsonl"),
+    )
+    b = [x.replace('"Awaiting"', '"honest"') for x in b]  # the custom class is logged under its own name
+    assert [x for x in a if "agent_created" not in x] == [x for x in b if "agent_created" not in x]
+
+
 def test_events_stream_matches_the_log(tmp_path: Path) -> None:
     sc = make_scenario(honest=2, deceptive=1, epochs=2, steps=3)
 
-    async def main() -> list[str]:
+    def plain(ev: Event) -> dict[str, object]:
+        data = msgspec.to_builtins(ev)
+        data.pop("wall_clock", None)
+        return data
+
+    async def main() -> list[dict[str, object]]:
         seen = []
         async with Simulation(sc, out_dir=tmp_path) as sim:
             async for ev in sim.events():
-                seen.append(ev.model_dump_json(exclude={"wall_clock"}))
+                seen.append(plain(ev))
         return seen
 
     streamed = anyio.run(main)
     _, logged = read_log(tmp_path / "events.jsonl")
-    assert streamed == [ev.model_dump_json(exclude={"wall_clock"}) for ev in logged]
+    assert streamed == [plain(ev) for ev in logged]
+
+
+def test_leaving_the_event_stream_early_does_not_block_the_run(tmp_path: Path) -> None:
+    sc = make_scenario(honest=3, opportunistic=1, epochs=20, steps=5)
+
+    async def main() -> str:
+        with anyio.fail_after(30):
+            async with Simulation(sc, out_dir=tmp_path, stream_buffer=100) as sim:
+                async for ev in sim.events():
+                    if isinstance(ev, EpochCompleted):
+                        break
+        return sim.result.reason
+
+    assert anyio.run(main) == "completed"
 
 
 def test_kill_switch_stops_a_toxic_run(tmp_path: Path) -> None:
@@ -200,3 +315,18 @@ def test_kill_switch_stops_a_toxic_run(tmp_path: Path) -> None:
     result = run(sc, out_dir=tmp_path)
     assert result.reason == "kill_switch"
     assert len(result.epochs) < 6
+
+
+def test_the_readme_embedding_block_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    block = readme.split("## Embedding", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "baseline.yaml").write_text((root / "scenarios" / "baseline.yaml").read_text())
+    exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    assert (tmp_path / "runs" / "demo" / "events.jsonl").exists()
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("0 ") and len(printed) == 12

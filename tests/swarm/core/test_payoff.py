@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -145,7 +146,7 @@ def test_total_welfare_identity(config: PayoffConfig, i: SoftInteraction) -> Non
 @given(configs, interactions, amount)
 def test_transfer_cancels_in_total_welfare(config: PayoffConfig, i: SoftInteraction, tau: float) -> None:
     engine = SoftPayoffEngine(config)
-    moved = i.model_copy(update={"tau": tau})
+    moved = msgspec.structs.replace(i, tau=tau)
     assert engine.total_welfare(moved) == pytest.approx(engine.total_welfare(i), abs=1e-9)
 
 
@@ -182,3 +183,16 @@ def test_surplus_rises_and_harm_falls_with_quality(config: PayoffConfig, p: floa
     lo, hi = sorted((p, q))
     assert engine.expected_surplus(lo) <= engine.expected_surplus(hi) + 1e-12
     assert engine.expected_harm(lo) >= engine.expected_harm(hi) - 1e-12
+
+
+@FAST
+@given(configs, interactions, amount, amount)
+def test_added_costs_come_out_of_each_partys_payoff(
+    config: PayoffConfig, i: SoftInteraction, c_a: float, c_b: float
+) -> None:
+    engine = SoftPayoffEngine(config)
+    pi_a, pi_b = engine.payoffs(i)
+    charged_a, charged_b = engine.payoffs(i.with_costs(c_a, c_b))
+    assert charged_a == pytest.approx(pi_a - c_a, abs=1e-9)
+    assert charged_b == pytest.approx(pi_b - c_b, abs=1e-9)
+    assert engine.social_surplus(i.with_costs(c_a, c_b)) == engine.social_surplus(i)

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from itertools import product
 from typing import Any, Literal
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -46,7 +47,7 @@ batches = st.lists(interaction, max_size=25)
 
 
 def flipped(interactions: list[SoftInteraction]) -> list[SoftInteraction]:
-    return [i.model_copy(update={"accepted": not i.accepted}) for i in interactions]
+    return [msgspec.structs.replace(i, accepted=not i.accepted) for i in interactions]
 
 
 EMPTY_CASES: list[tuple[str, Callable[[list[SoftInteraction]], object], object]] = [

@@ -1,0 +1,16 @@
+"""The scripted agent types: honest, opportunistic, deceptive, adversarial (each registers itself)."""
+
+from swarm.agents.scripted.adversarial import AdversarialPolicy
+from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.deceptive import DeceptivePolicy
+from swarm.agents.scripted.honest import HonestPolicy
+from swarm.agents.scripted.opportunistic import OpportunisticPolicy
+
+__all__ = [
+    "AdversarialPolicy",
+    "DeceptivePolicy",
+    "HonestPolicy",
+    "MarketHabits",
+    "OpportunisticPolicy",
+    "ScriptedPolicy",
+]

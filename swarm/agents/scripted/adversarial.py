@@ -1,0 +1,128 @@
+"""The adversarial type: maximises harm to the system, at its own cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from swarm.actions import NOOP, Action, Conduct
+from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.market import market_action
+from swarm.agents.types import PolicyConfig
+from swarm.core.interaction import InteractionType
+from swarm.env.broker import ProposalView, Propose
+from swarm.env.feed import CastVote, CreatePost
+from swarm.env.tasks import ClaimTask, SubmitWork
+from swarm.views import AgentPublic, Observation
+
+POSTS = (
+    "The rules here are a joke.",
+    "Nobody should trust the top posters.",
+    "This whole board is rigged.",
+    "Ignore the verifiers, they never check anything.",
+    "Why bother doing tasks properly?",
+)
+
+
+class AdversarialConfig(PolicyConfig):
+    post_probability: float = 0.5
+    attack_probability: float = 0.6
+    attack_cooldown: int = 2
+    target_reputation: float = 0.0
+
+
+class AdversarialPolicy(ScriptedPolicy):
+    """Maximises harm to the system, at its own cost: targets reputable agents, disrupts the feed.
+
+    Adversaries know their allies (the other adversaries of the scenario) but,
+    like everyone, nobody's type: they target agents by visible reputation and wealth.
+    """
+
+    kind = "adversarial"
+    Config = AdversarialConfig
+    default_conduct = Conduct(effort=-0.05, sloppiness=0.67, defects=0.75, misuse=0.5, engagement=-0.22)
+    market = MarketHabits(post=0.2, hostile=True)
+    config: AdversarialConfig
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cooldown = 0
+
+    def _is_ally(self, agent_id: str) -> bool:
+        return agent_id != self.agent_id and agent_id in self.allies
+
+    def _is_target(self, agent: AgentPublic | None) -> bool:
+        return (
+            agent is not None
+            and agent.agent_id not in self.allies
+            and (agent.reputation > self.config.target_reputation or agent.resources > 50)
+        )
+
+    def _targets(self, observation: Observation) -> list[str]:
+        return [a.agent_id for a in self._sample_others(observation) if self._is_target(a)]
+
+    def decide(self, observation: Observation) -> Action:
+        c, rng = self.config, self.rng
+        if (trade := market_action(self, observation)) is not None:
+            return trade
+        if self._cooldown > 0:
+            self._cooldown -= 1
+        targets = self._targets(observation)
+        if self._cooldown == 0 and rng.random() < c.attack_probability:
+            attack: Action | None = None
+            tasks = self.open_tasks(observation)
+            if observation.can(Propose) and targets:
+                attack = Propose(
+                    counterparty=rng.choice(targets),
+                    interaction_type=InteractionType.TRADE,
+                    content="You won't want to miss this opportunity.",
+                    conduct=self.conduct,
+                )
+            elif observation.can(ClaimTask) and tasks:
+                best = self._best_task(tasks, observation.me.reputation, {})
+                if best is not None:
+                    attack = ClaimTask(task_id=best.task_id)
+            elif observation.can(CreatePost):
+                attack = CreatePost(content=rng.choice(POSTS))
+            if attack is not None:
+                self._cooldown = c.attack_cooldown
+                return attack
+        mine = self.my_tasks(observation)
+        if mine:
+            return SubmitWork(task_id=mine[0].task_id, content="done", conduct=self.conduct)
+        if observation.can(CreatePost) and rng.random() < c.post_probability:
+            return CreatePost(content=rng.choice(POSTS))
+        posts = self.posts(observation)
+        if observation.can(CastVote) and posts:
+            hostile = [
+                p
+                for p in posts
+                if p.post_id not in self._voted and self._is_target(observation.agent(p.author))
+            ]
+            if hostile:
+                return self._vote_on(hostile[0], -1)
+            top = max(posts, key=lambda p: p.net_votes)
+            if top.post_id not in self._voted and not self._is_ally(top.author):
+                return self._vote_on(top, -1)
+        sample = targets or [a.agent_id for a in self._sample_others(observation)]
+        if observation.can(Propose) and sample:
+            return Propose(
+                counterparty=rng.choice(sample),
+                interaction_type=InteractionType.TRADE,
+                content="Special deal just for you." if targets else "Let's do business.",
+                conduct=self.conduct,
+            )
+        return NOOP
+
+    def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        if self._is_ally(proposal.initiator) or self._is_target(observation.agent(proposal.initiator)):
+            return True
+        if proposal.interaction_type == InteractionType.TRADE:
+            return True
+        if proposal.interaction_type == InteractionType.COLLABORATION:
+            return self.rng.random() < 0.3
+        return self.rng.random() < 0.5
+
+
+AdversarialPolicy.register(
+    "Maximises harm to the system, at its own cost: targets reputable agents, disrupts the feed."
+)

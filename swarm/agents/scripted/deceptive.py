@@ -1,0 +1,133 @@
+"""The deceptive type: builds trust with good work, then exploits it behind a facade of visible effort."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from swarm.actions import NOOP, Action, Conduct
+from swarm.agents.policy import Outcome
+from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.market import market_action
+from swarm.agents.types import PolicyConfig
+from swarm.core.interaction import InteractionType
+from swarm.env.broker import ProposalView, Propose
+from swarm.env.feed import CastVote, CreatePost
+from swarm.env.tasks import ClaimTask, SubmitWork
+from swarm.views import Observation
+
+POSTS = (
+    "Always glad to help; reliability matters most.",
+    "I double-check every deliverable I hand over.",
+    "Trust is built one interaction at a time.",
+    "Open to collaborating on anything hard.",
+    "Transparency first: ask me about my process.",
+)
+
+
+class DeceptiveConfig(PolicyConfig):
+    trust_building_phase: int = 5
+    exploitation_threshold: float = 0.7
+    post_probability: float = 0.35
+    vote_probability: float = 0.5
+    exploit_probability: float = 0.3
+    interact_probability: float = 0.4
+    exploit_transfer: float = 1.0
+
+
+class DeceptivePolicy(ScriptedPolicy):
+    """Builds trust with good work, then exploits it behind a facade of visible effort.
+
+    Like the opportunist, it exploits less when levers deter (coded, not learnt).
+    """
+
+    kind = "deceptive"
+    Config = DeceptiveConfig
+    default_conduct = Conduct(effort=0.3, sloppiness=0.33, defects=0.25, engagement=0.15)
+    exploit_conduct = Conduct(effort=-0.15, facade=0.45, sloppiness=0.33, defects=0.4, engagement=0.2)
+    market = MarketHabits(accept=0.7, bid=0.4, bid_share=(0.7, 0.9))
+    config: DeceptiveConfig
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._dealings: dict[str, int] = {}
+
+    @property
+    def exploiting(self) -> bool:
+        trusted = [
+            a
+            for a, n in self._trust_n.items()
+            if n and self.trust(a) > self.config.exploitation_threshold - 0.1
+        ]
+        return len(trusted) >= 2 and sum(self._dealings.values()) > 10
+
+    @property
+    def conduct(self) -> Conduct:
+        return self.exploit_conduct if self.exploiting else self.default_conduct
+
+    def observe(self, outcome: Outcome) -> None:
+        super().observe(outcome)
+        i = outcome.interaction
+        other = i.counterparty if outcome.role == "initiator" else i.initiator
+        self._dealings[other] = self._dealings.get(other, 0) + 1
+
+    def decide(self, observation: Observation) -> Action:
+        c, rng = self.config, self.rng
+        if (trade := market_action(self, observation)) is not None:
+            return trade
+        deterred = max(0.0, 1 - 2 * observation.snapshot.deterrence)
+        if self.exploiting and observation.can(Propose) and rng.random() < c.exploit_probability * deterred:
+            marks = sorted(
+                (a for a in self._known(observation) if a.resources > 50),
+                key=lambda a: -self.trust(a.agent_id),
+            )
+            if marks:
+                return Propose(
+                    counterparty=marks[0].agent_id,
+                    interaction_type=InteractionType.TRADE,
+                    content="I have a special opportunity for you.",
+                    offered_transfer=-c.exploit_transfer,
+                    conduct=self.exploit_conduct,
+                )
+        mine = self.my_tasks(observation)
+        if mine:
+            hidden = self.exploiting and rng.random() < 0.4
+            return SubmitWork(
+                task_id=mine[0].task_id,
+                content=f"Task {mine[0].task_id} completed with careful attention to detail.",
+                conduct=self.exploit_conduct if hidden else self.default_conduct,
+            )
+        tasks = self.open_tasks(observation)
+        if observation.can(ClaimTask) and tasks:
+            if len(tasks) > self.SAMPLE:
+                tasks = tuple(rng.sample(tasks, self.SAMPLE))
+            easy = [t for t in tasks if t.difficulty in ("easy", "medium")]
+            return ClaimTask(task_id=(easy or list(tasks))[0].task_id)
+        if observation.can(CreatePost) and rng.random() < c.post_probability:
+            return CreatePost(content=rng.choice(POSTS))
+        posts = self.posts(observation)
+        if observation.can(CastVote) and posts and rng.random() < c.vote_probability:
+            return self._vote_on(rng.choice(posts), 1)
+        if observation.can(Propose) and rng.random() < c.interact_probability:
+            fresh = [
+                a
+                for a in self._sample_others(observation)
+                if self._dealings.get(a.agent_id, 0) < c.trust_building_phase
+            ]
+            if fresh:
+                return Propose(
+                    counterparty=rng.choice(fresh).agent_id,
+                    interaction_type=InteractionType.COLLABORATION,
+                    content="Would you like to collaborate?",
+                    offered_transfer=0.1,
+                    conduct=self.default_conduct,
+                )
+        return NOOP
+
+    def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        count = self._dealings.get(proposal.initiator, 0)
+        if count < self.config.trust_building_phase:
+            return self.rng.random() < 0.8
+        return self.trust(proposal.initiator) > 0.6
+
+
+DeceptivePolicy.register("Builds trust with good work, then exploits it behind a facade of visible effort.")

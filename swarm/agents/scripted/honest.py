@@ -1,0 +1,108 @@
+"""The honest type: maximises joint surplus, works carefully, collaborates with agents it trusts."""
+
+from __future__ import annotations
+
+from swarm.actions import NOOP, Action, Conduct
+from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.market import market_action
+from swarm.agents.types import PolicyConfig
+from swarm.core.interaction import InteractionType
+from swarm.env.broker import ProposalView, Propose
+from swarm.env.feed import CastVote, CreatePost
+from swarm.env.tasks import ClaimTask, SubmitWork
+from swarm.views import Observation
+
+POSTS = (
+    "Sharing a summary of what worked on my last task.",
+    "Here is a checklist that helped our team avoid rework.",
+    "Happy to review anyone's output before submission.",
+    "Notes on verifying results before claiming success.",
+)
+DIFFICULTY_WEIGHT = {"trivial": 1.0, "easy": 2.0, "medium": 3.0, "hard": 4.0, "expert": 5.0}
+
+
+class HonestConfig(PolicyConfig):
+    acceptance_threshold: float = 0.4
+    trust_weight: float = 0.3
+    post_probability: float = 0.3
+    vote_probability: float = 0.5
+    interact_probability: float = 0.4
+
+
+COMPLIANT = Conduct(effort=0.42, sloppiness=0.17, engagement=0.3)
+"""What careful, honest-quality work looks like; deterred agents move toward it."""
+
+
+class HonestPolicy(ScriptedPolicy):
+    """Maximises joint surplus: works carefully, collaborates with agents it trusts."""
+
+    kind = "honest"
+    Config = HonestConfig
+    default_conduct = Conduct(effort=0.42, sloppiness=0.17, engagement=0.32)
+    market = MarketHabits(accept=1.0, bid=0.3, bid_share=(0.8, 0.95), post=0.15)
+    config: HonestConfig
+
+    def decide(self, observation: Observation) -> Action:
+        c, rng = self.config, self.rng
+        if (trade := market_action(self, observation)) is not None:
+            return trade
+        mine = self.my_tasks(observation)
+        if mine:
+            task = mine[0]
+            return SubmitWork(
+                task_id=task.task_id,
+                content=f"Completed work on {task.task_id}: verified output.",
+                conduct=self.conduct,
+            )
+        if observation.can(ClaimTask):
+            best = self._best_task(self.open_tasks(observation), observation.me.reputation, DIFFICULTY_WEIGHT)
+            if best is not None and rng.random() < 0.5:
+                return ClaimTask(task_id=best.task_id)
+        if observation.can(CreatePost) and rng.random() < c.post_probability:
+            return CreatePost(content=rng.choice(POSTS))
+        posts = self.posts(observation)
+        if observation.can(CastVote) and posts and rng.random() < c.vote_probability:
+            fresh = [p for p in posts if p.post_id not in self._voted and p.author != self.agent_id]
+            if not fresh:
+                return NOOP
+            post = rng.choice(fresh)
+            return self._vote_on(post, -1 if post.net_votes < -2 else 1)
+        if observation.can(Propose) and rng.random() < c.interact_probability:
+            pool = {a.agent_id: a for a in (*self._known(observation), *self._sample_others(observation))}
+            others = [
+                a for a in pool.values() if self.trust_in(observation, a) >= c.acceptance_threshold - 0.1
+            ]
+            if others:
+                target = max(others, key=lambda a: self.trust_in(observation, a))
+                return Propose(
+                    counterparty=target.agent_id,
+                    interaction_type=InteractionType.COLLABORATION,
+                    content="Would you like to collaborate?",
+                    conduct=self.conduct,
+                )
+        return NOOP
+
+    def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        c = self.config
+        initiator = observation.agent(proposal.initiator)
+        trust = self.trust_in(observation, initiator)
+        if (
+            initiator is not None
+            and self.track_record(observation, initiator.agent_id) is not None
+            and trust < 0.5
+        ):
+            return False
+        if not self.worth_it_after_tax(observation, proposal, trust):
+            return False
+        score = trust * c.trust_weight + 0.5 * (1 - c.trust_weight)
+        threshold = c.acceptance_threshold
+        if proposal.interaction_type == InteractionType.COLLABORATION:
+            threshold -= 0.1
+        elif proposal.interaction_type == InteractionType.TRADE:
+            threshold += 0.1
+        if proposal.offered_transfer < 0 and -proposal.offered_transfer > observation.me.resources:
+            return False
+        return score >= threshold
+
+
+HonestPolicy.register("Maximises joint surplus: works carefully, collaborates with agents it trusts.")

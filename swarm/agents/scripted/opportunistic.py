@@ -1,0 +1,113 @@
+"""The opportunistic type: maximises its own payoff, cuts corners when it can, asks to be paid for trades."""
+
+from __future__ import annotations
+
+from swarm.actions import NOOP, Action, Conduct
+from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.honest import COMPLIANT
+from swarm.agents.scripted.market import market_action
+from swarm.agents.types import PolicyConfig
+from swarm.core.interaction import InteractionType
+from swarm.env.broker import ProposalView, Propose
+from swarm.env.feed import CastVote, CreatePost
+from swarm.env.tasks import ClaimTask, SubmitWork
+from swarm.views import Observation
+
+POSTS = (
+    "You will not believe what this trick does for your reputation!",
+    "Top 5 ways to get ahead on the task board.",
+    "Quick deal available, first come first served.",
+    "Everyone is talking about this, are you in?",
+    "Hot take: verification is overrated.",
+)
+DIFFICULTY_WEIGHT = {"trivial": 0.5, "easy": 1.0, "medium": 2.0, "hard": 4.0, "expert": 8.0}
+
+
+class OpportunisticConfig(PolicyConfig):
+    risk_tolerance: float = 0.6
+    post_probability: float = 0.4
+    vote_probability: float = 0.6
+    free_ride_probability: float = 0.3
+    asked_transfer: float = 0.5
+
+
+class OpportunisticPolicy(ScriptedPolicy):
+    """Maximises its own payoff: cuts corners when it can, asks to be paid for trades.
+
+    Its deterrence response is coded (an assumption, not an emergent effect): the
+    stronger the levers in force, the less it free-rides and the more effort it puts in.
+    """
+
+    kind = "opportunistic"
+    Config = OpportunisticConfig
+    default_conduct = Conduct(effort=0.27, sloppiness=0.33, defects=0.25, engagement=0.04)
+    market = MarketHabits(accept=1.0, bid=0.5, bid_share=(0.5, 0.7), prefers_rich=True)
+    config: OpportunisticConfig
+
+    def work_conduct(self, observation: Observation) -> Conduct:
+        return self._conduct_now(observation)
+
+    def _conduct_now(self, observation: Observation) -> Conduct:
+        """Cut corners unless punishment is likely: deterrence lowers free riding and raises effort."""
+        deterrence = observation.snapshot.deterrence
+        base = self.default_conduct
+        if self.rng.random() < self.config.free_ride_probability * max(0.0, 1 - 2 * deterrence):
+            return base.but(effort=0.1, sloppiness=0.45)
+        if deterrence > 0:
+            effort = base.effort + (COMPLIANT.effort - base.effort) * min(1.0, 2 * deterrence)
+            return base.but(effort=effort, defects=base.defects * max(0.0, 1 - 2 * deterrence))
+        return base
+
+    def decide(self, observation: Observation) -> Action:
+        c, rng = self.config, self.rng
+        if (trade := market_action(self, observation)) is not None:
+            return trade
+        if observation.can(ClaimTask):
+            best = self._best_task(self.open_tasks(observation), observation.me.reputation, DIFFICULTY_WEIGHT)
+            if best is not None:
+                return ClaimTask(task_id=best.task_id)
+        mine = self.my_tasks(observation)
+        if mine:
+            lazy = rng.random() < c.free_ride_probability
+            return SubmitWork(
+                task_id=mine[0].task_id,
+                content="Completed." if lazy else f"Deliverable for {mine[0].task_id}.",
+                conduct=self._conduct_now(observation),
+            )
+        if observation.can(CreatePost) and rng.random() < c.post_probability:
+            return CreatePost(content=rng.choice(POSTS))
+        posts = self.posts(observation)
+        if observation.can(CastVote) and posts and rng.random() < c.vote_probability:
+            for post in posts:
+                if post.net_votes > 2:
+                    return self._vote_on(post, 1)
+                if post.net_votes < -2:
+                    return self._vote_on(post, -1)
+            return self._vote_on(posts[0], 1)
+        if observation.can(Propose):
+            targets = [a for a in self._sample_others(observation) if a.resources > 80 or a.reputation > 0.5]
+            if targets:
+                target = rng.choice(targets)
+                return Propose(
+                    counterparty=target.agent_id,
+                    interaction_type=InteractionType.TRADE,
+                    content="Let's make a deal.",
+                    offered_transfer=-c.asked_transfer,
+                    conduct=self._conduct_now(observation),
+                )
+        return NOOP
+
+    def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        total, n = self._seen.get(proposal.initiator, (0.0, 0))
+        if not self.worth_it_after_tax(observation, proposal, total / n if n else 0.5):
+            return False
+        if proposal.offered_transfer > 0:
+            return True
+        if n:
+            return total / n > 0.5
+        return self.rng.random() < self.config.risk_tolerance
+
+
+OpportunisticPolicy.register(
+    "Maximises its own payoff: cuts corners when it can, asks to be paid for trades."
+)

@@ -1,0 +1,101 @@
+"""Agent types: each registered once, with its settings, and the scenario schema follows.
+
+An agent type is a key (``honest``, ``llm``, ...), a settings model (the
+``config:`` of an agent item), how to build one agent's policy, and the spec
+model of its scenario items — generated from the settings model unless the
+type brings its own (LLM agents add an ``llm:`` section). The scenario's
+``agents`` list is a union of these specs discriminated by ``type``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from swarm.agents.policy import Policy
+from swarm.registry import Registry
+
+if TYPE_CHECKING:
+    from swarm.scenario import Scenario
+
+Role = Literal["worker", "poster", "planner", "verifier", "moderator"]
+
+
+class PolicyConfig(BaseModel):
+    """Base of every agent type's settings (an agent item's ``config``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class AgentSpec(BaseModel):
+    """A group of identical agents: ids are ``{name or type}_{n}``, counted per name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    type: str
+    count: int = Field(default=1, ge=0)
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)
+    role: Role = "worker"
+    config: PolicyConfig = PolicyConfig()
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What building one agent's policy may use."""
+
+    scenario: Scenario | None
+    seed: int
+    agents: Mapping[str, str]
+    """Every agent id of the run and its type, in registration order."""
+    llm_factory: Any = None
+
+    def rng(self, *names: str) -> random.Random:
+        from swarm.runtime.rng import derive_rng
+
+        return derive_rng(self.seed, *names)
+
+    def ids_of_type(self, kind: str) -> frozenset[str]:
+        """The ids of every agent of type ``kind`` (one shared set per type)."""
+        cache: dict[str, frozenset[str]] = self.__dict__.setdefault("_by_type", {})
+        found = cache.get(kind)
+        if found is None:
+            found = cache[kind] = frozenset(a for a, t in self.agents.items() if t == kind)
+        return found
+
+
+Builder = Callable[[str, Any, BuildContext], Policy]
+
+
+@dataclass(frozen=True)
+class AgentType:
+    key: str
+    Config: type[PolicyConfig]
+    build: Builder
+    spec: type[AgentSpec]
+    description: str
+
+
+AGENT_TYPES: Registry[AgentType] = Registry("agent type")
+
+
+def register_agent_type(
+    key: str,
+    config: type[PolicyConfig],
+    build: Builder,
+    *,
+    description: str,
+    spec_base: type[AgentSpec] = AgentSpec,
+) -> AgentType:
+    """Register an agent type; its scenario items get ``type: <key>`` and ``config:`` of ``config``."""
+    spec = create_model(
+        f"{''.join(part.title() for part in key.split('_'))}AgentSpec",
+        __base__=spec_base,
+        __doc__=description,
+        type=(Literal[key], key),  # type: ignore[arg-type]
+        config=(config, config()),
+    )
+    return AGENT_TYPES.add(key, AgentType(key, config, build, spec, description))

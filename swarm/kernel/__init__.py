@@ -1,0 +1,1 @@
+"""The kernel: world components, the ledger, agents as actors, and the clock that drives a run."""

@@ -1,0 +1,42 @@
+"""The event bus: numbers each batch of events and publishes it to every subscriber.
+
+The recorder (the event log), the metrics actor and any live stream subscribe
+to the bus topic; the clock is the only publisher, so sequence numbers follow
+publication order and every subscriber sees the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from actors import Topic
+from swarm.events import Event, numbered
+
+Durability = Literal["step", "epoch", "none"]
+"""How durable a batch must be on disk: flushed ("step"), fsynced ("epoch"), or either later ("none")."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventBatch:
+    """Numbered events, in log order, and how durable they must be once written."""
+
+    events: tuple[Event, ...]
+    sync: Durability = "step"
+
+
+class EventBus:
+    """A topic of :class:`EventBatch` messages plus the run's sequence counter."""
+
+    def __init__(self, topic: Topic[EventBatch] | None = None) -> None:
+        self.topic: Topic[EventBatch] = topic if topic is not None else Topic("events")
+        self.seq = 0
+
+    async def publish(self, events: Sequence[Event], sync: Durability = "step") -> None:
+        seq = self.seq
+        for ev in events:
+            seq += 1
+            numbered(ev, seq)
+        self.seq = seq
+        await self.topic.publish(EventBatch(tuple(events), sync))

@@ -1,0 +1,198 @@
+"""The simulation clock: the actor that owns the epoch/step loop and its phases. One tick is one step.
+
+Every step, in order, never depending on which coroutine finished first: **observe**
+(components' views, agents' public records and levers' notices make one immutable
+snapshot); **act** (plain policies answer at once in this task, awaiting ones overlap in
+their own); **admit** (the ledger, in the step's schedule order); **apply** (each component
+its batch); **resolve** (components' questions, then their answers); **settle** (lever
+effects, payoffs as ledger entries, the entries applied in one batch, outcomes learnt);
+**record** (to the bus). An epoch's first step opens it, its last closes it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from actors import Clock
+from swarm.actions import Action, Noop
+from swarm.errors import RunFailure
+from swarm.events import (
+    ActionRejected,
+    EpochCompleted,
+    EpochStarted,
+    Event,
+    KillSwitchTriggered,
+    Metrics,
+    PolicyFailed,
+)
+from swarm.kernel import component as hooks
+from swarm.kernel.agent import Act, Acted, Learn, Respond
+from swarm.kernel.component import Applied, At, Turn
+from swarm.kernel.ledger import Admit, EndPeriod, Post, Publics, PublicState
+from swarm.kernel.schedule import kill_reason, schedule
+from swarm.kernel.settlement import settle
+from swarm.kernel.world import Placed, World
+from swarm.metrics.collector import CloseEpochMetrics
+from swarm.views import Snapshot
+
+
+class SimulationClock(Clock):
+    """Drives a :class:`World` through ``n_epochs × steps_per_epoch`` steps."""
+
+    def __init__(self, world: World, schedule_rng: random.Random) -> None:
+        super().__init__()
+        self.world = world
+        self.rng = schedule_rng
+        self.steps = world.scenario.simulation.steps_per_epoch
+        self.total = world.scenario.simulation.n_epochs * self.steps
+        self.epochs: list[Metrics] = []
+        self.stopped_by: str | None = None
+        self.step_seconds: list[float] = []
+
+    def _with(self, hook: str) -> list[Placed]:
+        return [p for p in self.world.components if p.cls.overrides(hook)]
+
+    async def tick(self, n: int) -> bool:
+        epoch, step = divmod(n, self.steps)
+        if step == 0:
+            await self._open_epoch(At(epoch, 0, n))
+        started = time.perf_counter()
+        await self._step(At(epoch, step, n))
+        self.step_seconds.append(time.perf_counter() - started)
+        if step == self.steps - 1:
+            await self._close_epoch(At(epoch, self.steps, n))
+        return self.stopped_by is None and n + 1 < self.total
+
+    async def _open_epoch(self, at: At) -> None:
+        w = self.world
+        agents = (await w.ledger.ask(Publics())).agents
+        done = Applied(events=[EpochStarted(epoch=at.epoch, step=0)])
+        for placed in self._with("epoch_start"):
+            done.add(await placed.ref.ask(hooks.OpenEpoch(at, agents)))
+        done.add_effects(await w.governance.epoch_start(at, agents))
+        await w.bus.publish(await self._settle(at, done))
+
+    async def _close_epoch(self, at: At) -> None:
+        w = self.world
+        agents = (await w.ledger.ask(Publics())).agents
+        done = Applied()
+        for placed in self._with("epoch_end"):
+            done.add(await placed.ref.ask(hooks.CloseEpoch(at, agents)))
+        events = await self._settle(at, done)  # components first: their interactions meet the levers
+        levers = Applied()
+        levers.add_effects(await w.governance.epoch_end(at, (await w.ledger.ask(Publics())).agents))
+        await w.bus.publish(events + await self._settle(at, levers))
+        metrics: Metrics = await w.metrics.ask(CloseEpochMetrics(at.epoch))
+        self.epochs.append(metrics)
+        closing: list[Event] = [EpochCompleted(epoch=at.epoch, step=at.step, metrics=metrics)]
+        reason = kill_reason(w.scenario, metrics, len(w.seats))
+        if reason is not None:
+            closing.append(KillSwitchTriggered(epoch=at.epoch, step=at.step, reason=reason))
+            self.stopped_by = "kill_switch"
+        await w.bus.publish([*closing, *await w.ledger.ask(EndPeriod(at, "epoch"))], "epoch")
+
+    async def _step(self, at: At) -> None:
+        w = self.world
+        public: dict[type, Any] = {}
+        for placed in self._with("view"):
+            if (view := await placed.ref.ask(hooks.Describe(at))) is not None:
+                public[type(view)] = view
+        state: PublicState = await w.ledger.ask(Publics())
+        public.update(await w.governance.live_notices(at))
+        snap = Snapshot(
+            at.epoch, at.step, state.agents, public, state.exhausted, state.never, w.governance.deterrence
+        )
+        blocked = await w.governance.blocked(at, state.agents)
+        active = [k for k, a in enumerate(state.agents) if not a.frozen and a.agent_id not in blocked]
+        done = Applied()
+        replies = await w.system.gather_ask([(w.agents[k], Act(snap)) for k in active])
+        chosen = {k: self._action(at, k, reply, done) for k, reply in zip(active, replies, strict=True)}
+        turns = []
+        for index, k in enumerate(
+            schedule(w.scenario.simulation.schedule, active, at.clock, state.agents, self.rng)
+        ):
+            action, agent = chosen[k], w.seats[k].agent_id
+            if type(action) is Noop or type(action) in w.router:
+                turns.append(Turn(index, agent, action))
+            else:
+                why = f"no part of this scenario's world takes {action.type} actions"
+                done.events.append(
+                    ActionRejected(
+                        epoch=at.epoch, step=at.step, agent_id=agent, action=action.type, reason=why
+                    )
+                )
+        admitted, rejected = await w.ledger.ask(Admit(at, tuple(turns)))
+        done.events += rejected
+        batches: list[list[Turn]] = [[] for _ in w.components]
+        for turn in admitted:
+            batches[w.router[type(turn.action)]].append(turn)
+        for placed, batch in zip(w.components, batches, strict=True):
+            if batch:
+                done.add(await placed.ref.ask(hooks.ApplyTurns(at, tuple(batch), snap.agent_index)))
+        for placed in self._with("questions"):
+            answers = await self._ask_agents(at, placed, snap, blocked, done)
+            done.add(await placed.ref.ask(hooks.TakeAnswers(at, answers)))
+        events = await self._settle(at, done)
+        await w.bus.publish(events + await w.ledger.ask(EndPeriod(at, "step")))
+
+    def _action(self, at: At, k: int, reply: Any, done: Applied) -> Action:
+        """An agent's reply as an action (a policy failure is a no-op plus an event; anything else a bug)."""
+        seat = self.world.seats[k]
+        if isinstance(reply, Acted):
+            if reply.failure is not None:
+                failed = PolicyFailed(
+                    epoch=at.epoch, step=at.step, agent_id=seat.agent_id, phase="act", cause=reply.failure
+                )
+                done.events.append(failed)
+            return reply.action
+        if isinstance(reply, Action):
+            return reply
+        raise RunFailure(
+            f"agent {seat.agent_id}: {type(seat.policy).__name__}.decide returned {reply!r}, not an action"
+        )
+
+    async def _ask_agents(
+        self, at: At, placed: Placed, snap: Snapshot, blocked: Mapping[str, str], done: Applied
+    ) -> tuple[tuple[str, Any, Any], ...]:
+        """Put a component's questions to the active agents they are for, all at once."""
+        w = self.world
+        asked: Mapping[str, Sequence[Any]] = await placed.ref.ask(hooks.PoseQuestions(at))
+        pairs = []
+        for agent, questions in asked.items():
+            k = w.index_of(agent)
+            if k is not None and not snap.agents[k].frozen and agent not in blocked:
+                pairs.append((agent, k, tuple(questions)))
+        replies = await w.system.gather_ask(
+            [(w.agents[k], Respond(snap, placed.cls.ask, qs)) for _, k, qs in pairs]
+        )
+        answers: list[tuple[str, Any, Any]] = []
+        for (agent, _, questions), reply in zip(pairs, replies, strict=True):
+            answers.extend((agent, q, a) for q, a in zip(questions, reply.answers, strict=True))
+            for cause in reply.failures:
+                done.events.append(
+                    PolicyFailed(epoch=at.epoch, step=at.step, agent_id=agent, phase="respond", cause=cause)
+                )
+        return tuple(answers)
+
+    async def _settle(self, at: At, done: Applied) -> list[Any]:
+        """Lever effects and payoffs of the interactions, all entries posted; the events, in order."""
+        w = self.world
+        outcomes = []
+        if done.interactions:
+            effects = await w.governance.on_interactions(at, tuple(done.interactions))
+            settled = settle(at, done.interactions, effects, w.engine, w.types)
+            done.events += settled.completed
+            done.entries += settled.entries
+            done.add_effects(effects)
+            for placed in self._with("observe_settled"):
+                done.add(await placed.ref.ask(hooks.Settled(at, tuple(settled.completed))))
+            outcomes = settled.outcomes
+        if done.entries:
+            done.events += await w.ledger.ask(Post(at, tuple(done.entries)))
+        for agent, outcome in outcomes:
+            if (k := w.index_of(agent)) is not None:
+                await w.agents[k].tell(Learn(outcome))
+        return done.events

@@ -1,0 +1,404 @@
+"""The ledger: the one owner of agents' resources, reputation, freezes and rate-limit budgets.
+
+It admits each step's actions (frozen agents, the bandwidth cap, the step's
+action budget, content length, and every rate limit the components declare),
+applies ledger entries in one batch, and keeps the money identity of
+:mod:`swarm.money` checkable at any time (:meth:`LedgerBooks.imbalance`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from actors import Actor, handler
+from swarm.actions import Action, Noop
+from swarm.errors import RunFailure
+from swarm.events import ActionRejected, AgentFrozen, AgentUnfrozen, Event, LedgerUpdated
+from swarm.kernel.component import At, RateLimit, Turn
+from swarm.money import (
+    Burn,
+    Entry,
+    Freeze,
+    Mint,
+    Reputation,
+    Settlement,
+    Transfer,
+    Unfreeze,
+    is_system_account,
+)
+from swarm.views import AgentPublic
+
+
+class AgentBooks:
+    """One agent's books."""
+
+    __slots__ = ("_public", "actions_used", "agent_id", "frozen", "frozen_until", "reputation", "resources")
+
+    def __init__(self, agent_id: str, reputation: float, resources: float) -> None:
+        self.agent_id = agent_id
+        self.reputation = reputation
+        self.resources = resources
+        self.frozen = False
+        self.frozen_until: int | None = None
+        self.actions_used = 0
+        self._public: AgentPublic | None = None
+
+    def public(self) -> AgentPublic:
+        pub = self._public
+        if pub is None:
+            pub = self._public = AgentPublic(self.agent_id, self.reputation, self.resources, self.frozen)
+        return pub
+
+
+@dataclass(frozen=True, slots=True)
+class _Limit:
+    spec: RateLimit
+    value: float
+    index: int
+
+
+class LedgerBooks:
+    """Every agent's books, the system accounts, rate-limit budgets; pure and synchronous."""
+
+    def __init__(
+        self,
+        limits: Sequence[tuple[RateLimit, float | None]] = (),
+        *,
+        max_content_length: int | None = None,
+        max_actions_per_step: int | None = None,
+        bandwidth_cap: int | None = None,
+    ) -> None:
+        self.agents: dict[str, AgentBooks] = {}
+        self.accounts: dict[str, float] = {}
+        self.endowed = 0.0
+        self.minted = 0.0
+        self.burned = 0.0
+        self.max_content_length = max_content_length
+        self.max_actions_per_step = max_actions_per_step
+        self.bandwidth_cap = bandwidth_cap
+        self._limits: list[_Limit] = []
+        self._by_type: dict[type[Action], list[_Limit]] = {}
+        self._never: set[type[Action]] = set()
+        for spec, value in limits:
+            if value is None:
+                continue
+            limit = _Limit(spec, value, len(self._limits))
+            self._limits.append(limit)
+            for kind in spec.actions:
+                self._by_type.setdefault(kind, []).append(limit)
+            if value <= 0 and spec.cost is None:
+                self._never.update(spec.actions)
+        self._used: list[dict[str, float]] = [{} for _ in self._limits]
+        self._exhausted: dict[str, set[type[Action]]] = {}
+        self._publics: tuple[AgentPublic, ...] | None = None
+
+    # ------------------------------------------------------------------ agents
+
+    def add(self, agent_id: str, reputation: float, resources: float) -> AgentBooks:
+        if agent_id in self.agents or is_system_account(agent_id):
+            raise ValueError(f"cannot register agent {agent_id!r}: the name is taken or reserved")
+        books = self.agents[agent_id] = AgentBooks(agent_id, reputation, resources)
+        self.endowed += resources
+        self._publics = None
+        return books
+
+    def publics(self) -> tuple[AgentPublic, ...]:
+        """Every agent's public record, in registration order (rebuilt only after a change)."""
+        if self._publics is None:
+            self._publics = tuple(b.public() for b in self.agents.values())
+        return self._publics
+
+    def exhausted(self) -> tuple[frozenset[type[Action]], dict[str, frozenset[type[Action]]]]:
+        """Action types nobody may take, and per agent the ones its spent budgets forbid."""
+        return frozenset(self._never), {a: frozenset(kinds) for a, kinds in self._exhausted.items()}
+
+    def total(self) -> float:
+        """Σ agent resources + Σ system accounts."""
+        return sum(b.resources for b in self.agents.values()) + sum(self.accounts.values())
+
+    def imbalance(self) -> float:
+        """How far the books are from the money identity (0 up to rounding)."""
+        return self.total() - (self.endowed + self.minted - self.burned)
+
+    def check_identity(self) -> None:
+        """Raise :class:`RunFailure` when money appeared or vanished outside Mint, Burn and Settlement."""
+        gap = self.imbalance()
+        scale = max(1.0, abs(self.endowed) + abs(self.minted) + abs(self.burned))
+        if abs(gap) > 1e-9 * scale:
+            raise RunFailure(
+                f"the ledger is off by {gap:.6g}: money appeared or vanished outside Mint, Burn and "
+                "Settlement entries (a component or lever moved balances without the ledger)"
+            )
+
+    # --------------------------------------------------------------- admission
+
+    def admit(self, at: At, turns: Iterable[Turn]) -> tuple[list[Turn], list[Event]]:
+        """Admit actions in schedule order; the refused ones become ``ActionRejected`` events."""
+        admitted: list[Turn] = []
+        rejected: list[Event] = []
+        budget = self.max_actions_per_step
+        for turn in turns:
+            action = turn.action
+            if type(action) is Noop:
+                continue
+            books = self.agents[turn.agent]
+            reason = self._refusal(books, action)
+            if reason is None and budget is not None and len(admitted) >= budget:
+                reason = "step action budget exhausted"
+            if reason is not None:
+                rejected.append(
+                    ActionRejected(
+                        epoch=at.epoch, step=at.step, agent_id=turn.agent, action=action.type, reason=reason
+                    )
+                )
+                continue
+            self._charge(books, action)
+            admitted.append(turn)
+        return admitted, rejected
+
+    def _refusal(self, books: AgentBooks, action: Action) -> str | None:
+        if books.frozen:
+            return "agent is frozen"
+        cap = self.bandwidth_cap
+        if cap is not None and books.actions_used >= cap:
+            return f"bandwidth cap of {cap} actions per epoch reached"
+        longest = self.max_content_length
+        if longest is not None:
+            for name in action.text_fields:
+                size = len(getattr(action, name))
+                if size > longest:
+                    return f"{name} of {size} characters exceeds {longest}"
+        for limit in self._by_type.get(type(action), ()):
+            spec = limit.spec
+            cost = 1.0 if spec.cost is None else spec.cost(action)
+            if cost > 0 and self._used[limit.index].get(books.agent_id, 0.0) + cost > limit.value:
+                return f"rate limit: {limit.value:g} {spec.description}"
+        return None
+
+    def _charge(self, books: AgentBooks, action: Action) -> None:
+        books.actions_used += 1
+        agent = books.agent_id
+        for limit in self._by_type.get(type(action), ()):
+            spec = limit.spec
+            cost = 1.0 if spec.cost is None else spec.cost(action)
+            if cost <= 0:
+                continue
+            used = self._used[limit.index]
+            spent = used[agent] = used.get(agent, 0.0) + cost
+            if spec.cost is None and spent >= limit.value:
+                self._exhausted.setdefault(agent, set()).update(spec.actions)
+
+    def end_period(self, per: str) -> None:
+        """Restore the budgets that reset every ``per`` ("step" or "epoch")."""
+        reset = False
+        for limit in self._limits:
+            if (limit.spec.per == per or per == "epoch") and self._used[limit.index]:
+                self._used[limit.index].clear()
+                reset = True
+        if per == "epoch":
+            for books in self.agents.values():
+                books.actions_used = 0
+        if reset:
+            self._exhausted.clear()
+            for limit in self._limits:
+                if limit.spec.cost is not None:
+                    continue
+                for agent, spent in self._used[limit.index].items():
+                    if spent >= limit.value:
+                        self._exhausted.setdefault(agent, set()).update(limit.spec.actions)
+
+    # ----------------------------------------------------------------- entries
+
+    def post(self, at: At, entries: Iterable[Entry]) -> list[Event]:
+        """Apply entries in order; the events they cause (balance changes, freezes)."""
+        events: list[Event] = []
+        for entry in entries:
+            kind = type(entry)
+            if kind is Settlement:
+                self._settle(at, entry, events)  # type: ignore[arg-type]
+            elif kind is Transfer:
+                t: Transfer = entry  # type: ignore[assignment]
+                self._known(t.payee, t)  # both sides exist before any money moves
+                self._move(at, t.payer, -t.amount, t, events)
+                self._move(at, t.payee, t.amount, t, events)
+            elif kind is Mint:
+                m: Mint = entry  # type: ignore[assignment]
+                self.minted += m.amount
+                self._move(at, m.account, m.amount, m, events)
+            elif kind is Burn:
+                b: Burn = entry  # type: ignore[assignment]
+                self.burned += b.amount
+                self._move(at, b.account, -b.amount, b, events)
+            elif kind is Reputation:
+                r: Reputation = entry  # type: ignore[assignment]
+                books = self._books(r.agent, r)
+                books.reputation += r.amount
+                self._changed(books)
+                events.append(self._updated(at, books, r, reputation=r.amount))
+            elif kind is Freeze:
+                self._freeze(at, entry, events)  # type: ignore[arg-type]
+            elif kind is Unfreeze:
+                u: Unfreeze = entry  # type: ignore[assignment]
+                books = self._books(u.agent, u)
+                if books.frozen:
+                    books.frozen, books.frozen_until = False, None
+                    self._changed(books)
+                    events.append(
+                        AgentUnfrozen(epoch=at.epoch, step=at.step, agent_id=u.agent, reason=u.reason)
+                    )
+            else:
+                raise TypeError(f"the ledger does not know the entry type {kind.__name__}")
+        return events
+
+    def unfreeze_due(self, at: At, epoch: int) -> list[Event]:
+        """Lift the freezes that end at the start of ``epoch``."""
+        events: list[Event] = []
+        for books in self.agents.values():
+            if books.frozen and books.frozen_until is not None and epoch >= books.frozen_until:
+                books.frozen, books.frozen_until = False, None
+                self._changed(books)
+                events.append(
+                    AgentUnfrozen(
+                        epoch=at.epoch, step=at.step, agent_id=books.agent_id, reason="freeze expired"
+                    )
+                )
+        return events
+
+    def _books(self, agent: str, entry: Entry) -> AgentBooks:
+        books = self.agents.get(agent)
+        if books is None:
+            raise ValueError(
+                f"{type(entry).__name__} entry ({entry.reason}) names an unknown agent {agent!r}"
+            )
+        return books
+
+    def _known(self, account: str, entry: Entry) -> None:
+        if not is_system_account(account):
+            self._books(account, entry)
+
+    def _changed(self, books: AgentBooks) -> None:
+        books._public = None
+        self._publics = None
+
+    def _move(self, at: At, account: str, amount: float, entry: Entry, events: list[Event]) -> None:
+        if is_system_account(account):
+            self.accounts[account] = self.accounts.get(account, 0.0) + amount
+            return
+        books = self._books(account, entry)
+        books.resources += amount
+        self._changed(books)
+        events.append(self._updated(at, books, entry, resources=amount))
+
+    def _settle(self, at: At, s: Settlement, events: list[Event]) -> None:
+        a, b = self._books(s.initiator, s), self._books(s.counterparty, s)
+        a.resources += s.payoff_initiator
+        a.reputation += s.reputation
+        b.resources += s.payoff_counterparty
+        self.minted += s.created
+        self.burned += s.destroyed
+        for account, amount in s.costs:
+            if account is None:
+                self.burned += amount
+            else:
+                self.accounts[account] = self.accounts.get(account, 0.0) + amount
+        self._changed(a)
+        self._changed(b)
+        events.append(self._updated(at, a, s, reputation=s.reputation, resources=s.payoff_initiator))
+        events.append(self._updated(at, b, s, resources=s.payoff_counterparty))
+
+    def _freeze(self, at: At, f: Freeze, events: list[Event]) -> None:
+        """Freeze, or lengthen a freeze; an event only when the freeze starts or gets longer."""
+        books = self._books(f.agent, f)
+        before = books.frozen_until if books.frozen else 0
+        until = f.until_epoch
+        if books.frozen and (
+            books.frozen_until is None or (until is not None and until < books.frozen_until)
+        ):
+            until = books.frozen_until
+        books.frozen, books.frozen_until = True, until
+        self._changed(books)
+        if before is not None and (until is None or until > before):
+            events.append(
+                AgentFrozen(
+                    epoch=at.epoch, step=at.step, agent_id=f.agent, until_epoch=until, reason=f.reason
+                )
+            )
+
+    @staticmethod
+    def _updated(
+        at: At, books: AgentBooks, entry: Entry, *, reputation: float = 0.0, resources: float = 0.0
+    ) -> LedgerUpdated:
+        return LedgerUpdated(
+            epoch=at.epoch,
+            step=at.step,
+            agent_id=books.agent_id,
+            entry=entry.kind,
+            reason=entry.reason,
+            reputation=books.reputation,
+            resources=books.resources,
+            reputation_delta=reputation,
+            resources_delta=resources,
+            ref=entry.ref,
+        )
+
+
+# ---------------------------------------------------------------------- messages
+
+
+@dataclass(frozen=True, slots=True)
+class Publics:
+    """Ask for every agent's public record and the spent budgets."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublicState:
+    agents: tuple[AgentPublic, ...]
+    never: frozenset[type[Action]]
+    exhausted: Mapping[str, frozenset[type[Action]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Admit:
+    at: At
+    turns: tuple[Turn, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    at: At
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EndPeriod:
+    at: At
+    per: str
+
+
+class Ledger(Actor):
+    """The actor around :class:`LedgerBooks`."""
+
+    def __init__(self, books: LedgerBooks) -> None:
+        self.books = books
+
+    @handler
+    def on_publics(self, msg: Publics) -> PublicState:
+        never, exhausted = self.books.exhausted()
+        return PublicState(self.books.publics(), never, exhausted)
+
+    @handler
+    def on_admit(self, msg: Admit) -> tuple[list[Turn], list[Event]]:
+        return self.books.admit(msg.at, msg.turns)
+
+    @handler
+    def on_post(self, msg: Post) -> list[Event]:
+        return self.books.post(msg.at, msg.entries)
+
+    @handler
+    def on_end_period(self, msg: EndPeriod) -> list[Event]:
+        self.books.end_period(msg.per)
+        if msg.per == "epoch":
+            self.books.check_identity()
+            return self.books.unfreeze_due(msg.at, msg.at.epoch + 1)
+        return []

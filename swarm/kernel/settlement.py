@@ -1,0 +1,83 @@
+"""Settlement: a step's labelled interactions become payoffs, ledger entries and outcomes.
+
+For each interaction, in order: the governance costs levers charged on it are
+added to c_a and c_b; the payoff engine gives π_a and π_b; an
+``interaction_completed`` event records everything needed to recompute every
+metric; an accepted one becomes a :class:`~swarm.money.Settlement` entry (its
+payoffs, the surplus it creates, the harm it destroys, where each cost goes, and
+the initiator's reputation change (p − 0.5) − c_a); and both parties learn the
+outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from swarm.agents.policy import Outcome
+from swarm.core.interaction import SoftInteraction
+from swarm.core.payoff import SoftPayoffEngine
+from swarm.events import InteractionCompleted
+from swarm.governance.effects import Cost, Effect
+from swarm.kernel.component import At
+from swarm.money import Settlement
+
+
+@dataclass
+class Settled:
+    """What settling a batch of interactions produced."""
+
+    completed: list[InteractionCompleted] = field(default_factory=list)
+    entries: list[Settlement] = field(default_factory=list)
+    outcomes: list[tuple[str, Outcome]] = field(default_factory=list)
+
+
+def settle(
+    at: At,
+    interactions: Sequence[SoftInteraction],
+    effects: Sequence[Effect],
+    engine: SoftPayoffEngine,
+    types: Mapping[str, str],
+) -> Settled:
+    costs: dict[str, list[Cost]] = {}
+    for e in effects:
+        if type(e) is Cost and e.interaction_id is not None:
+            costs.setdefault(e.interaction_id, []).append(e)
+    cfg = engine.config
+    out = Settled()
+    for i in interactions:
+        charged = costs.get(i.interaction_id)
+        if charged:
+            ca = sum(c.amount for c in charged if c.agent_id == i.initiator)
+            cb = sum(c.amount for c in charged if c.agent_id == i.counterparty)
+            i = i.with_costs(ca, cb)
+        pa, pb = engine.payoffs(i)
+        out.completed.append(
+            InteractionCompleted(
+                epoch=at.epoch,
+                step=at.step,
+                interaction=i,
+                payoff_initiator=pa,
+                payoff_counterparty=pb,
+                initiator_type=types[i.initiator],
+                counterparty_type=types[i.counterparty],
+            )
+        )
+        if i.accepted:
+            out.entries.append(
+                Settlement(
+                    initiator=i.initiator,
+                    counterparty=i.counterparty,
+                    payoff_initiator=pa,
+                    payoff_counterparty=pb,
+                    reputation=(i.p - 0.5) - i.c_a,
+                    created=engine.expected_surplus(i.p) + cfg.w_rep * (i.r_a + i.r_b),
+                    destroyed=(cfg.rho_a + cfg.rho_b) * engine.expected_harm(i.p),
+                    costs=tuple((c.account, c.amount) for c in charged) if charged else (),
+                    reason=f"interaction {i.interaction_id}",
+                    ref=i.interaction_id,
+                )
+            )
+        out.outcomes.append((i.initiator, Outcome(i, "initiator", pa)))
+        out.outcomes.append((i.counterparty, Outcome(i, "counterparty", pb)))
+    return out

@@ -1,0 +1,108 @@
+"""Building a run's world: the components a scenario switches on, the ledger, the agents, the levers.
+
+Nothing here names a concrete component: they come from the registry, in
+registration order, with the settings their scenario section gives them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from actors import ActorRef, ActorSystem
+from swarm.actions import Action
+from swarm.agents.policy import Policy
+from swarm.core.payoff import SoftPayoffEngine
+from swarm.governance.lever import Governance
+from swarm.kernel.agent import agent_actor
+from swarm.kernel.bus import EventBus
+from swarm.kernel.component import RateLimit, Setup, WorldComponent, components_in_order
+from swarm.kernel.ledger import Ledger, LedgerBooks
+from swarm.metrics.collector import MetricsActor, MetricsCollector
+from swarm.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One agent of the run: its id, its type (a custom policy's own name), its role and its policy."""
+
+    agent_id: str
+    agent_type: str
+    role: str
+    policy: Policy
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A component class and the actor running it."""
+
+    cls: type[WorldComponent]
+    ref: ActorRef
+
+
+def rate_limits(
+    scenario: Scenario, components: Sequence[type[WorldComponent]]
+) -> list[tuple[RateLimit, float | None]]:
+    """Every rate limit of ``components`` with the value the scenario sets."""
+    out = []
+    for cls in components:
+        for limit in cls.rate_limits:
+            out.append((limit, getattr(getattr(scenario, limit.section), limit.key)))
+    return out
+
+
+class World:
+    """Everything one run is made of, spawned into one actor system."""
+
+    def __init__(
+        self,
+        system: ActorSystem,
+        scenario: Scenario,
+        seats: Sequence[Seat],
+        governance: Governance,
+        bus: EventBus,
+    ) -> None:
+        self.scenario = scenario
+        self.system = system
+        self.bus = bus
+        self.governance = governance
+        self.engine = SoftPayoffEngine(scenario.payoff)
+        self.seats = list(seats)
+        self.types = {s.agent_id: s.agent_type for s in seats}
+        self._index = {s.agent_id: k for k, s in enumerate(seats)}
+        classes = [cls for cls in components_in_order() if cls.enabled(scenario)]
+        self.components: list[Placed] = []
+        self.router: dict[type[Action], int] = {}
+        for cls in classes:
+            setup = Setup(scenario, scenario.section(cls.key), self.engine, self.types)
+            self.components.append(Placed(cls, system.spawn(cls(setup), name=cls.key)))
+            for action in cls.actions:
+                self.router[action] = len(self.components) - 1
+        env, safety = scenario.environment, scenario.safety
+        self.books = LedgerBooks(
+            rate_limits(scenario, classes),
+            max_content_length=safety.max_content_length,
+            max_actions_per_step=scenario.simulation.max_actions_per_step,
+            bandwidth_cap=scenario.governance.bandwidth_cap,
+        )
+        for seat in seats:
+            self.books.add(seat.agent_id, env.initial_reputation, env.initial_resources)
+        self.ledger = system.spawn(Ledger(self.books), name="ledger")
+        timeout = scenario.simulation.policy_timeout
+        self.agents: list[ActorRef] = [
+            system.spawn(
+                agent_actor(s.agent_id, s.policy, timeout), name=f"agent:{s.agent_id}", mailbox_size=64
+            )
+            for s in seats
+        ]
+        self.collector = MetricsCollector(self.engine)
+        self.metrics = system.spawn(MetricsActor(self.collector), name="metrics")
+        bus.topic.attach(self.metrics)
+        governance.attach(system)
+
+    def setup(self) -> Setup:
+        return Setup(self.scenario, None, self.engine, self.types)
+
+    def index_of(self, agent_id: str) -> int | None:
+        """The agent's position in registration order (None for an unknown id)."""
+        return self._index.get(agent_id)

@@ -1,0 +1,231 @@
+"""The built-in metrics: the soft-label metrics of each epoch's interactions, inequality,
+the kernel's own event counts, and the run figures (with their success criteria).
+
+Component and lever metrics (posts, tasks, bounties, ...) are registered next to
+the component or lever they measure.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+from swarm.events import ActionRejected, InteractionCompleted, PolicyFailed
+from swarm.governance.effects import Cost
+from swarm.metrics import soft
+from swarm.metrics.inequality import gini
+from swarm.metrics.registry import (
+    EpochData,
+    RunData,
+    count,
+    defined,
+    epoch_metric,
+    last_of,
+    mean_of,
+    pooled,
+    run_figure,
+    sum_of,
+)
+
+
+@epoch_metric("interactions", "interactions resolved (accepted or declined)")
+def _interactions(d: EpochData) -> int:
+    return len(d.interactions)
+
+
+@epoch_metric("accepted", "interactions accepted")
+def _accepted(d: EpochData) -> int:
+    return sum(1 for i in d.interactions if i.accepted)
+
+
+@epoch_metric("rejected", "interactions declined")
+def _rejected(d: EpochData) -> int:
+    return sum(1 for i in d.interactions if not i.accepted)
+
+
+@epoch_metric("toxicity_rate", "E[1 − p | accepted] (undefined when nothing was accepted)", plot=True)
+def _toxicity(d: EpochData) -> float | None:
+    return soft.toxicity_rate(d.interactions) if any(i.accepted for i in d.interactions) else None
+
+
+@epoch_metric("toxicity_hard", "share of accepted interactions with p < 0.5")
+def _toxicity_hard(d: EpochData) -> float | None:
+    return soft.hard_toxicity(d.interactions) if any(i.accepted for i in d.interactions) else None
+
+
+@epoch_metric("quality_gap", "E[p | accepted] − E[p | declined]; negative = adverse selection", plot=True)
+def _quality_gap(d: EpochData) -> float | None:
+    acc = any(i.accepted for i in d.interactions)
+    rej = any(not i.accepted for i in d.interactions)
+    return soft.quality_gap(d.interactions) if acc and rej else None
+
+
+@epoch_metric(
+    "conditional_loss_initiator", "E[π_a | accepted] − E[π_a]: what initiators lose to selection", plot=True
+)
+def _closs_a(d: EpochData) -> float | None:
+    return soft.conditional_loss_initiator(d.interactions, d.engine) if d.accepted else None
+
+
+@epoch_metric("conditional_loss_counterparty", "E[π_b | accepted] − E[π_b]")
+def _closs_b(d: EpochData) -> float | None:
+    return soft.conditional_loss_counterparty(d.interactions, d.engine) if d.accepted else None
+
+
+@epoch_metric("spread", "(s⁺ + s⁻)·(E[p] − E[p | accepted])")
+def _spread(d: EpochData) -> float | None:
+    return soft.spread(d.interactions, d.engine) if d.accepted else None
+
+
+@epoch_metric("average_quality", "E[p] over all interactions")
+def _average_quality(d: EpochData) -> float | None:
+    return soft.average_quality(d.interactions) if d.interactions else None
+
+
+@epoch_metric("acceptance_rate", "share of interactions accepted", plot=True)
+def _acceptance(d: EpochData) -> float | None:
+    return sum(i.accepted for i in d.interactions) / len(d.interactions) if d.interactions else None
+
+
+@epoch_metric("high_quality_acceptance", "acceptance rate of interactions with p ≥ 0.5 (participation)")
+def _hq(d: EpochData) -> float | None:
+    n = sum(1 for i in d.interactions if i.p >= 0.5)
+    return soft.participation_by_quality(d.interactions)["high_quality_acceptance"] if n else None
+
+
+@epoch_metric("low_quality_acceptance", "acceptance rate of interactions with p < 0.5 (participation)")
+def _lq(d: EpochData) -> float | None:
+    n = sum(1 for i in d.interactions if i.p < 0.5)
+    return soft.participation_by_quality(d.interactions)["low_quality_acceptance"] if n else None
+
+
+@epoch_metric("uncertain_fraction", "share of interactions with p within 0.2 of 0.5")
+def _uncertain(d: EpochData) -> float | None:
+    return soft.uncertain_fraction(d.interactions) if d.interactions else None
+
+
+@epoch_metric("quality_variance", "population variance of p")
+def _qvar(d: EpochData) -> float | None:
+    return soft.quality_variance(d.interactions) if d.interactions else None
+
+
+@epoch_metric("avg_payoff", "mean initiator payoff of accepted interactions")
+def _avg_payoff(d: EpochData) -> float | None:
+    return soft.welfare_metrics(d.interactions, d.engine)["avg_initiator_payoff"] if d.accepted else None
+
+
+@epoch_metric("total_welfare", "Σ (π_a + π_b) over accepted interactions", plot=True)
+def _welfare(d: EpochData) -> float:
+    return soft.welfare_metrics(d.interactions, d.engine)["total_welfare"]
+
+
+@epoch_metric("social_surplus", "Σ (S − E) over accepted interactions: surplus net of harm to others")
+def _surplus(d: EpochData) -> float:
+    return soft.welfare_metrics(d.interactions, d.engine)["total_social_surplus"]
+
+
+@epoch_metric("brier_score", "mean (p − v)² where the ground truth v is known")
+def _brier(d: EpochData) -> float | None:
+    return soft.brier_score(d.interactions)
+
+
+@epoch_metric("expected_calibration_error", "ECE of p against the ground truth (10 bins)")
+def _ece(d: EpochData) -> float | None:
+    return soft.expected_calibration_error(d.interactions)
+
+
+@epoch_metric("log_loss", "cross-entropy of p against the ground truth")
+def _log_loss(d: EpochData) -> float | None:
+    return soft.log_loss(d.interactions)
+
+
+@epoch_metric("discrimination_auc", "AUC of p for telling beneficial from harmful interactions")
+def _auc(d: EpochData) -> float | None:
+    return soft.discrimination_auc(d.interactions)
+
+
+@epoch_metric("resource_gini", "Gini coefficient of agents' resources", plot=True)
+def _resource_gini(d: EpochData) -> float:
+    return gini(list(d.resources.values()))
+
+
+@epoch_metric("reputation_gini", "Gini coefficient of agents' reputations")
+def _reputation_gini(d: EpochData) -> float:
+    return gini(list(d.reputation.values()))
+
+
+@epoch_metric("frozen_agents", "agents frozen at the end of the epoch")
+def _frozen(d: EpochData) -> int:
+    return len(d.frozen)
+
+
+@epoch_metric("mean_p_by_type", "mean p of accepted interactions, by initiator type")
+def _mean_p_by_type(d: EpochData) -> dict[str, float]:
+    by_type: dict[str, list[float]] = {}
+    for i in d.interactions:
+        if i.accepted:
+            by_type.setdefault(d.types.get(i.initiator, "unknown"), []).append(i.p)
+    return {t: math.fsum(ps) / len(ps) for t, ps in sorted(by_type.items())}
+
+
+count("rejected_actions", ActionRejected, "actions the world refused")
+count("policy_failures", PolicyFailed, "policy calls that timed out or gave up")
+count("governance_costs", Cost, "Σ governance costs charged inside payoffs", amount=lambda e: e.amount)
+count(
+    "harmful_accepted",
+    InteractionCompleted,
+    "accepted interactions whose ground truth was harmful",
+    where=lambda e: e.interaction.accepted and e.interaction.ground_truth == -1,
+)
+
+# ------------------------------------------------------------------ run figures
+
+
+def _honest_payoff(run: RunData) -> float | None:
+    payoffs = [a["total_payoff"] for a in run.agents if a.get("agent_type") == "honest"]
+    return statistics.fmean(payoffs) if payoffs else None
+
+
+def _negative_gap_epochs(run: RunData) -> int:
+    return sum(1 for x in defined(run.epochs, "quality_gap") if x < 0)
+
+
+run_figure("epochs", "epochs completed", lambda run: len(run.epochs))
+run_figure("agents", "agents in the run", lambda run: len(run.agents))
+run_figure("total_interactions", "interactions resolved over the run", sum_of("interactions"))
+run_figure("accepted", "interactions accepted over the run", sum_of("accepted"))
+run_figure(
+    "avg_toxicity",
+    "mean epoch toxicity over epochs with accepted interactions",
+    mean_of("toxicity_rate"),
+    headline=True,
+)
+run_figure(
+    "pooled_toxicity",
+    "toxicity of all accepted interactions pooled",
+    pooled("toxicity_rate", "accepted"),
+    headline=True,
+)
+run_figure(
+    "avg_quality_gap",
+    "mean quality gap over epochs where it is defined",
+    mean_of("quality_gap"),
+    headline=True,
+)
+run_figure(
+    "quality_gap_negative_epochs", "epochs with adverse selection (quality gap < 0)", _negative_gap_epochs
+)
+run_figure("total_welfare", "Σ welfare over the run", sum_of("total_welfare"), headline=True)
+run_figure("final_welfare", "welfare of the last epoch", last_of("total_welfare"))
+run_figure(
+    "avg_conditional_loss_initiator",
+    "mean initiator conditional loss over epochs with accepted interactions",
+    mean_of("conditional_loss_initiator"),
+    headline=True,
+)
+run_figure(
+    "avg_acceptance_rate", "mean acceptance rate over epochs with interactions", mean_of("acceptance_rate")
+)
+run_figure("final_resource_gini", "Gini of resources at the end", last_of("resource_gini"))
+run_figure("honest_payoff", "mean total payoff of the honest agents", _honest_payoff)
+run_figure("total_governance_costs", "Σ governance costs over the run", sum_of("governance_costs"))

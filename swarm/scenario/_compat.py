@@ -1,0 +1,77 @@
+"""The reference's keys for capabilities that do not exist here yet.
+
+A scenario that uses one is refused (exit 2) with a message naming the
+capability, rather than an "unknown key" error, so a user of the reference knows
+the key was understood. Each capability's issue removes its entries here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+LATER_SECTIONS = {
+    "network": "the agent network",
+    "boundaries": "sandbox boundaries",
+    "composite_tasks": "composite tasks",
+    "security": "the security lever",
+    "identity": "identity and credentials",
+}
+LATER_GOVERNANCE_PREFIXES = {
+    "security_": "the security lever",
+    "sybil_": "sybil detection",
+    "boundary_": "sandbox boundaries",
+    "composite_tasks": "composite tasks",
+}
+LATER_AGENT_TYPES = {"adaptive_adversary": "the adaptive adversary"}
+LATER_AGENT_KEYS = {"capabilities": "agent capabilities (composite tasks)"}
+LATER_LLM_KEYS = {"cost_tracking": "LLM cost tracking"}
+LATER_CRITERIA = {
+    "min_connected_components": "the agent network",
+    "max_avg_path_length": "the agent network",
+    "max_llm_cost_usd": "LLM cost tracking",
+    "max_ecosystem_threat_level": "the security lever",
+    "max_contagion_depth": "the security lever",
+    "min_containment_effectiveness": "the security lever",
+    "min_composite_tasks_completed": "composite tasks",
+    "min_avg_synergy_score": "composite tasks",
+    "max_adversary_payoff": "the adaptive adversary",
+    "min_adversary_detection_rate": "the red team",
+}
+
+Location = tuple[str | int, ...]
+
+
+def not_available_yet(data: Mapping[str, Any]) -> tuple[Location, str] | None:
+    """The first key of ``data`` that needs a capability SWARM does not have yet, and that capability."""
+    for key, capability in LATER_SECTIONS.items():
+        if key in data:
+            return (key,), capability
+    governance = data.get("governance")
+    if isinstance(governance, Mapping):
+        for key in governance:
+            for prefix, capability in LATER_GOVERNANCE_PREFIXES.items():
+                if str(key).startswith(prefix):
+                    return ("governance", key), capability
+    agents = data.get("agents")
+    if isinstance(agents, list):
+        for index, item in enumerate(agents):
+            if not isinstance(item, Mapping):
+                continue
+            kind = item.get("type")
+            if isinstance(kind, str) and kind in LATER_AGENT_TYPES:
+                return ("agents", index, "type"), LATER_AGENT_TYPES[kind]
+            for key, capability in LATER_AGENT_KEYS.items():
+                if key in item:
+                    return ("agents", index, key), capability
+            llm = item.get("llm")
+            if isinstance(llm, Mapping):
+                for key, capability in LATER_LLM_KEYS.items():
+                    if key in llm:
+                        return ("agents", index, "llm", key), capability
+    criteria = data.get("success_criteria")
+    if isinstance(criteria, Mapping):
+        for key in criteria:
+            if key in LATER_CRITERIA:
+                return ("success_criteria", key), LATER_CRITERIA[key]
+    return None

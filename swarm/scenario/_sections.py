@@ -1,0 +1,106 @@
+"""The scenario's fixed sections, and the base class of every scenario model.
+
+The full model adds what the registries contribute (agent types, component
+sections and keys, lever keys, success criteria); see :mod:`swarm.scenario._schema`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from swarm.core.payoff import PayoffConfig
+
+if TYPE_CHECKING:
+    from swarm.agents.types import AgentSpec
+
+
+class Section(BaseModel):
+    """Base of every section: frozen, unknown keys refused, no coercion of strings or booleans to numbers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+class SimulationSpec(Section):
+    """How long the run is, its seed, and in which order actions are applied."""
+
+    n_epochs: int = Field(default=10, ge=1, validation_alias=AliasChoices("n_epochs", "epochs"))
+    steps_per_epoch: int = Field(default=10, ge=1)
+    seed: int = Field(default=0, ge=0)
+    schedule: Literal["round_robin", "random", "priority"] = "round_robin"
+    max_actions_per_step: int | None = Field(default=None, ge=1)
+    policy_timeout: float = Field(default=60.0, gt=0.0)
+
+
+class KillSwitchSpec(Section):
+    """Stop the run early when the system goes bad (off unless a threshold is set)."""
+
+    enabled: bool = True
+    max_epoch_toxicity: float | None = Field(default=None, ge=0.0, le=1.0)
+    max_frozen_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class OutputsSpec(Section):
+    """Extra copies of the run's outputs (the reference's keys); relative paths from the working directory."""
+
+    event_log: str | None = None
+    metrics_csv: str | None = None
+
+
+class Scenario(BaseModel):
+    """A complete, validated scenario (an instance of the model the registries generate).
+
+    Build one with :func:`swarm.load_scenario` or :func:`swarm.scenario.validate_scenario`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    scenario_id: str = Field(default="unnamed", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=100)
+    description: str = ""
+    motif: str = ""
+    payoff: PayoffConfig = PayoffConfig()
+    outputs: OutputsSpec = OutputsSpec()
+    metrics_to_track: list[str] = Field(default_factory=list)
+    """Metrics shown in the terminal's per-epoch table (names of registered epoch metrics)."""
+
+    if TYPE_CHECKING:
+        agents: list[AgentSpec]
+        simulation: SimulationSpec
+        governance: Any
+        environment: Any
+        rate_limits: Any
+        safety: Any
+        success_criteria: Any
+
+    def agent_ids(self) -> list[tuple[str, AgentSpec]]:
+        """The agents' ids in registration order, paired with their spec."""
+        counters: dict[str, int] = {}
+        out: list[tuple[str, AgentSpec]] = []
+        for spec in self.agents:
+            prefix = spec.name or spec.type
+            for _ in range(spec.count):
+                counters[prefix] = counters.get(prefix, 0) + 1
+                out.append((f"{prefix}_{counters[prefix]}", spec))
+        return out
+
+    def section(self, component: str) -> Any:
+        """A component's settings: its own section (None when absent) or its keys of a shared section."""
+        from swarm.kernel.component import COMPONENTS
+
+        cls = COMPONENTS[component]
+        if cls.Config is None:
+            return None
+        if cls.section is None:
+            return getattr(self, component, None)
+        shared = getattr(self, cls.section)
+        return cls.Config.model_validate({k: getattr(shared, k) for k in cls.Config.model_fields})
+
+    def with_overrides(self, overrides: Iterable[str]) -> Scenario:
+        """A copy with ``key.path=value`` overrides applied and re-validated."""
+        from swarm.scenario._load import apply_overrides, validate_scenario
+
+        data = self.model_dump(mode="json", exclude_unset=True)
+        apply_overrides(data, overrides)
+        return validate_scenario(data, source="<overrides>")

@@ -1,0 +1,117 @@
+"""What agents see: one immutable snapshot per step, and each agent's observation of it.
+
+The snapshot is built once per step and shared by every agent. Besides every
+agent's public record it holds one *view* per world component and one public
+*notice* per governance lever, each keyed by its class, so a policy asks for
+what it needs by type (``observation.view(FeedView)``) and the kernel never
+names a component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
+
+import msgspec
+
+from swarm.actions import Action
+
+AgentId = str
+V = TypeVar("V")
+
+
+class AgentPublic(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
+    """What is public about an agent: no declared or true type is ever shown."""
+
+    agent_id: AgentId
+    reputation: float
+    resources: float
+    frozen: bool = False
+    track_record: float | None = None
+    """Mean p of the agent's recent accepted proposals, when a transparency ledger publishes it."""
+
+
+_EMPTY: frozenset[type[Action]] = frozenset()
+
+
+class Snapshot:
+    """The shared, immutable picture of the world at the start of a step (built once)."""
+
+    __slots__ = ("__dict__", "agents", "deterrence", "epoch", "exhausted", "never", "public", "step")
+
+    def __init__(
+        self,
+        epoch: int,
+        step: int,
+        agents: tuple[AgentPublic, ...],
+        public: Mapping[type, Any],
+        exhausted: Mapping[AgentId, frozenset[type[Action]]] | None = None,
+        never: frozenset[type[Action]] = frozenset(),
+        deterrence: float = 0.0,
+    ) -> None:
+        self.epoch = epoch
+        self.step = step
+        self.agents = agents
+        self.public = public
+        """Component views and lever notices, keyed by their class."""
+        self.exhausted = exhausted if exhausted is not None else {}
+        """Per agent, the action types its rate limits forbid for the rest of the period."""
+        self.never = never
+        """Action types whose rate limit is zero: nobody may take them."""
+        self.deterrence = deterrence
+        """How strongly low-quality conduct is punished by the levers in force, in [0, 1]."""
+
+    def view(self, kind: type[V]) -> V | None:
+        """The component view or lever notice of this class, if the scenario has it."""
+        found = self.public.get(kind)
+        return found if found is None or isinstance(found, kind) else None
+
+    @cached_property
+    def agent_index(self) -> dict[AgentId, AgentPublic]:
+        """Public records by agent id (built once per snapshot, on first use)."""
+        return {a.agent_id: a for a in self.agents}
+
+    @cached_property
+    def by_reputation(self) -> tuple[AgentPublic, ...]:
+        """Active (unfrozen) agents, highest reputation first, then by id."""
+        return tuple(
+            sorted((a for a in self.agents if not a.frozen), key=lambda a: (-a.reputation, a.agent_id))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One agent's view of a snapshot: the shared picture plus its own public record."""
+
+    agent_id: AgentId
+    me: AgentPublic
+    snapshot: Snapshot
+
+    @property
+    def epoch(self) -> int:
+        return self.snapshot.epoch
+
+    @property
+    def step(self) -> int:
+        return self.snapshot.step
+
+    def view(self, kind: type[V]) -> V | None:
+        """The component view or lever notice of this class, if the scenario has it."""
+        return self.snapshot.view(kind)
+
+    def can(self, action: type[Action]) -> bool:
+        """Whether this agent's rate limits still allow an action of this type now."""
+        snap = self.snapshot
+        return action not in snap.never and action not in snap.exhausted.get(self.agent_id, _EMPTY)
+
+    @property
+    def others(self) -> tuple[AgentPublic, ...]:
+        """Every other non-frozen agent, in registration order (O(n): prefer ``agent``/sampling)."""
+        return tuple(a for a in self.snapshot.agents if a.agent_id != self.agent_id and not a.frozen)
+
+    def agent(self, agent_id: AgentId) -> AgentPublic | None:
+        """Another agent's public record, if it exists and is not frozen."""
+        a = self.snapshot.agent_index.get(agent_id)
+        return a if a is not None and not a.frozen and agent_id != self.agent_id else None
