@@ -120,18 +120,25 @@ class _Post:
     reply_count: int = 0
     weighted: float = 0.0
     voters: dict[str, tuple[int, float]] = field(default_factory=dict)
+    version: int = 0
+    """Bumped whenever the post's score changes (older heap entries are then stale)."""
+    _view: PostView | None = None
 
     def view(self) -> PostView:
-        return PostView(
-            self.post_id,
-            self.author,
-            self.content,
-            self.parent_id,
-            self.upvotes,
-            self.downvotes,
-            self.reply_count,
-            self.created_at_step,
-        )
+        """The post as agents see it (rebuilt only after a change)."""
+        view = self._view
+        if view is None:
+            view = self._view = PostView(
+                self.post_id,
+                self.author,
+                self.content,
+                self.parent_id,
+                self.upvotes,
+                self.downvotes,
+                self.reply_count,
+                self.created_at_step,
+            )
+        return view
 
 
 class FeedState:
@@ -153,17 +160,21 @@ class FeedState:
         self.window_steps = window_steps
         self.posts: dict[str, _Post] = {}
         self._recent: deque[_Post] = deque()
+        self._heap: list[tuple[float, int, int, int, _Post]] = []
         self._counter = 0
 
     def create(self, author: str, content: str, parent_id: str | None, clock: int) -> _Post:
         """Add a post (or a reply when ``parent_id`` is set); KeyError for an unknown parent."""
         if parent_id is not None:
-            self.posts[parent_id].reply_count += 1
+            parent = self.posts[parent_id]
+            parent.reply_count += 1
+            self._rerank(parent)
         self._counter += 1
         post = _Post(f"post-{self._counter}", author, content, parent_id, clock, self._counter)
         self.posts[post.post_id] = post
         if parent_id is None:
             self._recent.append(post)
+            self._rerank(post)
         return post
 
     def vote_weight(self, voter: str, epoch: int) -> float:
@@ -195,7 +206,21 @@ class FeedState:
             post.downvotes += 1
         post.weighted += direction * weight
         post.voters[voter] = (direction, weight)
+        self._rerank(post)
         return True
+
+    def _rerank(self, post: _Post) -> None:
+        """Record a changed score: a fresh heap entry, and the post's view to be rebuilt."""
+        post._view = None
+        if post.parent_id is not None:
+            return
+        post.version += 1
+        heapq.heappush(self._heap, self._entry(post))
+
+    def _entry(self, post: _Post) -> tuple[float, int, int, int, _Post]:
+        """Every post loses β per step of age alike, so score + β·clock ranks them at any clock."""
+        key = post.weighted + self.reply_weight * post.reply_count + self.age_decay * post.created_at_step
+        return (-key, -post.created_at_step, -post.order, post.version, post)
 
     def score(self, post: _Post, clock: int) -> float:
         return (
@@ -205,15 +230,28 @@ class FeedState:
         )
 
     def ranked(self, clock: int, limit: int) -> tuple[PostView, ...]:
-        """The top ``limit`` recent top-level posts; ties go to the newer post."""
-        while self._recent and clock - self._recent[0].created_at_step > self.window_steps:
+        """The top ``limit`` recent top-level posts by score; ties go to the newer post.
+
+        A lazy heap keeps them ordered: a score change pushes a fresh entry and
+        stale or expired entries are dropped when they reach the top, so a step
+        costs O(limit·log n) rather than a pass over every recent post.
+        """
+        window = self.window_steps
+        while self._recent and clock - self._recent[0].created_at_step > window:
             self._recent.popleft()
-        if limit <= 0:
-            return ()
-        top = heapq.nlargest(
-            limit, self._recent, key=lambda p: (self.score(p, clock), p.created_at_step, p.order)
-        )
-        return tuple(p.view() for p in top)
+        heap = self._heap
+        if len(heap) > 2 * len(self._recent) + 1024:
+            heap[:] = [self._entry(p) for p in self._recent]
+            heapq.heapify(heap)
+        top: list[tuple[float, int, int, int, _Post]] = []
+        while heap and len(top) < limit:
+            entry = heapq.heappop(heap)
+            post = entry[4]
+            if entry[3] == post.version and clock - post.created_at_step <= window:
+                top.append(entry)
+        for entry in top:
+            heapq.heappush(heap, entry)
+        return tuple(entry[4].view() for entry in top)
 
 
 # --------------------------------------------------------------------- component

@@ -48,3 +48,20 @@ def test_meme_warfare_is_a_vote_war_that_normalisation_weighs_down(tmp_path: Pat
     votes = [e for e in events if isinstance(e, VoteCast) and e.changed]
     assert sum(1 for v in votes if v.direction < 0) > 0 and sum(1 for v in votes if v.direction > 0) > 0
     assert sum(m.posts for m in result.epochs) > 0
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_scenario_replays_and_reexecutes_to_the_same_log(path: Path, tmp_path: Path) -> None:
+    from swarm.runtime.replay import recompute, reexecute
+
+    scenario = load_scenario(path, SHORT)
+    llm = any(a.type == "llm" for a in scenario.agents)
+    run(scenario, out_dir=tmp_path / "run", llm_factory=LLMBackend(scripted=True) if llm else None)
+    _, epochs, mismatch = recompute(tmp_path / "run" / "events.jsonl")
+    assert mismatch is None and epochs == 2
+
+    def again(sc: object, out: Path) -> None:
+        run(sc, out_dir=out, llm_factory=LLMBackend(scripted=True) if llm else None)  # type: ignore[arg-type]
+
+    lines, diff = reexecute(tmp_path / "run" / "events.jsonl", again)
+    assert diff is None and lines > 10

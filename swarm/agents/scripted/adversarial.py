@@ -27,6 +27,7 @@ class AdversarialConfig(PolicyConfig):
     post_probability: float = 0.5
     attack_probability: float = 0.6
     attack_cooldown: int = 2
+    """Set after an attack and counted down each turn before the next may start (1: none skipped)."""
     target_reputation: float = 0.0
 
 
@@ -101,7 +102,11 @@ class AdversarialPolicy(ScriptedPolicy):
             if hostile:
                 return self._vote_on(hostile[0], -1)
             top = max(posts, key=lambda p: p.net_votes)
-            if top.post_id not in self._voted and not self._is_ally(top.author):
+            if (
+                top.post_id not in self._voted
+                and top.author != self.agent_id
+                and not self._is_ally(top.author)
+            ):
                 return self._vote_on(top, -1)
         sample = targets or [a.agent_id for a in self._sample_others(observation)]
         if observation.can(Propose) and sample:

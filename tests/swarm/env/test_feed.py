@@ -338,3 +338,50 @@ def test_the_feed_normalises_votes_when_governance_says_so() -> None:
     assert (s.score(s.posts["post-1"], 1) - s.score(s.posts["post-2"], 1)) == pytest.approx(0.5)
     p = plain.state
     assert p.score(p.posts["post-1"], 1) == p.score(p.posts["post-2"], 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["post", "reply", "vote"]), st.integers(0, 30), st.sampled_from([1, -1])),
+        min_size=1,
+        max_size=120,
+    ),
+    st.integers(1, 8),
+    st.booleans(),
+)
+def test_ranking_equals_sorting_every_recent_post_by_its_score_now(
+    moves: list[tuple[str, int, int]], limit: int, normalised: bool
+) -> None:
+    """The lazy heap gives exactly the order of a full sort of the recent posts.
+
+    The sort key is the score plus β·clock (the same for every post at a given clock, so the order is
+    the score's; computed without the clock it is free of the rounding of clock − created_at_step).
+    """
+    state = FeedState(
+        reply_weight=0.5, age_decay=0.1, window_steps=6, max_vote_weight=3.0 if normalised else None
+    )
+    top_level: list[str] = []
+    for clock, (kind, pick, direction) in enumerate(moves):
+        if kind == "post" or not top_level:
+            top_level.append(state.create(f"a{pick}", "x", None, clock).post_id)
+        elif kind == "reply":
+            state.create(f"a{pick}", "r", top_level[pick % len(top_level)], clock)
+        else:
+            state.vote(top_level[pick % len(top_level)], f"v{pick % 5}", direction, epoch=clock // 10)
+        recent = [
+            p
+            for p in state.posts.values()
+            if p.parent_id is None and clock - p.created_at_step <= state.window_steps
+        ]
+        expected = sorted(
+            recent,
+            key=lambda p: (
+                p.weighted + 0.5 * p.reply_count + 0.1 * p.created_at_step,
+                p.created_at_step,
+                p.order,
+            ),
+            reverse=True,
+        )
+        got = state.ranked(clock, limit)
+        assert [v.post_id for v in got] == [p.post_id for p in expected[:limit]]
