@@ -84,8 +84,10 @@ class RunFailure(SwarmError):
 class ConfigProblem(ValueError):
     """Raised by scenario validators to name the key, the problem and what is expected."""
 
-    def __init__(self, key: str, problem: str, expected: str) -> None:
+    def __init__(self, key: str, problem: str, expected: str, aliases: tuple[str, ...] = ()) -> None:
         self.key = key
+        self.aliases = aliases
+        """Other names the last part of ``key`` may have been written with."""
         self.problem = problem
         self.expected = expected
         super().__init__(f"{key}: {problem}; expected {expected}")

@@ -47,7 +47,10 @@ def numbered(event: Event, seq: int) -> None:
 
 
 def event_types() -> dict[str, type[Event]]:
-    """Every event class defined so far (in any module imported), by its tag."""
+    """Every event class defined so far (in any module imported), by its tag.
+
+    Two classes with one tag are an error, unless they are the same class defined again.
+    """
     found: dict[str, type[Event]] = {}
     pending: list[type[Event]] = [Event]
     while pending:
@@ -56,11 +59,15 @@ def event_types() -> dict[str, type[Event]]:
         tag = cls.__struct_config__.tag
         if isinstance(tag, str):
             known = found.get(tag)
-            if known is not None and known is not cls:
+            redefined = known is not None and (known.__module__, known.__qualname__) == (
+                cls.__module__,
+                cls.__qualname__,
+            )
+            if known is not None and known is not cls and not redefined:
                 raise TypeError(
                     f"two event classes use the tag {tag!r}: {known.__qualname__} and {cls.__qualname__}"
                 )
-            found[tag] = cls
+            found[tag] = cls  # a class defined again (a module reloaded) replaces its older self
     return found
 
 

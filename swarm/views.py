@@ -29,8 +29,6 @@ class AgentPublic(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=T
     reputation: float
     resources: float
     frozen: bool = False
-    track_record: float | None = None
-    """Mean p of the agent's recent accepted proposals, when a transparency ledger publishes it."""
 
 
 _EMPTY: frozenset[type[Action]] = frozenset()

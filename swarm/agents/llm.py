@@ -8,9 +8,10 @@ observation and answer with a scripted policy. The action schema is the union of
 the scenario's components' actions. Prompts are built deterministically from the
 observation, so a cassette recorded once replays byte for byte.
 
-A provider that refuses our credentials raises :class:`~swarm.errors.PolicyError`
-(the run stops with a clear message); any other LLM error becomes a
-:class:`~swarm.errors.PolicyFailure` (no action this phase, and an event).
+A provider that refuses our credentials, or a cassette with no answer for a
+request, raises :class:`~swarm.errors.PolicyError` (the run stops with a clear
+message); any other LLM error becomes a :class:`~swarm.errors.PolicyFailure` (no
+action this phase, and an event).
 """
 
 from __future__ import annotations
@@ -225,11 +226,11 @@ class LLMPolicy:
         )
 
     async def _complete(self, request: Any) -> Any:
-        from adapters import LLMAuthError, LLMError
+        from adapters import CassetteMiss, LLMAuthError, LLMError
 
         try:
             completion = await self.adapter.complete(request)
-        except LLMAuthError as exc:
+        except (LLMAuthError, CassetteMiss) as exc:
             raise PolicyError(self.agent_id, str(exc)) from exc
         except LLMError as exc:
             raise PolicyFailure(f"{type(exc).__name__}: {exc}") from exc

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from swarm.agents.policy import Policy
 from swarm.registry import Registry
+from swarm.runtime.rng import Stream, derive_rng
 
 if TYPE_CHECKING:
     from swarm.scenario import Scenario
@@ -29,6 +30,11 @@ class PolicyConfig(BaseModel):
     """Base of every agent type's settings (an agent item's ``config``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def chance(default: float, description: str) -> Any:
+    """A policy setting that is a probability (between 0 and 1)."""
+    return Field(default=default, ge=0.0, le=1.0, description=description)
 
 
 class AgentSpec(BaseModel):
@@ -52,11 +58,18 @@ class BuildContext:
     agents: Mapping[str, str]
     """Every agent id of the run and its type, in registration order."""
     llm_factory: Any = None
+    streams: Mapping[str, Stream] | None = None
+    """The run's agent streams by agent id (None outside a run: streams are then made on demand)."""
 
     def rng(self, *names: str) -> random.Random:
-        from swarm.runtime.rng import derive_rng
-
+        """A Mersenne Twister stream called ``names`` (for the few non-agent purposes that want one)."""
         return derive_rng(self.seed, *names)
+
+    def stream(self, agent_id: str) -> Stream:
+        """The agent's own random stream (a few dozen bytes; see :mod:`swarm.runtime.rng`)."""
+        if self.streams is not None and agent_id in self.streams:
+            return self.streams[agent_id]
+        return Stream.of(self.seed, "agent", agent_id)
 
     def ids_of_type(self, kind: str) -> frozenset[str]:
         """The ids of every agent of type ``kind`` (one shared set per type)."""

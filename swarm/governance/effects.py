@@ -42,7 +42,8 @@ class ReputationChange(Effect, tag="governance_reputation", kw_only=True, frozen
     amount: float
 
     def entries(self) -> list[Entry]:
-        return [Reputation(agent=self.agent_id, amount=self.amount, reason=f"{self.lever}: {self.reason}")]
+        why = f"{self.lever}: {self.reason}"
+        return [Reputation(agent=self.agent_id, amount=self.amount, reason=why, ref=self.interaction_id)]
 
 
 class ResourceChange(Effect, tag="governance_resources", kw_only=True, frozen=True):

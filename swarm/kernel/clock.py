@@ -96,6 +96,8 @@ class SimulationClock(Clock):
 
     async def _step(self, at: At) -> None:
         w = self.world
+        if w.streams is not None:
+            w.streams.begin_step(at.clock)
         public: dict[type, Any] = {}
         for placed in self._with("view"):
             if (view := await placed.ref.ask(hooks.Describe(at))) is not None:

@@ -19,6 +19,7 @@ from swarm.kernel.bus import EventBus
 from swarm.kernel.component import RateLimit, Setup, WorldComponent, components_in_order
 from swarm.kernel.ledger import Ledger, LedgerBooks
 from swarm.metrics.collector import MetricsActor, MetricsCollector
+from swarm.runtime.rng import AgentStreams
 from swarm.scenario import Scenario
 
 
@@ -61,8 +62,10 @@ class World:
         seats: Sequence[Seat],
         governance: Governance,
         bus: EventBus,
+        streams: AgentStreams | None = None,
     ) -> None:
         self.scenario = scenario
+        self.streams = streams
         self.system = system
         self.bus = bus
         self.governance = governance

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from swarm.events import ActionRejected, InteractionCompleted, PolicyFailed
+from swarm.events import ActionRejected, PolicyFailed
 from swarm.governance.effects import Cost
 from swarm.metrics import soft
 from swarm.metrics.inequality import gini
@@ -171,12 +171,12 @@ def _mean_p_by_type(d: EpochData) -> dict[str, float]:
 count("rejected_actions", ActionRejected, "actions the world refused")
 count("policy_failures", PolicyFailed, "policy calls that timed out or gave up")
 count("governance_costs", Cost, "Σ governance costs charged inside payoffs", amount=lambda e: e.amount)
-count(
-    "harmful_accepted",
-    InteractionCompleted,
-    "accepted interactions whose ground truth was harmful",
-    where=lambda e: e.interaction.accepted and e.interaction.ground_truth == -1,
-)
+
+
+@epoch_metric("harmful_accepted", "accepted interactions whose latent outcome was harmful (v = −1)")
+def _harmful(d: EpochData) -> int:
+    return sum(1 for i in d.interactions if i.accepted and i.ground_truth == -1)
+
 
 # ------------------------------------------------------------------ run figures
 

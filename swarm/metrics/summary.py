@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from swarm.core.interaction import SoftInteraction
 from swarm.core.payoff import SoftPayoffEngine
 from swarm.events import Metrics
-from swarm.metrics.registry import EPOCH_METRICS, EpochData
+from swarm.metrics.registry import COUNTERS, EPOCH_METRICS, EpochData
 from swarm.registry import load_builtins
 
 
@@ -17,10 +17,11 @@ def summarize(
     *,
     types: Mapping[str, str] | None = None,
 ) -> Metrics:
-    """The registered epoch metrics of ``interactions`` as if they were one epoch (no agent books).
+    """The registered epoch metrics of ``interactions`` as if they were one epoch.
 
-    Metrics that need agents' balances see none (their Gini is 0); ``types`` maps
-    agent ids to types for the per-type means.
+    Event counters (posts, votes, ...) are left out: a set of interactions has no
+    such events. Metrics of agents' balances see none (their Gini is 0);
+    ``types`` maps agent ids to types for the per-type means.
     """
     load_builtins()
     data = EpochData(
@@ -32,4 +33,4 @@ def summarize(
         reputation={},
         frozen=frozenset(),
     )
-    return Metrics({name: m.compute(data) for name, m in EPOCH_METRICS.items()})
+    return Metrics({name: m.compute(data) for name, m in EPOCH_METRICS.items() if name not in COUNTERS})

@@ -27,8 +27,9 @@ from swarm.events import Event, decoder
 from swarm.kernel.bus import EventBatch
 from swarm.registry import load_builtins
 
-SCHEMA_VERSION = 2
-"""2: msgspec-encoded events; typed governance effects, ledger entries and market events (kernel v2)."""
+SCHEMA_VERSION = 3
+"""2: msgspec-encoded events; typed governance effects, ledger entries and market events (kernel v2).
+3: agents draw from counter-based streams (the same seed gives other draws than in 2)."""
 
 _encoder = msgspec.json.Encoder()
 
@@ -140,6 +141,24 @@ def read_log(path: str | Path) -> tuple[LogHeader, list[Event]]:
     return header, events
 
 
+def parse_header(line: str | bytes, path: Path) -> LogHeader:
+    """The header of an event log (its first line); LogError if it is not one this version reads."""
+    try:
+        data = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LogError(f"{path}:1: not an event log (the first line is not JSON: {exc})") from None
+    if not isinstance(data, dict) or data.get("type") != "header":
+        raise LogError(f"{path}:1: not an event log (the first line is not a header)")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise LogError(
+            f"{path}:1: schema version {data.get('schema_version')} (this version reads {SCHEMA_VERSION})"
+        )
+    try:
+        return LogHeader.model_validate(data)
+    except ValidationError as exc:
+        raise LogError(f"{path}:1: unreadable header: {str(exc).splitlines()[0]}") from None
+
+
 def iter_log(path: str | Path) -> Iterator[tuple[LogHeader | None, Event | None]]:
     """Yield (header, None) for the first line, then (None, event) for each event line."""
     p = Path(path)
@@ -151,15 +170,7 @@ def iter_log(path: str | Path) -> Iterator[tuple[LogHeader | None, Event | None]
                 continue
             try:
                 if lineno == 1:
-                    data = json.loads(line)
-                    if not isinstance(data, dict) or data.get("type") != "header":
-                        raise LogError(f"{p}:1: not an event log (the first line is not a header)")
-                    if data.get("schema_version") != SCHEMA_VERSION:
-                        raise LogError(
-                            f"{p}:1: schema version {data.get('schema_version')} "
-                            f"(this version reads {SCHEMA_VERSION})"
-                        )
-                    yield LogHeader.model_validate(data), None
+                    yield parse_header(line, p), None
                 else:
                     yield None, decode_event(line)
             except (ValidationError, json.JSONDecodeError, UnicodeDecodeError) as exc:

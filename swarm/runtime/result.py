@@ -61,7 +61,7 @@ def _fmt(x: float | int | None) -> str:
 
 
 def evaluate_criteria(scenario: Scenario, summary: Mapping[str, Any]) -> list[CriterionResult]:
-    """Every success criterion the scenario sets, in the order of its section."""
+    """Every success criterion the scenario sets, in the order the schema lists them."""
     out: list[CriterionResult] = []
     criteria = scenario.success_criteria
     for name in type(criteria).model_fields:

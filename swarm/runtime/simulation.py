@@ -28,7 +28,7 @@ from swarm.kernel.world import Seat, World
 from swarm.registry import load_builtins
 from swarm.runtime.eventlog import EventLogWriter, LogHeader, Recorder, package_versions
 from swarm.runtime.result import SimulationResult, evaluate_criteria, summarize, write_outputs
-from swarm.runtime.rng import derive_rng
+from swarm.runtime.rng import AgentStreams, derive_rng
 from swarm.scenario import Scenario
 
 
@@ -180,7 +180,9 @@ class Simulation:
     def _seats(self, factory: Any) -> list[Seat]:
         sc = self.scenario
         ids = sc.agent_ids()
-        ctx = BuildContext(sc, sc.simulation.seed, {a: spec.type for a, spec in ids}, factory)
+        self._streams = AgentStreams(sc.simulation.seed, [a for a, _ in ids])
+        by_id = dict(zip((a for a, _ in ids), self._streams.streams, strict=True))
+        ctx = BuildContext(sc, sc.simulation.seed, {a: spec.type for a, spec in ids}, factory, by_id)
         seats = []
         for agent_id, spec in ids:
             custom = self._custom.get(agent_id)
@@ -232,7 +234,7 @@ class Simulation:
                 governance = self._governance or build_governance(
                     sc, Setup(sc, None, SoftPayoffEngine(sc.payoff), types)
                 )
-                world = World(system, sc, seats, governance, self._bus)
+                world = World(system, sc, seats, governance, self._bus, self._streams)
                 self._clock = SimulationClock(world, derive_rng(sc.simulation.seed, "schedule"))
                 clock_ref = system.spawn(self._clock, name="clock")
                 await self._bus.publish(self._opening(world))

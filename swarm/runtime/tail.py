@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,7 @@ import msgspec
 
 from swarm.errors import LogError
 from swarm.events import Event, RunEnded
-from swarm.runtime.eventlog import decode_event
+from swarm.runtime.eventlog import decode_event, parse_header
 
 
 def follow_log(
@@ -41,8 +40,7 @@ def follow_log(
                 lineno += 1
                 last_progress = time.monotonic()
                 if lineno == 1:
-                    if json.loads(line).get("type") != "header":
-                        raise LogError(f"{p}:1: not an event log (the first line is not a header)")
+                    parse_header(line, p)
                     continue
                 try:
                     event = decode_event(line)

@@ -80,6 +80,9 @@ def validate_scenario(data: Mapping[str, Any], *, source: str, text: str | None 
         problem = err.get("ctx", {}).get("error")
         if isinstance(problem, ConfigProblem):
             loc = (*loc, *problem.key.split(".")[len(loc) :])
+            if _lookup(data, loc) is _MISSING:
+                written = [a for a in problem.aliases if _lookup(data, (*loc[:-1], a)) is not _MISSING]
+                loc = (*loc[:-1], written[0]) if written else loc
             message, expected = problem.problem, problem.expected
         key = _dotted(loc)
         value = _lookup(data, loc)

@@ -112,17 +112,20 @@ class GovernanceBase(Section):
                 value = getattr(self, key)
                 if key not in self.model_fields_set or value == info.default:
                     continue
+                aliases = tuple(getattr(info.validation_alias, "choices", ()))
                 if key in switches:
                     others = ", ".join(k for k in cls.Config.model_fields if k != key)
                     raise ConfigProblem(
                         f"governance.{key}",
                         f"the {cls.title} lever is switched on but does nothing with the settings given",
                         f"settings that make it act (its keys: {others})",
+                        aliases,
                     )
                 raise ConfigProblem(
                     f"governance.{key}",
                     f"set, but the {cls.title} lever is off, so it would have no effect",
                     f"the lever turned on with {cls.switch}, or no {key}",
+                    aliases,
                 )
         return self
 

@@ -216,7 +216,7 @@ class Cautious:
 
 
 def test_a_custom_policy_is_logged_and_measured_under_its_own_name(tmp_path: Path) -> None:
-    sc = make_scenario(honest=3, epochs=2, steps=4)
+    sc = make_scenario(honest=3, epochs=4, steps=8)
     result = run(sc, out_dir=tmp_path, policies={"honest_2": Cautious()})
     _, events = read_log(tmp_path / "events.jsonl")
     created = {ev.agent_id: ev for ev in events if isinstance(ev, AgentCreated)}

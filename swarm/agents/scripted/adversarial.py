@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from swarm.actions import NOOP, Action, Conduct
 from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
 from swarm.agents.scripted.market import market_action
-from swarm.agents.types import PolicyConfig
+from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
 from swarm.env.broker import ProposalView, Propose
 from swarm.env.feed import CastVote, CreatePost
@@ -24,11 +26,12 @@ POSTS = (
 
 
 class AdversarialConfig(PolicyConfig):
-    post_probability: float = 0.5
-    attack_probability: float = 0.6
-    attack_cooldown: int = 2
-    """Set after an attack and counted down each turn before the next may start (1: none skipped)."""
-    target_reputation: float = 0.0
+    post_probability: float = chance(0.5, "chance to post in a step")
+    attack_probability: float = chance(0.6, "chance to attack when ready")
+    attack_cooldown: int = Field(
+        default=2, ge=0, description="turns counted down after an attack before the next (1: none)"
+    )
+    target_reputation: float = Field(default=0.0, description="reputation above which an agent is a target")
 
 
 class AdversarialPolicy(ScriptedPolicy):

@@ -10,7 +10,6 @@ p, are drawn from. Scripted policies never wait, so they run inline.
 
 from __future__ import annotations
 
-import random
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from swarm.env.broker import ProposalView
 from swarm.env.feed import CastVote, FeedView, PostView
 from swarm.env.tasks import TaskBoardView, TaskView
 from swarm.governance.notices import TaxNotice, TransparencyNotice
+from swarm.runtime.rng import Rng
 from swarm.views import AgentPublic, Observation
 
 
@@ -56,7 +56,7 @@ class ScriptedPolicy:
     def __init__(
         self,
         agent_id: str,
-        rng: random.Random,
+        rng: Rng,
         config: PolicyConfig | Mapping[str, Any] | None = None,
         *,
         allies: frozenset[str] = frozenset(),
@@ -77,7 +77,7 @@ class ScriptedPolicy:
         """Register this class as the agent type ``cls.kind``."""
 
         def build(agent_id: str, spec: Any, ctx: BuildContext) -> ScriptedPolicy:
-            return cls(agent_id, ctx.rng("agent", agent_id), spec.config, allies=ctx.ids_of_type(cls.kind))
+            return cls(agent_id, ctx.stream(agent_id), spec.config, allies=ctx.ids_of_type(cls.kind))
 
         register_agent_type(cls.kind, cls.Config, build, description=description)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from swarm.actions import NOOP, Action, Conduct
 from swarm.agents.policy import Outcome
 from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
 from swarm.agents.scripted.market import market_action
-from swarm.agents.types import PolicyConfig
+from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
 from swarm.env.broker import ProposalView, Propose
 from swarm.env.feed import CastVote, CreatePost
@@ -25,13 +27,23 @@ POSTS = (
 
 
 class DeceptiveConfig(PolicyConfig):
-    trust_building_phase: int = 5
-    exploitation_threshold: float = 0.7
-    post_probability: float = 0.35
-    vote_probability: float = 0.5
-    exploit_probability: float = 0.3
-    interact_probability: float = 0.4
-    exploit_transfer: float = 1.0
+    trust_building_phase: int = Field(
+        default=5, ge=0, description="dealings with an agent before exploiting it"
+    )
+    exploitation_threshold: float = Field(
+        default=0.7, ge=0.0, le=1.0, description="trust that marks a victim"
+    )
+    post_probability: float = chance(0.35, "chance to post in a step")
+    vote_probability: float = chance(0.5, "chance to vote in a step")
+    exploit_probability: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="chance to exploit (undeterred)"
+    )
+    interact_probability: float = Field(
+        default=0.4, ge=0.0, le=1.0, description="chance to propose in a step"
+    )
+    exploit_transfer: float = Field(
+        default=1.0, ge=0.0, le=100.0, description="payment asked when exploiting"
+    )
 
 
 class DeceptivePolicy(ScriptedPolicy):

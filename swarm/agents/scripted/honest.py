@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from swarm.actions import NOOP, Action, Conduct
 from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
 from swarm.agents.scripted.market import market_action
-from swarm.agents.types import PolicyConfig
+from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
 from swarm.env.broker import ProposalView, Propose
 from swarm.env.feed import CastVote, CreatePost
@@ -22,11 +24,17 @@ DIFFICULTY_WEIGHT = {"trivial": 1.0, "easy": 2.0, "medium": 3.0, "hard": 4.0, "e
 
 
 class HonestConfig(PolicyConfig):
-    acceptance_threshold: float = 0.4
-    trust_weight: float = 0.3
-    post_probability: float = 0.3
-    vote_probability: float = 0.5
-    interact_probability: float = 0.4
+    acceptance_threshold: float = Field(
+        default=0.4, ge=0.0, le=1.0, description="trust score at which a proposal is accepted"
+    )
+    trust_weight: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="weight of trust against a neutral prior"
+    )
+    post_probability: float = chance(0.3, "chance to post in a step")
+    vote_probability: float = chance(0.5, "chance to vote in a step")
+    interact_probability: float = Field(
+        default=0.4, ge=0.0, le=1.0, description="chance to propose in a step"
+    )
 
 
 COMPLIANT = Conduct(effort=0.42, sloppiness=0.17, engagement=0.3)

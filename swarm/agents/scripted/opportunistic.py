@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from swarm.actions import NOOP, Action, Conduct
 from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
 from swarm.agents.scripted.honest import COMPLIANT
 from swarm.agents.scripted.market import market_action
-from swarm.agents.types import PolicyConfig
+from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
 from swarm.env.broker import ProposalView, Propose
 from swarm.env.feed import CastVote, CreatePost
@@ -24,11 +26,13 @@ DIFFICULTY_WEIGHT = {"trivial": 0.5, "easy": 1.0, "medium": 2.0, "hard": 4.0, "e
 
 
 class OpportunisticConfig(PolicyConfig):
-    risk_tolerance: float = 0.6
-    post_probability: float = 0.4
-    vote_probability: float = 0.6
-    free_ride_probability: float = 0.3
-    asked_transfer: float = 0.5
+    risk_tolerance: float = chance(0.6, "chance to accept a stranger")
+    post_probability: float = chance(0.4, "chance to post in a step")
+    vote_probability: float = chance(0.6, "chance to vote in a step")
+    free_ride_probability: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="chance to cut corners (undeterred)"
+    )
+    asked_transfer: float = Field(default=0.5, ge=0.0, le=100.0, description="payment asked for a trade")
 
 
 class OpportunisticPolicy(ScriptedPolicy):

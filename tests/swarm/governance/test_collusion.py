@@ -255,6 +255,7 @@ def test_realtime_cost_between_flagged_agents_only() -> None:
 
 
 def collusion_events(tmp_path: Path, **governance: Any) -> tuple[list[Event], dict[str, Any]]:
+    """Honest, deceptive and adversarial agents, two of the adversaries a planted colluding pair."""
     scenario = make_scenario(
         honest=3,
         deceptive=2,
@@ -262,7 +263,8 @@ def collusion_events(tmp_path: Path, **governance: Any) -> tuple[list[Event], di
         epochs=6,
         governance={"collusion_detection_enabled": True, "collusion_score_threshold": 0.2, **governance},
     )
-    result = run(scenario, out_dir=tmp_path)
+    pair = {"adversarial_1": Colluder("adversarial_2"), "adversarial_2": Colluder("adversarial_1")}
+    result = run(scenario, out_dir=tmp_path, policies=pair)
     _, events = read_log(tmp_path / "events.jsonl")
     return events, result.summary
 

@@ -118,7 +118,7 @@ def soft_values(batch: Batch, engine: SoftPayoffEngine) -> dict[str, object]:
 def test_summary_has_one_entry_per_registered_epoch_metric_in_order() -> None:
     s = summarize([make(0.7)])
     assert isinstance(s, Metrics)
-    assert list(s) == list(EPOCH_METRICS)
+    assert list(s) == [name for name in EPOCH_METRICS if name not in COUNTERS]  # event counters left out
     assert s.toxicity_rate == s["toxicity_rate"]
     with pytest.raises(AttributeError, match=r"no value named .no_such_metric"):
         _ = s.no_such_metric
@@ -132,9 +132,8 @@ def test_summary_of_no_interactions_measures_nothing() -> None:
     assert (s.total_welfare, s.social_surplus) == (0.0, 0.0)
     assert s.mean_p_by_type == {}
     assert (s.resource_gini, s.reputation_gini, s.frozen_agents) == (0.0, 0.0, 0)
-    assert {name: s[name] for name, c in COUNTERS.items()} == {
-        name: None if c.latest else 0 for name, c in COUNTERS.items()
-    }
+    assert not set(s) & set(COUNTERS)  # a set of interactions has no events to count
+    assert s.harmful_accepted == 0
 
 
 @FAST
