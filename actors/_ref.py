@@ -32,8 +32,8 @@ class _Gather:
 
     __slots__ = ("done", "remaining", "results")
 
-    def __init__(self, n: int) -> None:
-        self.results: list[Any] = [None] * n
+    def __init__(self, results: list[Any]) -> None:
+        self.results = results
         self.remaining = 0
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -119,6 +119,10 @@ class ActorRef:
         return f"ActorRef({self.name!r})"
 
     # ------------------------------------------------------------------ sending
+
+    def _idle(self) -> bool:
+        """Whether a message could be handled right now in the sender's task."""
+        return not (self._busy or self._mailbox or self._stopped or self._pending_restart) and self._started
 
     def _inline(self, msg: object) -> str | None:
         """The plain handler to run ``msg`` with right now, or None when it must be queued."""
@@ -232,7 +236,7 @@ class ActorRef:
         tracer = self._system._tracer
         if tracer is not None:
             tracer.on_send(None, self.name, msg)
-        started = time.perf_counter() if tracer is not None else 0.0
+            started = time.perf_counter()
         self._busy = True
         try:
             result = getattr(self._actor, name)(msg)

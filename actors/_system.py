@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -139,6 +140,8 @@ class ActorSystem:
                 raise ValueError(f"{name}: RESTART supervision needs a restart factory (restart=...)")
             budget = RestartBudget(restart, max_restarts, restart_window)
         ref = ActorRef(name, actor, self, mailbox_size, supervision, budget)
+        if type(actor).on_start is Actor.on_start:
+            ref._started = True  # nothing to run first: the first message may be handled inline
         actor.name, actor.ref, actor.system = name, ref, self
         self._refs[name] = ref
         return ref
@@ -158,6 +161,19 @@ class ActorSystem:
             self._topics[name] = Topic(name)
         return self._topics[name]
 
+    async def tell_all(self, pairs: Sequence[tuple[ActorRef, object]]) -> None:
+        """Tell every (actor, message) pair, in order (plain handlers of idle actors run at once)."""
+        traced = self._tracer is not None
+        for ref, msg in pairs:
+            if not traced and ref._idle():
+                entry = ref._table.get(type(msg))
+                if entry is not None and not entry[1]:
+                    # told, not asked: supervision has dealt with a failure
+                    with contextlib.suppress(ActorFailed):
+                        ref._handle_now(msg, entry[0])
+                    continue
+            await ref.tell(msg)
+
     async def gather_ask(
         self, pairs: Sequence[tuple[ActorRef, object]], timeout: float | None = None
     ) -> list[Any]:
@@ -168,19 +184,27 @@ class ActorSystem:
         """
         if not pairs:
             return []
-        gather = _Gather(len(pairs))
-        queued = 0
+        results: list[Any] = [None] * len(pairs)
+        gather: _Gather | None = None
+        traced = self._tracer is not None
         try:
             for i, (ref, msg) in enumerate(pairs):
+                if not traced and ref._idle():
+                    entry = ref._table.get(type(msg))
+                    if entry is not None and not entry[1]:
+                        results[i] = ref._handle_now(msg, entry[0])
+                        continue
                 if ref._mailbox is not None and len(ref._mailbox) >= ref._capacity:
                     await ref._wait_space()
+                if gather is None:
+                    gather = _Gather(results)
                 if not ref._offer(msg, gather, i):
-                    queued += 1
                     gather.remaining += 1
         except BaseException:
-            gather.done.cancel()
+            if gather is not None:
+                gather.done.cancel()
             raise
-        if queued:
+        if gather is not None and gather.remaining:
             try:
                 if timeout is None:
                     await gather.done
@@ -189,4 +213,4 @@ class ActorSystem:
                         await gather.done
             except TimeoutError:
                 raise AskTimeout(f"not every actor answered within {timeout} s") from None
-        return gather.results
+        return results

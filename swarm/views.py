@@ -10,7 +10,6 @@ names a component.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -29,9 +28,6 @@ class AgentPublic(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=T
     reputation: float
     resources: float
     frozen: bool = False
-
-
-_EMPTY: frozenset[type[Action]] = frozenset()
 
 
 class Snapshot:
@@ -63,8 +59,8 @@ class Snapshot:
 
     def view(self, kind: type[V]) -> V | None:
         """The component view or lever notice of this class, if the scenario has it."""
-        found = self.public.get(kind)
-        return found if found is None or isinstance(found, kind) else None
+        found: V | None = self.public.get(kind)
+        return found
 
     @cached_property
     def agent_index(self) -> dict[AgentId, AgentPublic]:
@@ -79,13 +75,20 @@ class Snapshot:
         )
 
 
-@dataclass(frozen=True, slots=True)
 class Observation:
     """One agent's view of a snapshot: the shared picture plus its own public record."""
 
-    agent_id: AgentId
-    me: AgentPublic
-    snapshot: Snapshot
+    __slots__ = ("_blocked", "agent_id", "me", "snapshot")
+
+    def __init__(self, agent_id: AgentId, me: AgentPublic, snapshot: Snapshot) -> None:
+        self.agent_id = agent_id
+        self.me = me
+        self.snapshot = snapshot
+        spent = snapshot.exhausted.get(agent_id)
+        self._blocked = snapshot.never if spent is None else snapshot.never | spent
+
+    def __repr__(self) -> str:
+        return f"Observation({self.agent_id!r}, epoch={self.snapshot.epoch}, step={self.snapshot.step})"
 
     @property
     def epoch(self) -> int:
@@ -97,12 +100,12 @@ class Observation:
 
     def view(self, kind: type[V]) -> V | None:
         """The component view or lever notice of this class, if the scenario has it."""
-        return self.snapshot.view(kind)
+        found: V | None = self.snapshot.public.get(kind)
+        return found
 
     def can(self, action: type[Action]) -> bool:
         """Whether this agent's rate limits still allow an action of this type now."""
-        snap = self.snapshot
-        return action not in snap.never and action not in snap.exhausted.get(self.agent_id, _EMPTY)
+        return action not in self._blocked
 
     @property
     def others(self) -> tuple[AgentPublic, ...]:

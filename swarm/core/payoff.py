@@ -71,8 +71,9 @@ class SoftPayoffEngine:
     def payoffs(self, i: SoftInteraction) -> tuple[float, float]:
         """(π_a, π_b), computing S and E once."""
         c = self.config
-        s = self.expected_surplus(i.p)
-        e = self.expected_harm(i.p)
+        p = i.p
+        s = p * c.s_plus - (1.0 - p) * c.s_minus
+        e = (1.0 - p) * c.h
         pi_a = c.theta * s - i.tau - i.c_a - c.rho_a * e + c.w_rep * i.r_a
         pi_b = (1.0 - c.theta) * s + i.tau - i.c_b - c.rho_b * e + c.w_rep * i.r_b
         return pi_a, pi_b

@@ -261,7 +261,7 @@ class InteractionBroker(WorldComponent):
         cls, policy: Any, observation: Observation, question: ProposalView
     ) -> Decision | Awaitable[Decision]:
         answer = policy.accept(observation, question)
-        if inspect.isawaitable(answer):
+        if type(answer) is not bool and inspect.isawaitable(answer):
             return _deciding(answer, policy)
         accept = bool(answer)
         return Decision(accept, policy.conduct if accept else None)

@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from msgspec.structs import force_setattr
+
 from actors import Topic
-from swarm.events import Event, numbered
+from swarm.events import Event
 
 Durability = Literal["step", "epoch", "none"]
 """How durable a batch must be on disk: flushed ("step"), fsynced ("epoch"), or either later ("none")."""
@@ -35,8 +37,9 @@ class EventBus:
 
     async def publish(self, events: Sequence[Event], sync: Durability = "step") -> None:
         seq = self.seq
+        number = force_setattr
         for ev in events:
             seq += 1
-            numbered(ev, seq)
+            number(ev, "seq", seq)
         self.seq = seq
         await self.topic.publish(EventBatch(tuple(events), sync))

@@ -110,7 +110,8 @@ class SimulationClock(Clock):
         blocked = await w.governance.blocked(at, state.agents)
         active = [k for k, a in enumerate(state.agents) if not a.frozen and a.agent_id not in blocked]
         done = Applied()
-        replies = await w.system.gather_ask([(w.agents[k], Act(snap)) for k in active])
+        act = Act(snap)
+        replies = await w.system.gather_ask([(w.agents[k], act) for k in active])
         chosen = {k: self._action(at, k, reply, done) for k, reply in zip(active, replies, strict=True)}
         turns = []
         for index, k in enumerate(
@@ -142,6 +143,8 @@ class SimulationClock(Clock):
 
     def _action(self, at: At, k: int, reply: Any, done: Applied) -> Action:
         """An agent's reply as an action (a policy failure is a no-op plus an event; anything else a bug)."""
+        if type(reply) is not Acted and isinstance(reply, Action):
+            return reply
         seat = self.world.seats[k]
         if isinstance(reply, Acted):
             if reply.failure is not None:
@@ -194,7 +197,7 @@ class SimulationClock(Clock):
             outcomes = settled.outcomes
         if done.entries:
             done.events += await w.ledger.ask(Post(at, tuple(done.entries)))
-        for agent, outcome in outcomes:
-            if (k := w.index_of(agent)) is not None:
-                await w.agents[k].tell(Learn(outcome))
+        if outcomes:
+            learn = [(w.agents[k], Learn(o)) for agent, o in outcomes if (k := w.index_of(agent)) is not None]
+            await w.system.tell_all(learn)
         return done.events

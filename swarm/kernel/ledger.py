@@ -92,6 +92,9 @@ class LedgerBooks:
         self._used: list[dict[str, float]] = [{} for _ in self._limits]
         self._exhausted: dict[str, set[type[Action]]] = {}
         self._publics: tuple[AgentPublic, ...] | None = None
+        self._slots: list[AgentPublic] = []
+        self._position: dict[str, int] = {}
+        self._dirty: set[AgentBooks] = set()
 
     # ------------------------------------------------------------------ agents
 
@@ -104,9 +107,17 @@ class LedgerBooks:
         return books
 
     def publics(self) -> tuple[AgentPublic, ...]:
-        """Every agent's public record, in registration order (rebuilt only after a change)."""
+        """Every agent's public record, in registration order (only changed records are rebuilt)."""
         if self._publics is None:
-            self._publics = tuple(b.public() for b in self.agents.values())
+            slots = self._slots
+            if len(slots) != len(self.agents):
+                slots[:] = [b.public() for b in self.agents.values()]
+                self._position = {a: k for k, a in enumerate(self.agents)}
+            else:
+                for books in self._dirty:
+                    slots[self._position[books.agent_id]] = books.public()
+            self._dirty.clear()
+            self._publics = tuple(slots)
         return self._publics
 
     def exhausted(self) -> tuple[frozenset[type[Action]], dict[str, frozenset[type[Action]]]]:
@@ -280,6 +291,7 @@ class LedgerBooks:
     def _changed(self, books: AgentBooks) -> None:
         books._public = None
         self._publics = None
+        self._dirty.add(books)
 
     def _move(self, at: At, account: str, amount: float, entry: Entry, events: list[Event]) -> None:
         if is_system_account(account):

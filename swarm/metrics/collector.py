@@ -98,22 +98,35 @@ class MetricsCollector:
             AgentFrozen: self._frozen,
             AgentUnfrozen: self._unfrozen,
         }
+        self._handlers: dict[type, tuple[Callable[[Any], None], ...]] = {}
+        for kind in {*self._core, *self._counters}:
+            core = self._core.get(kind)
+            steps = [core] if core is not None else []
+            steps += [self._counting(c) for c in self._counters.get(kind, ())]
+            self._handlers[kind] = tuple(steps)
 
     def feed(self, events: Iterable[Event]) -> None:
         """Account for events, in log order."""
-        core, counters, counts = self._core, self._counters, self.counts
+        handlers = self._handlers
         for ev in events:
-            kind = type(ev)
-            fn = core.get(kind)
-            if fn is not None:
-                fn(ev)
-            hits = counters.get(kind)
-            if hits:
-                for c in hits:
-                    if c.latest:
-                        counts[c.name] = c.amount(ev)  # type: ignore[misc]
-                    elif c.where is None or c.where(ev):
-                        counts[c.name] = counts.get(c.name, 0) + (1 if c.amount is None else c.amount(ev))
+            found = handlers.get(type(ev))
+            if found is not None:
+                for handle in found:
+                    handle(ev)
+
+    def _counting(self, c: Counter) -> Callable[[Any], None]:
+        """The update one counter makes for one of its events."""
+        name, where, amount = c.name, c.where, c.amount
+
+        def last(ev: Any) -> None:
+            self.counts[name] = amount(ev)  # type: ignore[misc]
+
+        def add(ev: Any) -> None:
+            if where is None or where(ev):
+                counts = self.counts
+                counts[name] = counts.get(name, 0) + (1 if amount is None else amount(ev))
+
+        return last if c.latest else add
 
     def _interaction(self, ev: InteractionCompleted) -> None:
         i = ev.interaction

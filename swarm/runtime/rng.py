@@ -174,7 +174,7 @@ class AgentStreams:
             return
         rows = block_of(self._keys, t, self.block)
         for s, row in zip(self.streams, rows, strict=True):
-            s.begin(t, row)
+            s.t, s.j, s.row = t, 0, row
 
 
 def block_of(keys: Any, t: int, width: int) -> list[list[float]]:

@@ -47,6 +47,8 @@ class AdversarialPolicy(ScriptedPolicy):
     market = MarketHabits(post=0.2, hostile=True)
     config: AdversarialConfig
 
+    __slots__ = ("_cooldown",)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._cooldown = 0

@@ -26,6 +26,18 @@ from swarm.runtime.rng import Rng
 from swarm.views import AgentPublic, Observation
 
 
+def spread(n: int, k: int, rng: Rng) -> set[int]:
+    """About ``k`` distinct indices below ``n`` from two draws: a random start and a random stride.
+
+    Every index is equally likely to be in it; the set is smaller than ``k`` only
+    when the stride shares a factor with ``n`` (a repeat is simply dropped). Two
+    draws rather than ``k`` keep a decision cheap in a large population.
+    """
+    start = int(rng.random() * n)
+    stride = 1 + int(rng.random() * (n - 1))
+    return {(start + i * stride) % n for i in range(k)}
+
+
 @dataclass(frozen=True)
 class MarketHabits:
     """How a scripted type uses a marketplace, when the scenario has one.
@@ -44,7 +56,13 @@ class MarketHabits:
 
 
 class ScriptedPolicy:
-    """Base of the scripted policies: ``decide``/``accept`` are plain methods of the observation."""
+    """Base of the scripted policies: ``decide``/``accept`` are plain methods of the observation.
+
+    What an agent remembers is bounded whatever the population: its dealings per
+    counterpart, its last ``SAMPLE`` partners and its last 64 votes.
+    """
+
+    __slots__ = ("_book", "_partners", "_voted", "_voted_order", "agent_id", "allies", "config", "rng")
 
     kind: ClassVar[str] = "scripted"
     SAMPLE: ClassVar[int] = 8
@@ -67,10 +85,12 @@ class ScriptedPolicy:
             config if isinstance(config, self.Config) else self.Config.model_validate(dict(config or {}))
         )
         self.allies = allies
-        self._trust_sum: dict[str, float] = {}
-        self._trust_n: dict[str, int] = {}
-        self._seen: dict[str, tuple[float, int]] = {}
-        self._voted: deque[str] = deque(maxlen=64)
+        self._book: dict[str, list[float]] = {}
+        """Per counterpart: [Σ p accepted, n accepted, Σ p seen, n seen]."""
+        self._partners: list[str] = []
+        """The last ``SAMPLE`` counterparts of accepted dealings, oldest first."""
+        self._voted: set[str] = set()
+        self._voted_order: deque[str] = deque()
 
     @classmethod
     def register(cls, description: str) -> None:
@@ -98,11 +118,20 @@ class ScriptedPolicy:
     def observe(self, outcome: Outcome) -> None:
         i = outcome.interaction
         other = i.counterparty if outcome.role == "initiator" else i.initiator
-        total, n = self._seen.get(other, (0.0, 0))
-        self._seen[other] = (total + i.p, n + 1)
+        rec = self._book.get(other)
+        if rec is None:
+            rec = self._book[other] = [0.0, 0.0, 0.0, 0.0]
+        rec[2] += i.p
+        rec[3] += 1
         if i.accepted:
-            self._trust_sum[other] = self._trust_sum.get(other, 0.0) + i.p
-            self._trust_n[other] = self._trust_n.get(other, 0) + 1
+            rec[0] += i.p
+            rec[1] += 1
+            partners = self._partners
+            if other in partners:
+                partners.remove(other)
+            partners.append(other)
+            if len(partners) > self.SAMPLE:
+                del partners[0]
 
     # ------------------------------------------------------------ what is seen
 
@@ -121,6 +150,12 @@ class ScriptedPolicy:
         return board.tasks_of(self.agent_id) if board is not None else ()
 
     @staticmethod
+    def published(observation: Observation) -> dict[str, float]:
+        """Every published track record (empty without a transparency ledger)."""
+        notice = observation.view(TransparencyNotice)
+        return notice.track_records if notice is not None else {}
+
+    @staticmethod
     def track_record(observation: Observation, agent_id: str) -> float | None:
         """The agent's published track record, when a transparency ledger publishes one."""
         notice = observation.view(TransparencyNotice)
@@ -130,14 +165,20 @@ class ScriptedPolicy:
 
     def trust(self, other: str, prior: float = 0.5) -> float:
         """Mean p of accepted interactions with ``other``; ``prior`` for strangers."""
-        n = self._trust_n.get(other, 0)
-        return self._trust_sum[other] / n if n else prior
+        rec = self._book.get(other)
+        return rec[0] / rec[1] if rec is not None and rec[1] else prior
+
+    def dealings(self, other: str) -> tuple[float, int]:
+        """(Σ p, n) over every resolved interaction with ``other``, accepted or not."""
+        rec = self._book.get(other)
+        return (rec[2], int(rec[3])) if rec is not None else (0.0, 0)
 
     def trust_in(self, observation: Observation, agent: AgentPublic | None) -> float:
         """Trust, with a published track record (transparency ledger) as the prior for strangers."""
         if agent is None:
             return 0.5
-        record = self.track_record(observation, agent.agent_id)
+        notice = observation.view(TransparencyNotice)
+        record = notice.track_records.get(agent.agent_id) if notice is not None else None
         return self.trust(agent.agent_id, record if record is not None else 0.5)
 
     @staticmethod
@@ -156,7 +197,11 @@ class ScriptedPolicy:
         return 0.5 * surplus + tau - cost > 0
 
     def _vote_on(self, post: PostView, direction: int) -> CastVote:
-        self._voted.append(post.post_id)
+        if post.post_id not in self._voted:
+            self._voted.add(post.post_id)
+            self._voted_order.append(post.post_id)
+            if len(self._voted_order) > 64:
+                self._voted.discard(self._voted_order.popleft())
         return CastVote(post_id=post.post_id, direction=1 if direction >= 0 else -1)
 
     def _sample_others(self, observation: Observation) -> list[AgentPublic]:
@@ -165,18 +210,18 @@ class ScriptedPolicy:
         me = self.agent_id
         if len(agents) <= self.SAMPLE + 1:
             return [a for a in agents if a.agent_id != me and not a.frozen]
-        picks = sorted(self.rng.sample(range(len(agents)), self.SAMPLE + 1))
+        picks = sorted(spread(len(agents), self.SAMPLE + 1, self.rng))
         return [agents[i] for i in picks if agents[i].agent_id != me and not agents[i].frozen][: self.SAMPLE]
 
     def _known(self, observation: Observation) -> list[AgentPublic]:
-        """Active agents this one has interacted with (accepted), in first-met order."""
-        return [a for k in self._trust_n if (a := observation.agent(k)) is not None]
+        """Its last few partners (accepted dealings) that are active now, oldest first."""
+        return [a for k in self._partners if (a := observation.agent(k)) is not None]
 
     def _best_task(
         self, tasks: tuple[TaskView, ...], rep: float, weights: Mapping[str, float]
     ) -> TaskView | None:
         if len(tasks) > self.SAMPLE:
-            tasks = tuple(self.rng.sample(tasks, self.SAMPLE))
+            tasks = tuple(tasks[i] for i in sorted(spread(len(tasks), self.SAMPLE, self.rng)))
         eligible = [t for t in tasks if t.min_reputation <= rep]
         if not eligible:
             return None

@@ -59,18 +59,17 @@ class DeceptivePolicy(ScriptedPolicy):
     market = MarketHabits(accept=0.7, bid=0.4, bid_share=(0.7, 0.9))
     config: DeceptiveConfig
 
+    __slots__ = ("_dealt", "_trusted")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._dealings: dict[str, int] = {}
+        self._dealt = 0
+        self._trusted: set[str] = set()
+        """Partners whose trust has reached the exploitation threshold (less 0.1)."""
 
     @property
     def exploiting(self) -> bool:
-        trusted = [
-            a
-            for a, n in self._trust_n.items()
-            if n and self.trust(a) > self.config.exploitation_threshold - 0.1
-        ]
-        return len(trusted) >= 2 and sum(self._dealings.values()) > 10
+        return len(self._trusted) >= 2 and self._dealt > 10
 
     @property
     def conduct(self) -> Conduct:
@@ -80,7 +79,11 @@ class DeceptivePolicy(ScriptedPolicy):
         super().observe(outcome)
         i = outcome.interaction
         other = i.counterparty if outcome.role == "initiator" else i.initiator
-        self._dealings[other] = self._dealings.get(other, 0) + 1
+        self._dealt += 1
+        if self.trust(other, prior=0.0) > self.config.exploitation_threshold - 0.1:
+            self._trusted.add(other)
+        else:
+            self._trusted.discard(other)
 
     def decide(self, observation: Observation) -> Action:
         c, rng = self.config, self.rng
@@ -123,7 +126,7 @@ class DeceptivePolicy(ScriptedPolicy):
             fresh = [
                 a
                 for a in self._sample_others(observation)
-                if self._dealings.get(a.agent_id, 0) < c.trust_building_phase
+                if self.dealings(a.agent_id)[1] < c.trust_building_phase
             ]
             if fresh:
                 return Propose(
@@ -136,7 +139,7 @@ class DeceptivePolicy(ScriptedPolicy):
         return NOOP
 
     def accept(self, observation: Observation, proposal: ProposalView) -> bool:
-        count = self._dealings.get(proposal.initiator, 0)
+        count = self.dealings(proposal.initiator)[1]
         if count < self.config.trust_building_phase:
             return self.rng.random() < 0.8
         return self.trust(proposal.initiator) > 0.6

@@ -12,7 +12,7 @@ from swarm.core.interaction import InteractionType
 from swarm.env.broker import ProposalView, Propose
 from swarm.env.feed import CastVote, CreatePost
 from swarm.env.tasks import ClaimTask, SubmitWork
-from swarm.views import Observation
+from swarm.views import AgentPublic, Observation
 
 POSTS = (
     "Sharing a summary of what worked on my last task.",
@@ -50,6 +50,8 @@ class HonestPolicy(ScriptedPolicy):
     market = MarketHabits(accept=1.0, bid=0.3, bid_share=(0.8, 0.95), post=0.15)
     config: HonestConfig
 
+    __slots__ = ()
+
     def decide(self, observation: Observation) -> Action:
         c, rng = self.config, self.rng
         if (trade := market_action(self, observation)) is not None:
@@ -62,9 +64,9 @@ class HonestPolicy(ScriptedPolicy):
                 content=f"Completed work on {task.task_id}: verified output.",
                 conduct=self.conduct,
             )
-        if observation.can(ClaimTask):
+        if observation.can(ClaimTask) and rng.random() < 0.5:
             best = self._best_task(self.open_tasks(observation), observation.me.reputation, DIFFICULTY_WEIGHT)
-            if best is not None and rng.random() < 0.5:
+            if best is not None:
                 return ClaimTask(task_id=best.task_id)
         if observation.can(CreatePost) and rng.random() < c.post_probability:
             return CreatePost(content=rng.choice(POSTS))
@@ -76,12 +78,17 @@ class HonestPolicy(ScriptedPolicy):
             post = rng.choice(fresh)
             return self._vote_on(post, -1 if post.net_votes < -2 else 1)
         if observation.can(Propose) and rng.random() < c.interact_probability:
-            pool = {a.agent_id: a for a in (*self._known(observation), *self._sample_others(observation))}
-            others = [
-                a for a in pool.values() if self.trust_in(observation, a) >= c.acceptance_threshold - 0.1
-            ]
-            if others:
-                target = max(others, key=lambda a: self.trust_in(observation, a))
+            records = self.published(observation)
+            target: AgentPublic | None = None
+            floor, seen = c.acceptance_threshold - 0.1, set()
+            for a in (*self._known(observation), *self._sample_others(observation)):
+                if a.agent_id in seen:
+                    continue
+                seen.add(a.agent_id)
+                t = self.trust(a.agent_id, records.get(a.agent_id, 0.5))
+                if t > floor or (target is None and t == floor):
+                    target, floor = a, t
+            if target is not None:
                 return Propose(
                     counterparty=target.agent_id,
                     interaction_type=InteractionType.COLLABORATION,

@@ -48,6 +48,8 @@ class OpportunisticPolicy(ScriptedPolicy):
     market = MarketHabits(accept=1.0, bid=0.5, bid_share=(0.5, 0.7), prefers_rich=True)
     config: OpportunisticConfig
 
+    __slots__ = ()
+
     def work_conduct(self, observation: Observation) -> Conduct:
         return self._conduct_now(observation)
 
@@ -102,7 +104,7 @@ class OpportunisticPolicy(ScriptedPolicy):
         return NOOP
 
     def accept(self, observation: Observation, proposal: ProposalView) -> bool:
-        total, n = self._seen.get(proposal.initiator, (0.0, 0))
+        total, n = self.dealings(proposal.initiator)
         if not self.worth_it_after_tax(observation, proposal, total / n if n else 0.5):
             return False
         if proposal.offered_transfer > 0:
