@@ -29,7 +29,7 @@ from swarm.events import (
     PolicyFailed,
 )
 from swarm.kernel import component as hooks
-from swarm.kernel.agent import Act, Acted, Learn, Respond
+from swarm.kernel.agent import Acted
 from swarm.kernel.component import Applied, At, Turn
 from swarm.kernel.ledger import Admit, EndPeriod, Post, Publics, PublicState
 from swarm.kernel.schedule import kill_reason, schedule
@@ -110,8 +110,7 @@ class SimulationClock(Clock):
         blocked = await w.governance.blocked(at, state.agents)
         active = [k for k, a in enumerate(state.agents) if not a.frozen and a.agent_id not in blocked]
         done = Applied()
-        act = Act(snap)
-        replies = await w.system.gather_ask([(w.agents[k], act) for k in active])
+        replies = await w.population.act(snap, active)
         chosen = {k: self._action(at, k, reply, done) for k, reply in zip(active, replies, strict=True)}
         turns = []
         for index, k in enumerate(
@@ -170,9 +169,7 @@ class SimulationClock(Clock):
             k = w.index_of(agent)
             if k is not None and not snap.agents[k].frozen and agent not in blocked:
                 pairs.append((agent, k, tuple(questions)))
-        replies = await w.system.gather_ask(
-            [(w.agents[k], Respond(snap, placed.cls.ask, qs)) for _, k, qs in pairs]
-        )
+        replies = await w.population.respond(snap, placed.cls.ask, [(k, qs) for _, k, qs in pairs])
         answers: list[tuple[str, Any, Any]] = []
         for (agent, _, questions), reply in zip(pairs, replies, strict=True):
             answers.extend((agent, q, a) for q, a in zip(questions, reply.answers, strict=True))
@@ -198,6 +195,6 @@ class SimulationClock(Clock):
         if done.entries:
             done.events += await w.ledger.ask(Post(at, tuple(done.entries)))
         if outcomes:
-            learn = [(w.agents[k], Learn(o)) for agent, o in outcomes if (k := w.index_of(agent)) is not None]
-            await w.system.tell_all(learn)
+            index = w.index_of
+            await w.population.learn([(k, o) for agent, o in outcomes if (k := index(agent)) is not None])
         return done.events

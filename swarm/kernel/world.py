@@ -14,10 +14,10 @@ from swarm.actions import Action
 from swarm.agents.policy import Policy
 from swarm.core.payoff import SoftPayoffEngine
 from swarm.governance.lever import Governance
-from swarm.kernel.agent import agent_actor
 from swarm.kernel.bus import EventBus
 from swarm.kernel.component import RateLimit, Setup, WorldComponent, components_in_order
 from swarm.kernel.ledger import Ledger, LedgerBooks
+from swarm.kernel.population import LocalPopulation, Population
 from swarm.metrics.collector import MetricsActor, MetricsCollector
 from swarm.runtime.rng import AgentStreams
 from swarm.scenario import Scenario
@@ -63,6 +63,7 @@ class World:
         governance: Governance,
         bus: EventBus,
         streams: AgentStreams | None = None,
+        population: Population | None = None,
     ) -> None:
         self.scenario = scenario
         self.streams = streams
@@ -91,13 +92,9 @@ class World:
         for seat in seats:
             self.books.add(seat.agent_id, env.initial_reputation, env.initial_resources)
         self.ledger = system.spawn(Ledger(self.books), name="ledger")
-        timeout = scenario.simulation.policy_timeout
-        self.agents: list[ActorRef] = [
-            system.spawn(
-                agent_actor(s.agent_id, s.policy, timeout), name=f"agent:{s.agent_id}", mailbox_size=64
-            )
-            for s in seats
-        ]
+        self.population: Population = population or LocalPopulation(
+            system, [(s.agent_id, s.policy) for s in seats], scenario.simulation.policy_timeout
+        )
         self.collector = MetricsCollector(self.engine)
         self.metrics = system.spawn(MetricsActor(self.collector), name="metrics")
         bus.topic.attach(self.metrics)
