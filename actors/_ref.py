@@ -124,6 +124,26 @@ class ActorRef:
         """Whether a message could be handled right now in the sender's task."""
         return not (self._busy or self._mailbox or self._stopped or self._pending_restart) and self._started
 
+    @property
+    def idle(self) -> bool:
+        """Whether the actor could take a message in the caller's task right now.
+
+        True when nothing is queued or in hand, the actor has started and is not
+        stopped, and no tracer watches the system. A caller that then works on the
+        actor's state directly (a phase running many plain agents in one loop) must
+        report a failure with :meth:`failed`, so supervision applies as usual.
+        """
+        return self._system._tracer is None and self._idle()
+
+    def failed(self, msg: object, exc: BaseException) -> ActorFailed:
+        """Report that handling ``msg`` in the caller's task raised ``exc``; raise what this returns.
+
+        Supervision applies exactly as for a failing handler.
+        """
+        failure = self._failure(msg, exc)
+        self._supervise(failure)
+        return failure
+
     def _inline(self, msg: object) -> str | None:
         """The plain handler to run ``msg`` with right now, or None when it must be queued."""
         if self._busy or self._mailbox or not self._started or self._pending_restart is not None:

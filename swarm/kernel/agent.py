@@ -111,13 +111,16 @@ class InlineAgent(Actor):
 
     @handler
     def on_respond(self, msg: Respond) -> Responded:
-        snap = msg.snapshot
+        return self.answer(msg.snapshot, msg.ask, msg.questions)
+
+    def answer(self, snap: Snapshot, ask: Ask, questions: tuple[Any, ...]) -> Responded:
+        """The policy's answer to each question (``None`` and a failure where it gave up)."""
         obs = Observation(self.agent_id, snap.agent_index[self.agent_id], snap)
         answers: list[Any] = []
         failures: list[str] = []
-        for question in msg.questions:
+        for question in questions:
             try:
-                answers.append(msg.ask(self.policy, obs, question))
+                answers.append(ask(self.policy, obs, question))
             except EXPECTED_FAILURES as exc:
                 answers.append(None)
                 failures.append(describe_failure(exc))

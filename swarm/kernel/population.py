@@ -14,10 +14,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from actors import ActorRef, ActorSystem
+from swarm.actions import NOOP
 from swarm.agents.policy import Outcome
-from swarm.kernel.agent import Act, Learn, Respond, Responded, agent_actor
+from swarm.kernel.agent import (
+    EXPECTED_FAILURES,
+    Act,
+    Acted,
+    InlineAgent,
+    Learn,
+    Respond,
+    Responded,
+    agent_actor,
+    describe_failure,
+)
 from swarm.kernel.component import Ask
-from swarm.views import Snapshot
+from swarm.views import Observation, Snapshot
 
 
 class Population:
@@ -42,25 +53,78 @@ class Population:
 
 
 class LocalPopulation(Population):
-    """Every agent an actor in this process's actor system."""
+    """Every agent an actor in this process's actor system.
+
+    Agents whose policy never awaits are run in one loop per phase, in this task,
+    whenever their actor is idle (nothing queued or in hand): the same handlers'
+    work without a dispatch per agent. Busy ones, and every awaiting agent, get the
+    phase's message in their mailbox and answer through it.
+    """
 
     def __init__(self, system: ActorSystem, agents: Sequence[tuple[str, Any]], timeout: float) -> None:
         self.system = system
+        actors = [agent_actor(agent_id, policy, timeout) for agent_id, policy in agents]
         self.refs: list[ActorRef] = [
-            system.spawn(agent_actor(agent_id, policy, timeout), name=f"agent:{agent_id}", mailbox_size=64)
-            for agent_id, policy in agents
+            system.spawn(actor, name=f"agent:{agent_id}", mailbox_size=64)
+            for actor, (agent_id, _) in zip(actors, agents, strict=True)
         ]
+        self._inline: list[InlineAgent | None] = [a if isinstance(a, InlineAgent) else None for a in actors]
 
     async def act(self, snapshot: Snapshot, active: Sequence[int]) -> list[Any]:
-        refs, act = self.refs, Act(snapshot)
-        return await self.system.gather_ask([(refs[k], act) for k in active])
+        refs, inline = self.refs, self._inline
+        index = snapshot.agent_index
+        out: list[Any] = [None] * len(active)
+        queued: list[int] = []
+        for i, k in enumerate(active):
+            agent, ref = inline[k], refs[k]
+            if agent is None or not ref.idle:
+                queued.append(i)
+                continue
+            me = agent.agent_id
+            try:
+                out[i] = agent.policy.decide(Observation(me, index[me], snapshot))
+            except EXPECTED_FAILURES as exc:
+                out[i] = Acted(NOOP, describe_failure(exc))
+            except Exception as exc:
+                raise ref.failed(Act(snapshot), exc) from exc
+        if queued:
+            act = Act(snapshot)
+            replies = await self.system.gather_ask([(refs[active[i]], act) for i in queued])
+            for i, reply in zip(queued, replies, strict=True):
+                out[i] = reply
+        return out
 
     async def respond(
         self, snapshot: Snapshot, ask: Ask, asked: Sequence[tuple[int, tuple[Any, ...]]]
     ) -> list[Responded]:
-        refs = self.refs
-        return await self.system.gather_ask([(refs[k], Respond(snapshot, ask, qs)) for k, qs in asked])
+        refs, inline = self.refs, self._inline
+        out: list[Any] = [None] * len(asked)
+        queued: list[int] = []
+        for i, (k, questions) in enumerate(asked):
+            agent, ref = inline[k], refs[k]
+            if agent is None or not ref.idle:
+                queued.append(i)
+                continue
+            try:
+                out[i] = agent.answer(snapshot, ask, questions)
+            except Exception as exc:
+                raise ref.failed(Respond(snapshot, ask, questions), exc) from exc
+        if queued:
+            replies = await self.system.gather_ask(
+                [(refs[asked[i][0]], Respond(snapshot, ask, asked[i][1])) for i in queued]
+            )
+            for i, reply in zip(queued, replies, strict=True):
+                out[i] = reply
+        return out
 
     async def learn(self, outcomes: Sequence[tuple[int, Outcome]]) -> None:
-        refs = self.refs
-        await self.system.tell_all([(refs[k], Learn(o)) for k, o in outcomes])
+        refs, inline = self.refs, self._inline
+        for k, outcome in outcomes:
+            agent, ref = inline[k], refs[k]
+            if agent is not None and ref.idle:
+                try:
+                    agent.policy.observe(outcome)
+                except Exception as exc:
+                    ref.failed(Learn(outcome), exc)  # told, not asked: supervision decides what follows
+            else:
+                await ref.tell(Learn(outcome))

@@ -35,41 +35,40 @@ def _interactions(d: EpochData) -> int:
 
 @epoch_metric("accepted", "interactions accepted")
 def _accepted(d: EpochData) -> int:
-    return sum(1 for i in d.interactions if i.accepted)
+    return len(d.accepted)
 
 
 @epoch_metric("rejected", "interactions declined")
 def _rejected(d: EpochData) -> int:
-    return sum(1 for i in d.interactions if not i.accepted)
+    return len(d.interactions) - len(d.accepted)
 
 
 @epoch_metric("toxicity_rate", "E[1 − p | accepted] (undefined when nothing was accepted)", plot=True)
 def _toxicity(d: EpochData) -> float | None:
-    return soft.toxicity_rate(d.interactions) if any(i.accepted for i in d.interactions) else None
+    return soft.toxicity_rate(d.accepted) if d.accepted else None
 
 
 @epoch_metric("toxicity_hard", "share of accepted interactions with p < 0.5")
 def _toxicity_hard(d: EpochData) -> float | None:
-    return soft.hard_toxicity(d.interactions) if any(i.accepted for i in d.interactions) else None
+    return soft.hard_toxicity(d.accepted) if d.accepted else None
 
 
 @epoch_metric("quality_gap", "E[p | accepted] − E[p | declined]; negative = adverse selection", plot=True)
 def _quality_gap(d: EpochData) -> float | None:
-    acc = any(i.accepted for i in d.interactions)
-    rej = any(not i.accepted for i in d.interactions)
-    return soft.quality_gap(d.interactions) if acc and rej else None
+    acc = len(d.accepted)
+    return soft.quality_gap(d.interactions) if 0 < acc < len(d.interactions) else None
 
 
 @epoch_metric(
     "conditional_loss_initiator", "E[π_a | accepted] − E[π_a]: what initiators lose to selection", plot=True
 )
 def _closs_a(d: EpochData) -> float | None:
-    return soft.conditional_loss_initiator(d.interactions, d.engine) if d.accepted else None
+    return soft.conditional_loss_initiator(d.interactions, d.engine, d.payoffs) if d.accepted else None
 
 
 @epoch_metric("conditional_loss_counterparty", "E[π_b | accepted] − E[π_b]")
 def _closs_b(d: EpochData) -> float | None:
-    return soft.conditional_loss_counterparty(d.interactions, d.engine) if d.accepted else None
+    return soft.conditional_loss_counterparty(d.interactions, d.engine, d.payoffs) if d.accepted else None
 
 
 @epoch_metric("spread", "(s⁺ + s⁻)·(E[p] − E[p | accepted])")
@@ -84,7 +83,7 @@ def _average_quality(d: EpochData) -> float | None:
 
 @epoch_metric("acceptance_rate", "share of interactions accepted", plot=True)
 def _acceptance(d: EpochData) -> float | None:
-    return sum(i.accepted for i in d.interactions) / len(d.interactions) if d.interactions else None
+    return len(d.accepted) / len(d.interactions) if d.interactions else None
 
 
 @epoch_metric("high_quality_acceptance", "acceptance rate of interactions with p ≥ 0.5 (participation)")
@@ -111,17 +110,17 @@ def _qvar(d: EpochData) -> float | None:
 
 @epoch_metric("avg_payoff", "mean initiator payoff of accepted interactions")
 def _avg_payoff(d: EpochData) -> float | None:
-    return soft.welfare_metrics(d.interactions, d.engine)["avg_initiator_payoff"] if d.accepted else None
+    return d.welfare["avg_initiator_payoff"] if d.accepted else None
 
 
 @epoch_metric("total_welfare", "Σ (π_a + π_b) over accepted interactions", plot=True)
 def _welfare(d: EpochData) -> float:
-    return soft.welfare_metrics(d.interactions, d.engine)["total_welfare"]
+    return d.welfare["total_welfare"]
 
 
 @epoch_metric("social_surplus", "Σ (S − E) over accepted interactions: surplus net of harm to others")
 def _surplus(d: EpochData) -> float:
-    return soft.welfare_metrics(d.interactions, d.engine)["total_social_surplus"]
+    return d.welfare["total_social_surplus"]
 
 
 @epoch_metric("brier_score", "mean (p − v)² where the ground truth v is known")

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from swarm.core.interaction import SoftInteraction
 from swarm.core.payoff import SoftPayoffEngine
 from swarm.events import Event
+from swarm.metrics import soft
 from swarm.registry import Registry
 
 Value = float | int | None | dict[str, float]
@@ -48,6 +49,16 @@ class EpochData:
     def accepted(self) -> list[SoftInteraction]:
         """The epoch's accepted interactions (computed once)."""
         return [i for i in self.interactions if i.accepted]
+
+    @cached_property
+    def payoffs(self) -> soft.Payoffs:
+        """(π_a, π_b) of every interaction, in order (computed once)."""
+        return soft.payoffs(self.interactions, self.engine)
+
+    @cached_property
+    def welfare(self) -> soft.WelfareMetrics:
+        """Welfare of the accepted interactions (computed once)."""
+        return soft.welfare_metrics(self.interactions, self.engine, self.payoffs)
 
 
 @dataclass(frozen=True)

@@ -60,10 +60,18 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den else 0.0
 
 
-def _payoffs(interactions: Interactions, engine: SoftPayoffEngine | None) -> tuple[list[float], list[float]]:
+Payoffs = tuple[list[float], list[float]]
+"""π_a and π_b of each interaction, in order."""
+
+
+def payoffs(interactions: Interactions, engine: SoftPayoffEngine | None = None) -> Payoffs:
+    """(π_a, π_b) of every interaction, in order: compute once and pass to the functions that take them."""
     engine = engine or SoftPayoffEngine()
     pairs = [engine.payoffs(i) for i in interactions]
     return [a for a, _ in pairs], [b for _, b in pairs]
+
+
+_payoffs = payoffs
 
 
 def _conditional_loss(interactions: Interactions, payoffs: Sequence[float]) -> float:
@@ -120,17 +128,19 @@ def hard_toxicity(interactions: Interactions, threshold: float = 0.5) -> float:
     return _mean([1.0 if i.p < threshold else 0.0 for i in interactions if i.accepted])
 
 
-def conditional_loss_initiator(interactions: Interactions, engine: SoftPayoffEngine | None = None) -> float:
+def conditional_loss_initiator(
+    interactions: Interactions, engine: SoftPayoffEngine | None = None, computed: Payoffs | None = None
+) -> float:
     """mean_A π_a − mean_I π_a; negative means adverse selection against initiators."""
-    pi_a, _ = _payoffs(interactions, engine)
+    pi_a, _ = computed or _payoffs(interactions, engine)
     return _conditional_loss(interactions, pi_a)
 
 
 def conditional_loss_counterparty(
-    interactions: Interactions, engine: SoftPayoffEngine | None = None
+    interactions: Interactions, engine: SoftPayoffEngine | None = None, computed: Payoffs | None = None
 ) -> float:
     """mean_A π_b − mean_I π_b; negative means adverse selection against counterparties."""
-    _, pi_b = _payoffs(interactions, engine)
+    _, pi_b = computed or _payoffs(interactions, engine)
     return _conditional_loss(interactions, pi_b)
 
 
@@ -196,9 +206,11 @@ def quality_distribution(interactions: Interactions, bins: int = 10) -> list[tup
     return [(b / bins, (b + 1) / bins, n) for b, n in enumerate(counts)]
 
 
-def welfare_metrics(interactions: Interactions, engine: SoftPayoffEngine | None = None) -> WelfareMetrics:
+def welfare_metrics(
+    interactions: Interactions, engine: SoftPayoffEngine | None = None, computed: Payoffs | None = None
+) -> WelfareMetrics:
     """Σ_A (π_a + π_b), Σ_A (S − E), mean_A π_a and mean_A π_b (all 0.0 if A is empty)."""
-    pi_a, pi_b = _payoffs(interactions, engine)
+    pi_a, pi_b = computed or _payoffs(interactions, engine)
     return _welfare(interactions, pi_a, pi_b, engine)
 
 

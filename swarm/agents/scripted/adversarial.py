@@ -63,8 +63,13 @@ class AdversarialPolicy(ScriptedPolicy):
             and (agent.reputation > self.config.target_reputation or agent.resources > 50)
         )
 
-    def _targets(self, observation: Observation) -> list[str]:
-        return [a.agent_id for a in self._sample_others(observation) if self._is_target(a)]
+    def _targets(self, others: list[AgentPublic]) -> list[str]:
+        bar, allies = self.config.target_reputation, self.allies
+        return [
+            a.agent_id
+            for a in others
+            if (a.reputation > bar or a.resources > 50) and a.agent_id not in allies
+        ]
 
     def decide(self, observation: Observation) -> Action:
         c, rng = self.config, self.rng
@@ -72,11 +77,13 @@ class AdversarialPolicy(ScriptedPolicy):
             return trade
         if self._cooldown > 0:
             self._cooldown -= 1
-        targets = self._targets(observation)
+        others: list[AgentPublic] | None = None
         if self._cooldown == 0 and rng.random() < c.attack_probability:
             attack: Action | None = None
             tasks = self.open_tasks(observation)
-            if observation.can(Propose) and targets:
+            can_propose = observation.can(Propose)
+            targets = self._targets(others := self._sample_others(observation)) if can_propose else []
+            if targets:
                 attack = Propose(
                     counterparty=rng.choice(targets),
                     interaction_type=InteractionType.TRADE,
@@ -99,13 +106,9 @@ class AdversarialPolicy(ScriptedPolicy):
             return CreatePost(content=rng.choice(POSTS))
         posts = self.posts(observation)
         if observation.can(CastVote) and posts:
-            hostile = [
-                p
-                for p in posts
-                if p.post_id not in self._voted and self._is_target(observation.agent(p.author))
-            ]
-            if hostile:
-                return self._vote_on(hostile[0], -1)
+            for p in posts:
+                if p.post_id not in self._voted and self._is_target(observation.agent(p.author)):
+                    return self._vote_on(p, -1)
             top = max(posts, key=lambda p: p.net_votes)
             if (
                 top.post_id not in self._voted
@@ -113,8 +116,13 @@ class AdversarialPolicy(ScriptedPolicy):
                 and not self._is_ally(top.author)
             ):
                 return self._vote_on(top, -1)
-        sample = targets or [a.agent_id for a in self._sample_others(observation)]
-        if observation.can(Propose) and sample:
+        if not observation.can(Propose):
+            return NOOP
+        if others is None:
+            others = self._sample_others(observation)
+        targets = self._targets(others)
+        sample = targets or [a.agent_id for a in others]
+        if sample:
             return Propose(
                 counterparty=rng.choice(sample),
                 interaction_type=InteractionType.TRADE,

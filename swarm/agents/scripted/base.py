@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from math import gcd
 from typing import Any, ClassVar
 
 from swarm.actions import Action, Conduct
@@ -26,16 +27,17 @@ from swarm.runtime.rng import Rng
 from swarm.views import AgentPublic, Observation
 
 
-def spread(n: int, k: int, rng: Rng) -> set[int]:
+def spread(n: int, k: int, rng: Rng) -> list[int]:
     """About ``k`` distinct indices below ``n`` from two draws: a random start and a random stride.
 
-    Every index is equally likely to be in it; the set is smaller than ``k`` only
-    when the stride shares a factor with ``n`` (a repeat is simply dropped). Two
-    draws rather than ``k`` keep a decision cheap in a large population.
+    Every index is equally likely to be among them; there are fewer than ``k`` only
+    when the stride shares a factor with ``n`` and its cycle is shorter than ``k``.
+    Two draws rather than ``k`` keep a decision cheap in a large population.
     """
     start = int(rng.random() * n)
-    stride = 1 + int(rng.random() * (n - 1))
-    return {(start + i * stride) % n for i in range(k)}
+    stride = 1 + int(rng.random() * (n - 1)) if n > 1 else 1
+    cycle = n // gcd(n, stride)
+    return [(start + i * stride) % n for i in range(k if k < cycle else cycle)]
 
 
 @dataclass(frozen=True)
@@ -210,8 +212,12 @@ class ScriptedPolicy:
         me = self.agent_id
         if len(agents) <= self.SAMPLE + 1:
             return [a for a in agents if a.agent_id != me and not a.frozen]
-        picks = sorted(spread(len(agents), self.SAMPLE + 1, self.rng))
-        return [agents[i] for i in picks if agents[i].agent_id != me and not agents[i].frozen][: self.SAMPLE]
+        out = [a for i in spread(len(agents), self.SAMPLE + 1, self.rng) if not (a := agents[i]).frozen]
+        for k, a in enumerate(out):
+            if a.agent_id == me:
+                del out[k]
+                break
+        return out[: self.SAMPLE]
 
     def _known(self, observation: Observation) -> list[AgentPublic]:
         """Its last few partners (accepted dealings) that are active now, oldest first."""
@@ -220,9 +226,13 @@ class ScriptedPolicy:
     def _best_task(
         self, tasks: tuple[TaskView, ...], rep: float, weights: Mapping[str, float]
     ) -> TaskView | None:
+        """The best-paid task (bounty over difficulty weight) it may take, among up to ``SAMPLE`` of them."""
         if len(tasks) > self.SAMPLE:
-            tasks = tuple(tasks[i] for i in sorted(spread(len(tasks), self.SAMPLE, self.rng)))
-        eligible = [t for t in tasks if t.min_reputation <= rep]
-        if not eligible:
-            return None
-        return max(eligible, key=lambda t: t.bounty / weights.get(t.difficulty, 3.0))
+            tasks = tuple(tasks[i] for i in spread(len(tasks), self.SAMPLE, self.rng))
+        best, score = None, 0.0
+        for t in tasks:
+            if t.min_reputation <= rep:
+                value = t.bounty / weights.get(t.difficulty, 3.0)
+                if best is None or value > score:
+                    best, score = t, value
+        return best

@@ -78,16 +78,16 @@ class HonestPolicy(ScriptedPolicy):
             post = rng.choice(fresh)
             return self._vote_on(post, -1 if post.net_votes < -2 else 1)
         if observation.can(Propose) and rng.random() < c.interact_probability:
-            records = self.published(observation)
+            # the most trusted of its recent partners and a few others (a repeat cannot win twice)
+            records, book = self.published(observation), self._book
             target: AgentPublic | None = None
-            floor, seen = c.acceptance_threshold - 0.1, set()
-            for a in (*self._known(observation), *self._sample_others(observation)):
-                if a.agent_id in seen:
-                    continue
-                seen.add(a.agent_id)
-                t = self.trust(a.agent_id, records.get(a.agent_id, 0.5))
-                if t > floor or (target is None and t == floor):
-                    target, floor = a, t
+            floor = c.acceptance_threshold - 0.1
+            for group in (self._known(observation), self._sample_others(observation)):
+                for a in group:
+                    rec = book.get(a.agent_id)
+                    t = rec[0] / rec[1] if rec is not None and rec[1] else records.get(a.agent_id, 0.5)
+                    if t > floor or (target is None and t == floor):
+                        target, floor = a, t
             if target is not None:
                 return Propose(
                     counterparty=target.agent_id,
