@@ -2,7 +2,7 @@
 
 Visibility score of a post: ``net_votes + α·reply_count − β·age_steps``, with age
 counted in simulation steps (never wall-clock time). Only posts from the last
-``feed_window_steps`` steps are ranked, so a step costs O(recent posts), not
+``feed_window_steps`` steps are ranked (older ones are archived), so a step costs O(recent posts), not
 O(history). With vote normalisation on, a voter's k-th vote of an epoch weighs
 1/(1 + (k − 1)/max_weight).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
 import msgspec
@@ -101,7 +101,14 @@ class FeedConfig(BaseModel):
     visible_posts: int = Field(default=20, ge=0, description="posts in each step's ranked feed")
     reply_weight: float = Field(default=0.5, ge=0.0, description="α: visibility per reply")
     age_decay: float = Field(default=0.1, ge=0.0, description="β: visibility lost per step of age")
-    feed_window_steps: int = Field(default=50, ge=1, description="only posts this recent are ranked")
+    feed_window_steps: int = Field(
+        default=50, ge=1, description="only posts this recent are ranked; older ones are archived"
+    )
+    feed_capacity: int = Field(
+        default=1000,
+        ge=1,
+        description="most top-level posts kept live; the lowest-ranked beyond are archived",
+    )
 
 
 # ------------------------------------------------------------------------- state
@@ -119,7 +126,8 @@ class _Post:
     downvotes: int = 0
     reply_count: int = 0
     weighted: float = 0.0
-    voters: dict[str, tuple[int, float]] = field(default_factory=dict)
+    voters: dict[str, float] | None = None
+    """Each voter's signed vote weight (±1 without normalisation); made at the first vote."""
     version: int = 0
     """Bumped whenever the post's score changes (older heap entries are then stale)."""
     _view: PostView | None = None
@@ -141,8 +149,18 @@ class _Post:
         return view
 
 
+Entry = tuple[float, int, int, "_Post"]
+"""A heap entry: (−(score + β·clock), −order, version, post); the newer post wins a tie."""
+
+
 class FeedState:
-    """Posts and votes with their indexes; pure and synchronous."""
+    """Posts and votes with their indexes; pure and synchronous.
+
+    Live posts are those inside the ranking window, at most ``capacity`` top-level
+    ones: when more are live, the lowest-ranked are archived. Archived posts are
+    never ranked again and take no votes or replies, so memory stays bounded
+    whatever the population or the length of the run.
+    """
 
     def __init__(
         self,
@@ -151,6 +169,7 @@ class FeedState:
         age_decay: float = 0.1,
         window_steps: int = 50,
         max_vote_weight: float | None = None,
+        capacity: int = 1000,
     ) -> None:
         self.max_vote_weight = max_vote_weight
         self._votes_this_epoch: dict[str, int] = {}
@@ -158,9 +177,13 @@ class FeedState:
         self.reply_weight = reply_weight
         self.age_decay = age_decay
         self.window_steps = window_steps
+        self.capacity = capacity
         self.posts: dict[str, _Post] = {}
-        self._recent: deque[_Post] = deque()
-        self._heap: list[tuple[float, int, int, int, _Post]] = []
+        """The live posts (archived ones are forgotten)."""
+        self._live: deque[_Post] = deque()
+        self._recent = 0
+        """Live top-level posts."""
+        self._heap: list[Entry] = []
         self._counter = 0
 
     def create(self, author: str, content: str, parent_id: str | None, clock: int) -> _Post:
@@ -172,10 +195,38 @@ class FeedState:
         self._counter += 1
         post = _Post(f"post-{self._counter}", author, content, parent_id, clock, self._counter)
         self.posts[post.post_id] = post
+        self._live.append(post)
         if parent_id is None:
-            self._recent.append(post)
+            self._recent += 1
             self._rerank(post)
         return post
+
+    @property
+    def created(self) -> int:
+        """Posts and replies created since the start, archived ones included."""
+        return self._counter
+
+    def archived(self, post_id: str) -> bool:
+        """Whether ``post_id`` names a post that existed and has been archived."""
+        number = post_id.removeprefix("post-")
+        return post_id not in self.posts and number.isdigit() and 0 < int(number) <= self._counter
+
+    def _archive(self, clock: int) -> None:
+        """Archive posts older than the window, then the lowest-ranked beyond the capacity."""
+        live, window, posts = self._live, self.window_steps, self.posts
+        while live and clock - live[0].created_at_step > window:
+            post = live.popleft()
+            if posts.pop(post.post_id, None) is not None and post.parent_id is None:
+                self._recent -= 1
+        if self._recent > 2 * self.capacity:  # amortised: one pass per `capacity` new posts
+            kept = heapq.nsmallest(self.capacity, (self._entry(p) for p in live if p.parent_id is None))
+            keep = {id(e[3]) for e in kept}
+            for post in live:
+                if post.parent_id is None and id(post) not in keep:
+                    del posts[post.post_id]
+            self._live = deque(p for p in live if p.post_id in posts)
+            self._recent = len(kept)
+            self._heap = kept  # sorted, so already a heap
 
     def vote_weight(self, voter: str, epoch: int) -> float:
         """1 without normalisation; else 1/(1 + n/max_weight), n = the voter's votes this epoch so far."""
@@ -190,12 +241,15 @@ class FeedState:
     def vote(self, post_id: str, voter: str, direction: int, epoch: int = 0) -> bool:
         """Record a vote; True if it changed the counts (a repeat of the same vote does not)."""
         post = self.posts[post_id]
-        old = post.voters.get(voter)
-        if old is not None and old[0] == direction:
+        voters = post.voters
+        if voters is None:
+            voters = post.voters = {}
+        old = voters.get(voter)
+        if old is not None and (old > 0) == (direction > 0):
             return False
         if old is not None:
-            post.weighted -= old[0] * old[1]
-            if old[0] == 1:
+            post.weighted -= old
+            if old > 0:
                 post.upvotes -= 1
             else:
                 post.downvotes -= 1
@@ -204,8 +258,9 @@ class FeedState:
             post.upvotes += 1
         else:
             post.downvotes += 1
-        post.weighted += direction * weight
-        post.voters[voter] = (direction, weight)
+        signed = direction if weight == 1.0 else direction * weight
+        post.weighted += signed
+        voters[voter] = signed
         self._rerank(post)
         return True
 
@@ -217,10 +272,13 @@ class FeedState:
         post.version += 1
         heapq.heappush(self._heap, self._entry(post))
 
-    def _entry(self, post: _Post) -> tuple[float, int, int, int, _Post]:
-        """Every post loses β per step of age alike, so score + β·clock ranks them at any clock."""
+    def _entry(self, post: _Post) -> Entry:
+        """Every post loses β per step of age alike, so score + β·clock ranks them at any clock.
+
+        Posts are numbered in creation order, so the higher number is the newer post.
+        """
         key = post.weighted + self.reply_weight * post.reply_count + self.age_decay * post.created_at_step
-        return (-key, -post.created_at_step, -post.order, post.version, post)
+        return (-key, -post.order, post.version, post)
 
     def score(self, post: _Post, clock: int) -> float:
         return (
@@ -230,28 +288,26 @@ class FeedState:
         )
 
     def ranked(self, clock: int, limit: int) -> tuple[PostView, ...]:
-        """The top ``limit`` recent top-level posts by score; ties go to the newer post.
+        """The top ``limit`` live top-level posts by score; ties go to the newer post.
 
         A lazy heap keeps them ordered: a score change pushes a fresh entry and
-        stale or expired entries are dropped when they reach the top, so a step
-        costs O(limit·log n) rather than a pass over every recent post.
+        stale or archived entries are dropped when they reach the top, so a step
+        costs O(limit·log n) rather than a pass over every live post.
         """
-        window = self.window_steps
-        while self._recent and clock - self._recent[0].created_at_step > window:
-            self._recent.popleft()
-        heap = self._heap
-        if len(heap) > 2 * len(self._recent) + 1024:
-            heap[:] = [self._entry(p) for p in self._recent]
+        self._archive(clock)
+        heap, posts = self._heap, self.posts
+        if len(heap) > 2 * self._recent + 1024:
+            heap[:] = [self._entry(p) for p in self._live if p.parent_id is None]
             heapq.heapify(heap)
-        top: list[tuple[float, int, int, int, _Post]] = []
+        top: list[Entry] = []
         while heap and len(top) < limit:
             entry = heapq.heappop(heap)
-            post = entry[4]
-            if entry[3] == post.version and clock - post.created_at_step <= window:
+            post = entry[3]
+            if entry[2] == post.version and post.post_id in posts:
                 top.append(entry)
         for entry in top:
             heapq.heappush(heap, entry)
-        return tuple(entry[4].view() for entry in top)
+        return tuple(entry[3].view() for entry in top)
 
 
 # --------------------------------------------------------------------- component
@@ -284,11 +340,12 @@ class Feed(WorldComponent):
             reply_weight=self.config.reply_weight,
             age_decay=self.config.age_decay,
             window_steps=self.config.feed_window_steps,
+            capacity=self.config.feed_capacity,
             max_vote_weight=g.max_vote_weight_per_agent if g.vote_normalization_enabled else None,
         )
 
     def view(self, at: At) -> FeedView:
-        return FeedView(self.state.ranked(at.clock, self.config.visible_posts), len(self.state.posts))
+        return FeedView(self.state.ranked(at.clock, self.config.visible_posts), self.state.created)
 
     def apply(self, at: At, turns: Sequence[Turn], agents: Mapping[str, AgentPublic]) -> Applied:
         out = Applied()
@@ -304,7 +361,7 @@ class Feed(WorldComponent):
                             step=step,
                             agent_id=agent,
                             action="vote",
-                            reason=f"unknown post {action.post_id}",
+                            reason=self._missing(action.post_id),
                         )
                     )
                     continue
@@ -328,7 +385,7 @@ class Feed(WorldComponent):
                         step=step,
                         agent_id=agent,
                         action="reply",
-                        reason=f"unknown post {parent}",
+                        reason=self._missing(parent),
                     )
                 )
                 continue
@@ -345,6 +402,11 @@ class Feed(WorldComponent):
                 )
             )
         return out
+
+    def _missing(self, post_id: str) -> str:
+        if self.state.archived(post_id):
+            return f"post {post_id} is archived (out of the feed's window or capacity)"
+        return f"unknown post {post_id}"
 
     @classmethod
     def prompt_view(cls, view: FeedView, agent_id: str) -> FeedView:

@@ -111,13 +111,22 @@ class SimulationClock(Clock):
         active = [k for k, a in enumerate(state.agents) if not a.frozen and a.agent_id not in blocked]
         done = Applied()
         replies = await w.population.act(snap, active)
-        chosen = {k: self._action(at, k, reply, done) for k, reply in zip(active, replies, strict=True)}
+        router = w.router
+        for p, reply in enumerate(replies):  # failures and oddities, in registration order
+            kind = type(reply)
+            if kind is not Noop and kind not in router:
+                replies[p] = self._action(at, active[p], reply, done)
         turns = []
-        for index, k in enumerate(
+        seats = w.seats
+        for index, p in enumerate(
             schedule(w.scenario.simulation.schedule, active, at.clock, state.agents, self.rng)
         ):
-            action, agent = chosen[k], w.seats[k].agent_id
-            if type(action) is Noop or type(action) in w.router:
+            action = replies[p]
+            kind = type(action)
+            if kind is Noop:
+                continue
+            agent = seats[active[p]].agent_id
+            if kind in router:
                 turns.append(Turn(index, agent, action))
             else:
                 why = f"no part of this scenario's world takes {action.type} actions"
@@ -142,8 +151,6 @@ class SimulationClock(Clock):
 
     def _action(self, at: At, k: int, reply: Any, done: Applied) -> Action:
         """An agent's reply as an action (a policy failure is a no-op plus an event; anything else a bug)."""
-        if type(reply) is not Acted and isinstance(reply, Action):
-            return reply
         seat = self.world.seats[k]
         if isinstance(reply, Acted):
             if reply.failure is not None:

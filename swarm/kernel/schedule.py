@@ -11,19 +11,24 @@ from swarm.views import AgentPublic
 
 
 def schedule(
-    mode: str, active: list[int], clock: int, agents: Sequence[AgentPublic], rng: random.Random
+    mode: str, active: Sequence[int], clock: int, agents: Sequence[AgentPublic], rng: random.Random
 ) -> list[int]:
-    """Round robin (rotating its start every step), a seeded shuffle, or reputation priority."""
+    """The positions in ``active`` in the order their actions are applied.
+
+    Round robin rotates its start every step, ``random`` is a seeded shuffle,
+    ``priority`` goes by reputation, highest first (ties in registration order).
+    """
+    n = len(active)
     if mode == "random":
-        order = list(active)
+        order = list(range(n))
         rng.shuffle(order)
         return order
     if mode == "priority":
-        return sorted(active, key=lambda k: -agents[k].reputation)
-    if not active:
-        return active
-    k = clock % len(active)
-    return active[k:] + active[:k]
+        return sorted(range(n), key=lambda p: -agents[active[p]].reputation)
+    if not n:
+        return []
+    k = clock % n
+    return [*range(k, n), *range(k)]
 
 
 def kill_reason(scenario: Scenario, metrics: Metrics, n_agents: int) -> str | None:

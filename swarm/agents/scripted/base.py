@@ -10,7 +10,7 @@ p, are drawn from. Scripted policies never wait, so they run inline.
 
 from __future__ import annotations
 
-from collections import deque
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
 from math import gcd
@@ -60,14 +60,16 @@ class MarketHabits:
 class ScriptedPolicy:
     """Base of the scripted policies: ``decide``/``accept`` are plain methods of the observation.
 
-    What an agent remembers is bounded whatever the population: its dealings per
-    counterpart, its last ``SAMPLE`` partners and its last 64 votes.
+    What an agent remembers is bounded whatever the population: its dealings with
+    its last ``BOOK`` counterparts, its last ``SAMPLE`` partners and its last 64 votes.
     """
 
-    __slots__ = ("_book", "_partners", "_voted", "_voted_order", "agent_id", "allies", "config", "rng")
+    __slots__ = ("_book", "_partners", "_tally", "_voted", "agent_id", "allies", "config", "rng")
 
     kind: ClassVar[str] = "scripted"
     SAMPLE: ClassVar[int] = 8
+    BOOK: ClassVar[int] = 16
+    """Counterparts whose dealings it remembers (the most recent ones)."""
     Config: ClassVar[type[PolicyConfig]] = PolicyConfig
     default_conduct: ClassVar[Conduct] = Conduct()
     market: ClassVar[MarketHabits | None] = None
@@ -87,12 +89,14 @@ class ScriptedPolicy:
             config if isinstance(config, self.Config) else self.Config.model_validate(dict(config or {}))
         )
         self.allies = allies
-        self._book: dict[str, list[float]] = {}
-        """Per counterpart: [Σ p accepted, n accepted, Σ p seen, n seen]."""
+        self._book: dict[str, int] = {}
+        """Counterpart → its slot in ``_tally``, least recently dealt with first (at most ``BOOK``)."""
+        self._tally = array("d")
+        """Per slot: Σ p accepted, n accepted, Σ p seen, n seen."""
         self._partners: list[str] = []
         """The last ``SAMPLE`` counterparts of accepted dealings, oldest first."""
-        self._voted: set[str] = set()
-        self._voted_order: deque[str] = deque()
+        self._voted: dict[str, None] = {}
+        """The posts it voted on (the last 64), oldest first."""
 
     @classmethod
     def register(cls, description: str) -> None:
@@ -120,14 +124,21 @@ class ScriptedPolicy:
     def observe(self, outcome: Outcome) -> None:
         i = outcome.interaction
         other = i.counterparty if outcome.role == "initiator" else i.initiator
-        rec = self._book.get(other)
-        if rec is None:
-            rec = self._book[other] = [0.0, 0.0, 0.0, 0.0]
-        rec[2] += i.p
-        rec[3] += 1
+        book, tally = self._book, self._tally
+        slot = book.pop(other, None)
+        if slot is None:
+            if len(book) >= self.BOOK:  # forget the counterpart dealt with longest ago
+                slot = book.pop(next(iter(book)))
+                tally[slot] = tally[slot + 1] = tally[slot + 2] = tally[slot + 3] = 0.0
+            else:
+                slot = len(tally)
+                tally.extend((0.0, 0.0, 0.0, 0.0))
+        book[other] = slot
+        tally[slot + 2] += i.p
+        tally[slot + 3] += 1
         if i.accepted:
-            rec[0] += i.p
-            rec[1] += 1
+            tally[slot] += i.p
+            tally[slot + 1] += 1
             partners = self._partners
             if other in partners:
                 partners.remove(other)
@@ -166,14 +177,17 @@ class ScriptedPolicy:
     # ------------------------------------------------------------------- trust
 
     def trust(self, other: str, prior: float = 0.5) -> float:
-        """Mean p of accepted interactions with ``other``; ``prior`` for strangers."""
-        rec = self._book.get(other)
-        return rec[0] / rec[1] if rec is not None and rec[1] else prior
+        """Mean p of accepted interactions with ``other``; ``prior`` for strangers (or forgotten ones)."""
+        slot = self._book.get(other)
+        if slot is None:
+            return prior
+        n = self._tally[slot + 1]
+        return self._tally[slot] / n if n else prior
 
     def dealings(self, other: str) -> tuple[float, int]:
-        """(Σ p, n) over every resolved interaction with ``other``, accepted or not."""
-        rec = self._book.get(other)
-        return (rec[2], int(rec[3])) if rec is not None else (0.0, 0)
+        """(Σ p, n) over every resolved interaction with ``other``, accepted or not (remembered ones)."""
+        slot = self._book.get(other)
+        return (self._tally[slot + 2], int(self._tally[slot + 3])) if slot is not None else (0.0, 0)
 
     def trust_in(self, observation: Observation, agent: AgentPublic | None) -> float:
         """Trust, with a published track record (transparency ledger) as the prior for strangers."""
@@ -199,11 +213,11 @@ class ScriptedPolicy:
         return 0.5 * surplus + tau - cost > 0
 
     def _vote_on(self, post: PostView, direction: int) -> CastVote:
-        if post.post_id not in self._voted:
-            self._voted.add(post.post_id)
-            self._voted_order.append(post.post_id)
-            if len(self._voted_order) > 64:
-                self._voted.discard(self._voted_order.popleft())
+        voted = self._voted
+        if post.post_id not in voted:
+            voted[post.post_id] = None
+            if len(voted) > 64:
+                del voted[next(iter(voted))]
         return CastVote(post_id=post.post_id, direction=1 if direction >= 0 else -1)
 
     def _sample_others(self, observation: Observation) -> list[AgentPublic]:

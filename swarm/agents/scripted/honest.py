@@ -79,13 +79,12 @@ class HonestPolicy(ScriptedPolicy):
             return self._vote_on(post, -1 if post.net_votes < -2 else 1)
         if observation.can(Propose) and rng.random() < c.interact_probability:
             # the most trusted of its recent partners and a few others (a repeat cannot win twice)
-            records, book = self.published(observation), self._book
+            records, trust = self.published(observation), self.trust
             target: AgentPublic | None = None
             floor = c.acceptance_threshold - 0.1
             for group in (self._known(observation), self._sample_others(observation)):
                 for a in group:
-                    rec = book.get(a.agent_id)
-                    t = rec[0] / rec[1] if rec is not None and rec[1] else records.get(a.agent_id, 0.5)
+                    t = trust(a.agent_id, records.get(a.agent_id, 0.5))
                     if t > floor or (target is None and t == floor):
                         target, floor = a, t
             if target is not None:

@@ -229,7 +229,38 @@ def test_only_posts_inside_the_window_are_ranked() -> None:
     assert ids(s.ranked(6, 10)) == ["post-2"]
     assert ids(s.ranked(9, 10)) == ["post-2"]
     assert ids(s.ranked(10, 10)) == []
-    assert len(s.posts) == 2  # out of the ranking, not out of the feed
+
+
+def test_posts_leaving_the_window_are_archived_so_memory_stays_bounded() -> None:
+    s = FeedState(window_steps=3)
+    for clock in range(50):
+        parent = s.create("a", "x", None, clock)
+        s.create("b", "re", parent.post_id, clock)
+        s.ranked(clock, 5)
+    assert s.created == 100
+    assert len(s.posts) == 8  # the posts and replies of the last four steps
+    assert s.archived("post-1") and not s.archived("post-99") and not s.archived("post-101")
+    assert not s.archived("nonsense")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(-3, 3), min_size=1, max_size=60), st.integers(1, 6), st.integers(1, 10))
+def test_beyond_its_capacity_the_feed_keeps_the_best_ranked_posts(
+    votes: list[int], capacity: int, limit: int
+) -> None:
+    """Archiving the lowest-ranked posts never changes the top of the ranking while they stay out of it."""
+    bounded = FeedState(window_steps=1000, capacity=capacity)
+    full = FeedState(window_steps=1000, capacity=10**6)
+    for s in (bounded, full):
+        for clock, net in enumerate(votes):
+            p = s.create("a", "x", None, clock)
+            for j in range(abs(net)):
+                s.vote(p.post_id, f"v{j}", 1 if net > 0 else -1)
+            s.ranked(clock, limit)
+    clock = len(votes)
+    assert len([p for p in bounded.posts.values() if p.parent_id is None]) <= 2 * capacity
+    assert ids(bounded.ranked(clock, min(limit, capacity))) == ids(full.ranked(clock, min(limit, capacity)))
+    assert all(bounded.archived(post_id) for post_id in full.posts if post_id not in bounded.posts)
 
 
 @settings(max_examples=100, deadline=None)
@@ -315,6 +346,25 @@ def test_the_feed_rejects_votes_and_replies_on_unknown_posts() -> None:
     assert f.view(At(0, 0, 0)).total_posts == 1
 
 
+def test_votes_and_replies_on_posts_older_than_the_window_are_refused_as_archived() -> None:
+    scenario = make_scenario(environment={"feed_window_steps": 2})
+    f = Feed(Setup(scenario, scenario.section("feed"), SoftPayoffEngine(scenario.payoff), AGENTS))
+    play(f, At(0, 0, 0), ("a", CreatePost(content="early")))
+    f.view(At(0, 3, 3))  # the window moves on as the feed is ranked
+    events = play(
+        f,
+        At(0, 3, 3),
+        ("b", CastVote(post_id="post-1", direction=1)),
+        ("c", Reply(parent_id="post-1", content="late")),
+    )
+    reason = "post post-1 is archived (out of the feed's window or capacity)"
+    assert events == [
+        ActionRejected(epoch=0, step=3, agent_id="b", action="vote", reason=reason),
+        ActionRejected(epoch=0, step=3, agent_id="c", action="reply", reason=reason),
+    ]
+    assert f.view(At(0, 3, 3)).total_posts == 1
+
+
 def test_the_feed_view_shows_the_configured_number_of_posts() -> None:
     f = feed()
     play(f, At(0, 0, 0), *[("a", CreatePost(content=str(k))) for k in range(5)])
@@ -363,6 +413,7 @@ def test_ranking_equals_sorting_every_recent_post_by_its_score_now(
     )
     top_level: list[str] = []
     for clock, (kind, pick, direction) in enumerate(moves):
+        top_level = [post_id for post_id in top_level if post_id in state.posts]  # archived ones take nothing
         if kind == "post" or not top_level:
             top_level.append(state.create(f"a{pick}", "x", None, clock).post_id)
         elif kind == "reply":
