@@ -240,9 +240,11 @@ class ScriptedPolicy:
     def _best_task(
         self, tasks: tuple[TaskView, ...], rep: float, weights: Mapping[str, float]
     ) -> TaskView | None:
-        """The best-paid task (bounty over difficulty weight) it may take, among up to ``SAMPLE`` of them."""
-        if len(tasks) > self.SAMPLE:
-            tasks = tuple(tasks[i] for i in spread(len(tasks), self.SAMPLE, self.rng))
+        """The best-paid task (bounty over difficulty weight) it may take, among ``SAMPLE`` of them."""
+        n, k = len(tasks), self.SAMPLE
+        if n > k:  # k neighbours from a random start: each task is looked at with chance k/n
+            start = int(self.rng.random() * n)
+            tasks = tasks[start : start + k] if start + k <= n else tasks[start:] + tasks[: start + k - n]
         best, score = None, 0.0
         for t in tasks:
             if t.min_reputation <= rep:
