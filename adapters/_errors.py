@@ -78,4 +78,29 @@ class InvalidOutput(LLMError):
 
 
 class CassetteMiss(LLMError):
-    """A replayed run asked something the cassette never recorded."""
+    """A replayed run asked something the cassette has no answer for: the run cannot go on.
+
+    The message names where the request was asked (agent, epoch, step, phase), its
+    key, the nearest recorded key and why they differ; so do the attributes.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: object = None,
+        key: str = "",
+        path: str = "",
+        nearest_key: str | None = None,
+        nearest_line: int | None = None,
+        reason: str = "",
+        provider: str = "",
+        model: str = "",
+    ) -> None:
+        self.where = where
+        self.key = key
+        self.path = path
+        self.nearest_key = nearest_key
+        self.nearest_line = nearest_line
+        self.reason = reason
+        super().__init__(message, provider=provider, model=model)
