@@ -166,13 +166,37 @@ class AgentStreams:
 
             self._keys = np.array([s.key for s in self.streams], dtype=np.uint64)
 
-    def begin_step(self, t: int) -> None:
-        """Every stream starts step ``t``; large populations get their first draws computed ahead."""
+    @classmethod
+    def pool(cls, streams: Sequence[Stream], block: int = BLOCK) -> AgentStreams:
+        """A pool of existing :class:`Stream` objects (a shard's agents, say)."""
+        pool = cls.__new__(cls)
+        pool.streams = list(streams)
+        pool.block = block
+        pool._keys = None
+        if len(pool.streams) >= VECTOR_FROM:
+            import numpy as np
+
+            pool._keys = np.array([s.key for s in pool.streams], dtype=np.uint64)
+        return pool
+
+    def subset(self, indices: Sequence[int]) -> AgentStreams:
+        """A pool of the same streams at ``indices`` (the agents a sharded run keeps in this process)."""
+        return AgentStreams.pool([self.streams[k] for k in indices], self.block)
+
+    def ahead(self, t: int) -> list[list[float]] | None:
+        """The first draws of step ``t`` of every stream, computed now (None for a small pool)."""
+        return None if self._keys is None else block_of(self._keys, t, self.block)
+
+    def begin_step(self, t: int, ahead: list[list[float]] | None = None) -> None:
+        """Every stream starts step ``t``; large populations get their first draws computed ahead.
+
+        ``ahead``: what :meth:`ahead` gave for ``t`` (computed earlier, while there was time).
+        """
         if self._keys is None:
             for s in self.streams:
                 s.begin(t)
             return
-        rows = block_of(self._keys, t, self.block)
+        rows = ahead if ahead is not None else block_of(self._keys, t, self.block)
         for s, row in zip(self.streams, rows, strict=True):
             s.t, s.j, s.row = t, 0, row
 

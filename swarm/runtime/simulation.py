@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -18,7 +18,7 @@ from actors import ActorFailed, ActorSystem, Start, Subscription
 from swarm.agents.policy import Policy
 from swarm.agents.types import AGENT_TYPES, BuildContext
 from swarm.core.payoff import SoftPayoffEngine
-from swarm.errors import PolicyError, RunFailure, SwarmError
+from swarm.errors import PolicyError, RunFailure, ShardFailure, SwarmError
 from swarm.events import AgentCreated, Event, Metrics, RunEnded, RunStarted, numbered
 from swarm.governance.lever import Governance, build_governance
 from swarm.kernel.bus import EventBatch, EventBus
@@ -30,6 +30,9 @@ from swarm.runtime.eventlog import EventLogWriter, LogHeader, Recorder, package_
 from swarm.runtime.result import SimulationResult, evaluate_criteria, summarize, write_outputs
 from swarm.runtime.rng import AgentStreams, derive_rng
 from swarm.scenario import Scenario
+
+if TYPE_CHECKING:
+    from swarm.runtime.shards import ShardedPopulation
 
 
 class SimulationError(SwarmError):
@@ -62,7 +65,9 @@ class Simulation:
     the :class:`~swarm.Policy` methods); such an agent is logged and measured
     under its policy's own name. With ``freeze_heap`` (the default) the objects
     alive when the run starts are set aside from the garbage collector until it
-    ends (``gc.freeze``/``gc.unfreeze``).
+    ends (``gc.freeze``/``gc.unfreeze``). ``shards`` spreads the agents over this
+    process and ``shards - 1`` worker processes (``shard_backend="processes"``) or
+    Ray actors (``"ray"``), with the same event log (see docs/scaling.md).
     """
 
     def __init__(
@@ -75,8 +80,15 @@ class Simulation:
         policies: Mapping[str, Policy] | None = None,
         stream_buffer: int = 10_000,
         freeze_heap: bool = True,
+        shards: int = 1,
+        shard_backend: str = "processes",
     ) -> None:
         load_builtins()
+        if shards != 1 or shard_backend != "processes":
+            from swarm.runtime.shards import check_sharding
+
+            check_sharding(shards, shard_backend)
+        self._shards, self._shard_backend = shards, shard_backend
         self.scenario = scenario
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self._llm_factory = llm_factory
@@ -201,15 +213,22 @@ class Simulation:
             from swarm.agents.llm_backend import LLMBackend
 
             factory = LLMBackend()
+        population = await self._spawn_shards()  # the workers start while the agents are built
         try:
             seats = self._seats(factory)
             start = getattr(factory, "astart", None)
             if start is not None:
                 await start()
-        except SwarmError:
+            if population is not None:
+                self._assign_shards(population, seats)
+        except SwarmError as exc:
+            await _close_population(population)
             await _close_llm(factory)
+            if isinstance(exc, ShardFailure):
+                raise SimulationError(f"the shards cannot start: {exc}") from exc
             raise
         except Exception as exc:
+            await _close_population(population)
             await _close_llm(factory)
             if type(exc).__module__.startswith("adapters"):
                 raise SimulationError(f"the LLM agents cannot start: {exc}") from exc
@@ -234,17 +253,23 @@ class Simulation:
                 governance = self._governance or build_governance(
                     sc, Setup(sc, None, SoftPayoffEngine(sc.payoff), types)
                 )
-                world = World(system, sc, seats, governance, self._bus, self._streams)
+                if population is not None:
+                    population.bind(system, sc.simulation.policy_timeout)
+                world = World(system, sc, seats, governance, self._bus, self._streams, population)
                 self._clock = SimulationClock(world, derive_rng(sc.simulation.seed, "schedule"))
                 clock_ref = system.spawn(self._clock, name="clock")
+                if population is not None:
+                    await population.ready()
                 await self._bus.publish(self._opening(world))
                 with _settled_heap(self._freeze_heap):
                     await clock_ref.tell(Start())
                     reason = await self._clock.finished
+                if population is not None:
+                    await population.flush()  # the shards' last lessons learnt (or their failure)
                 reason = self._clock.stopped_by or reason
                 await self._bus.publish([self._ending(reason, started, None)], "epoch")
                 self._ended = True
-        except ActorFailed as exc:
+        except (ActorFailed, ShardFailure) as exc:
             reason, failure = "failed", exc
         except anyio.get_cancelled_exc_class():
             reason = "cancelled"
@@ -253,9 +278,32 @@ class Simulation:
             try:
                 await self._finish(reason, started, failure, world)
             finally:
+                await _close_population(population)
                 await _close_llm(factory)
         if failure is not None:
             raise _explain_failure(failure) from failure
+
+    async def _spawn_shards(self) -> ShardedPopulation | None:
+        """With ``shards`` > 1, a sharded population whose workers are starting."""
+        if self._shards == 1:
+            return None
+        from swarm.runtime.shards import ShardedPopulation
+
+        population = ShardedPopulation(self._shards, self._shard_backend)
+        try:
+            await population.spawn()
+        except BaseException as exc:
+            await _close_population(population)
+            if isinstance(exc, ShardFailure):
+                raise SimulationError(f"the shards cannot start: {exc}") from exc
+            raise
+        return population
+
+    def _assign_shards(self, population: ShardedPopulation, seats: list[Seat]) -> None:
+        """Deal the agents out to the shards; this process's clock steps only its own agents' streams."""
+        streams = self._streams
+        population.assign(self.scenario, seats, streams.streams, frozenset(self._custom))
+        self._streams = streams.subset(population.local_indices)
 
     def _opening(self, world: World) -> list[Event]:
         sc = self.scenario
@@ -350,6 +398,13 @@ async def _close_llm(factory: object) -> None:
     if close is not None:
         with anyio.CancelScope(shield=True):
             await close()
+
+
+async def _close_population(population: ShardedPopulation | None) -> None:
+    """Stop a sharded population's workers (whatever else is going on)."""
+    if population is not None:
+        with anyio.CancelScope(shield=True):
+            await population.aclose()
 
 
 @contextmanager

@@ -1,0 +1,404 @@
+"""One shard of a sharded run: some agents' policies, run outside the main process.
+
+Both backends of :class:`~swarm.runtime.shards.ShardedPopulation` run a
+:class:`ShardRunner`: a worker process (``--backend processes``) runs :func:`main`,
+which serves the runner over its stdin and stdout; a Ray actor (``--backend ray``)
+wraps one. Either way every request and reply is a kind and bytes, so both
+backends move exactly the same data.
+
+A shard gets its agents' policies as the main process built them, pickled before
+the run starts, together with their counter-based random streams (a draw depends
+only on the stream's key, the step and the draw's number, see
+:mod:`swarm.runtime.rng`): each policy starts in exactly the state it would have
+had in the unsharded run, whatever registered its type. The runner then answers
+the phases with the handlers of :class:`~swarm.kernel.agent.InlineAgent`, for its
+agents, in the order asked.
+
+Requests (``kind``, ``a``, ``b``) and replies:
+
+* ``SETUP``: ``a`` a pickled :class:`ShardSetup`; replied ``OK`` once loaded.
+* ``ACT``: ``a`` the step's snapshot (:func:`encode_snapshot`, the same bytes for
+  every shard), ``b`` the active agents' positions in this shard (``array('I')``);
+  replied with the pickled list of replies (actions, or ``Acted``).
+* ``RESPOND``: ``a`` pickled ``(ask, [(position, questions), ...])``, ``b`` a
+  snapshot when it is not the last one sent (else empty); replied with the pickled
+  ``[(answers, failures), ...]``.
+* ``LEARN``: ``a`` the outcomes ``[(position, outcome), ...]`` (:func:`encode_outcomes`);
+  not replied (a failure is: see below). Learning is told, not asked, as it is to
+  a local agent, so the shard learns while the main process finishes the step.
+* ``SYNC``: replied ``OK`` once everything sent before it is handled.
+
+A policy bug is replied ``FAIL`` with a :class:`Failure` (the request, which
+agent, the exception when it pickles, its traceback), at once, whatever the
+request; every later request is answered with the same ``FAIL``. Frames on the
+pipes are ``HEADER`` (kind and the lengths of ``a`` and ``b``), then ``a`` and ``b``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import signal
+import struct
+import sys
+import traceback
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+SETUP, ACT, RESPOND, LEARN, SYNC = 1, 2, 3, 4, 5
+OK, FAIL = 0, 1
+HEADER = struct.Struct(">BII")
+PICKLE = pickle.HIGHEST_PROTOCOL
+PIPE_BYTES = 1 << 20
+"""Pipe capacity asked for (Linux allows 1 MiB unprivileged): a step's snapshot crosses in one write."""
+PICKLED, PACKED = b"p", b"m"
+
+
+@dataclass(frozen=True)
+class ShardSetup:
+    """A shard's agents: their ids and policies, and the random streams those policies draw from."""
+
+    shard: int
+    steps_per_epoch: int
+    agents: tuple[tuple[str, Any], ...]
+    """(agent id, policy), in shard order."""
+    streams: tuple[Any, ...]
+    """The agents' :class:`~swarm.runtime.rng.Stream` objects (pickled with the policies that hold them)."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A policy bug in a shard (raised in the main process as the ``ActorFailed`` a local run raises).
+
+    ``kind`` is the request it happened in and ``message`` the repr of the message
+    the agent was handling (``Act(epoch=1, step=0)``); ``kind`` ``SETUP`` is a shard
+    that could not load its agents.
+    """
+
+    kind: int
+    message: str
+    agent_id: str
+    error: bytes | None
+    """The exception, pickled (None when it does not pickle)."""
+    error_text: str
+    traceback: str
+
+
+class _Unpicklable:
+    """Stands in for a reply that does not pickle; its repr is the reply's (for the clock's error)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def encode_snapshot(snapshot: Any) -> bytes:
+    """The parts of a snapshot agents read, as bytes: the public records by msgspec, the rest pickled."""
+    parts = (
+        snapshot.epoch,
+        snapshot.step,
+        msgspec.msgpack.encode(snapshot.agents),
+        _plain(snapshot.public),
+        _plain(snapshot.exhausted),
+        snapshot.never,
+        snapshot.deterrence,
+    )
+    return pickle.dumps(parts, PICKLE)
+
+
+def _plain(mapping: Any) -> dict[Any, Any]:
+    return mapping if type(mapping) is dict else dict(mapping)
+
+
+def encode_outcomes(outcomes: list[tuple[int, Any]]) -> bytes:
+    """``[(position, outcome), ...]`` as msgpack (outcomes are msgspec structs), else pickled."""
+    try:
+        return PACKED + msgspec.msgpack.encode(outcomes)
+    except Exception:  # pragma: no cover - an outcome msgspec cannot encode
+        return PICKLED + pickle.dumps(outcomes, PICKLE)
+
+
+class ShardRunner:
+    """The policies of one shard's agents and the phases they answer."""
+
+    def __init__(self, setup_blob: bytes) -> None:
+        from swarm.agents.policy import Outcome
+        from swarm.kernel.agent import Act, InlineAgent, Learn, Respond, is_inline
+        from swarm.runtime.rng import AgentStreams
+        from swarm.views import AgentPublic, Snapshot
+
+        setup: ShardSetup = pickle.loads(setup_blob)
+        self.shard = setup.shard
+        self.steps = setup.steps_per_epoch
+        self.agents: list[Any] = []
+        inline: dict[type, bool] = {}
+        for agent_id, policy in setup.agents:
+            cls = type(policy)
+            if cls not in inline:
+                inline[cls] = is_inline(policy)
+            if not inline[cls]:
+                raise RuntimeError(f"agent {agent_id}: {cls.__name__} awaits: it cannot run in a shard")
+            self.agents.append(InlineAgent(agent_id, policy))
+        self.streams = AgentStreams.pool(setup.streams)
+        table = InlineAgent.handler_table()
+        self._on_act = getattr(InlineAgent, table[Act][0])
+        self._on_respond = getattr(InlineAgent, table[Respond][0])
+        self._on_learn = getattr(InlineAgent, table[Learn][0])
+        self._Act, self._Respond, self._Learn = Act, Respond, Learn
+        self._Snapshot = Snapshot
+        self._decode_agents = msgspec.msgpack.Decoder(tuple[AgentPublic, ...]).decode
+        self._decode_outcomes = msgspec.msgpack.Decoder(list[tuple[int, Outcome]]).decode
+        self.snapshot: Any = None
+        self.failed: bytes | None = None
+        """The ``FAIL`` payload every request gets once a policy has failed."""
+        self._t = -1
+        self._ahead: tuple[int, Any] | None = None
+
+    def handle(self, kind: int, a: bytes, b: bytes) -> tuple[int, bytes]:
+        """Answer one request: ``(OK, payload)`` or ``(FAIL, pickled Failure)``."""
+        if self.failed is not None:
+            return FAIL, self.failed
+        if kind == ACT:
+            reply = self.act(a, b)
+        elif kind == RESPOND:
+            reply = self.respond(a, b)
+        elif kind == LEARN:
+            reply = self.learn(a)
+        elif kind == SYNC:
+            reply = OK, b""
+        else:
+            raise ValueError(f"unknown request kind {kind}")
+        if reply[0] == FAIL:
+            self.failed = reply[1]
+        return reply
+
+    def think_ahead(self) -> None:
+        """Draw the next step's first random numbers now, while the main process finishes this step."""
+        t = self._t + 1
+        self._ahead = (t, self.streams.ahead(t))
+
+    def _load_snapshot(self, blob: bytes) -> None:
+        epoch, step, agents, public, exhausted, never, deterrence = pickle.loads(blob)
+        self.snapshot = self._Snapshot(
+            epoch, step, self._decode_agents(agents), public, exhausted, never, deterrence
+        )
+
+    def act(self, snapshot: bytes, positions: bytes) -> tuple[int, bytes]:
+        self._load_snapshot(snapshot)
+        snap = self.snapshot
+        t = snap.epoch * self.steps + snap.step
+        if t != self._t:
+            ahead, self._ahead = self._ahead, None
+            self.streams.begin_step(t, ahead[1] if ahead is not None and ahead[0] == t else None)
+            self._t = t
+        msg = self._Act(snap)
+        on_act, agents = self._on_act, self.agents
+        replies = []
+        for p in array("I", positions):
+            agent = agents[p]
+            try:
+                replies.append(on_act(agent, msg))
+            except Exception as exc:
+                return FAIL, _failure(ACT, msg, agent.agent_id, exc)
+        return OK, _dump_replies(replies)
+
+    def respond(self, payload: bytes, snapshot: bytes) -> tuple[int, bytes]:
+        if snapshot:
+            self._load_snapshot(snapshot)
+        ask, asked = pickle.loads(payload)
+        on_respond, agents, snap, Respond = self._on_respond, self.agents, self.snapshot, self._Respond
+        out = []
+        for p, questions in asked:
+            agent = agents[p]
+            msg = Respond(snap, ask, questions)
+            try:
+                done = on_respond(agent, msg)
+            except Exception as exc:
+                return FAIL, _failure(RESPOND, msg, agent.agent_id, exc)
+            out.append((done.answers, done.failures))
+        return OK, _dump_replies(out)
+
+    def learn(self, payload: bytes) -> tuple[int, bytes]:
+        body = memoryview(payload)[1:]
+        outcomes = self._decode_outcomes(body) if payload[:1] == PACKED else pickle.loads(body)
+        on_learn, agents, Learn = self._on_learn, self.agents, self._Learn
+        for p, outcome in outcomes:
+            agent = agents[p]
+            msg = Learn(outcome)
+            try:
+                on_learn(agent, msg)
+            except Exception as exc:
+                return FAIL, _failure(LEARN, msg, agent.agent_id, exc)
+        return OK, b""
+
+
+def _dump_replies(replies: list[Any]) -> bytes:
+    try:
+        return pickle.dumps(replies, PICKLE)
+    except Exception:
+        return pickle.dumps([_portable(r) for r in replies], PICKLE)
+
+
+def _portable(obj: Any) -> Any:
+    try:
+        pickle.dumps(obj, PICKLE)
+        return obj
+    except Exception:
+        return _Unpicklable(repr(obj))
+
+
+def _failure(kind: int, msg: object, agent_id: str, exc: BaseException) -> bytes:
+    error: bytes | None
+    try:
+        error = pickle.dumps(exc, PICKLE)
+        pickle.loads(error)
+    except Exception:
+        error = None
+    tb = "".join(traceback.format_exception(exc))
+    text = f"{type(exc).__name__}: {exc}"
+    return pickle.dumps(Failure(kind, repr(msg), agent_id, error, text, tb), PICKLE)
+
+
+def setup_failure(shard: int, exc: BaseException) -> bytes:
+    """A shard that could not load its agents, as a :class:`Failure`."""
+    text = f"shard {shard} could not load its agents: {type(exc).__name__}: {exc}"
+    tb = "".join(traceback.format_exception(exc))
+    return pickle.dumps(Failure(SETUP, "", "", None, text, tb), PICKLE)
+
+
+def _shard_of(setup_blob: bytes) -> int:
+    try:
+        shard: int = pickle.loads(setup_blob).shard
+        return shard
+    except Exception:
+        return -1
+
+
+# ------------------------------------------------------------------ worker process
+
+
+def frame(kind: int, a: bytes = b"", b: bytes = b"") -> Sequence[bytes]:
+    """The pieces of one frame, to write in order."""
+    return (HEADER.pack(kind, len(a), len(b)), a, b)
+
+
+def _read_exactly(source: Any, n: int) -> bytes | None:
+    """``n`` bytes from an unbuffered file, or None at end of input."""
+    if n == 0:
+        return b""
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = source.readinto(view[got:])
+        if not k:
+            return None
+        got += k
+    return bytes(buf)
+
+
+def _write_all(fd: int, pieces: Sequence[bytes]) -> None:
+    for piece in pieces:
+        view = memoryview(piece)
+        while view:
+            view = view[os.write(fd, view) :]
+
+
+def grow_pipe(fd: int) -> None:
+    """Ask for a pipe of ``PIPE_BYTES`` (Linux; elsewhere, or when refused, the pipe stays as it is)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)  # type: ignore[attr-defined,unused-ignore]
+    except Exception:
+        pass
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when its parent dies (a closed pipe also ends it, when idle)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except Exception:
+        return
+    if os.getppid() != parent:  # the parent died before we asked
+        os._exit(1)
+
+
+def main(parent: int) -> None:
+    """Serve a :class:`ShardRunner` over stdin/stdout until the parent closes stdin, then exit."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent(parent)
+    out = os.dup(1)
+    os.dup2(2, 1)  # stray prints from policies go to stderr, never into the frames
+    sys.stdout = sys.stderr
+    grow_pipe(0)
+    grow_pipe(out)
+    code = 0
+    try:
+        serve(open(0, "rb", buffering=0, closefd=False), out)  # noqa: SIM115 - for the process's lifetime
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    sys.stderr.flush()
+    os._exit(code)  # nothing to tidy: skip tearing down the interpreter and its heap
+
+
+def serve(inp: Any, out: int) -> None:
+    """Answer the frames read from ``inp`` with frames written to ``out``, until end of input."""
+    runner: ShardRunner | None = None
+    while True:
+        head = _read_exactly(inp, HEADER.size)
+        if head is None:
+            return
+        kind, na, nb = HEADER.unpack(head)
+        a = _read_exactly(inp, na)
+        b = _read_exactly(inp, nb)
+        if a is None or b is None:
+            return
+        if runner is None:
+            try:
+                if kind != SETUP:
+                    raise RuntimeError("a request came before the set-up")
+                runner = ShardRunner(a)
+                gc.collect()
+                gc.freeze()  # the policies live as long as the process: keep the collector off them
+                reply: tuple[int, bytes] = (OK, b"")
+            except Exception as exc:
+                reply = (FAIL, setup_failure(_shard_of(a), exc))
+        else:
+            reply = runner.handle(kind, a, b)
+        if kind != LEARN or reply[0] == FAIL:
+            _write_all(out, frame(*reply))
+        if kind == ACT and runner is not None and runner.failed is None:
+            runner.think_ahead()
+
+
+class RayShard:
+    """The Ray actor of a shard (made remote by :mod:`swarm.runtime.shards` when Ray is used)."""
+
+    def __init__(self) -> None:
+        self.runner: ShardRunner | None = None
+        self.shard = -1
+
+    def setup(self, blob: bytes) -> tuple[int, bytes]:
+        self.shard = _shard_of(blob)
+        try:
+            self.runner = ShardRunner(blob)
+            return OK, b""
+        except Exception as exc:
+            return FAIL, setup_failure(self.shard, exc)
+
+    def call(self, kind: int, a: bytes, b: bytes) -> tuple[int, bytes]:
+        if self.runner is None:
+            return FAIL, setup_failure(self.shard, RuntimeError("a request came before the set-up"))
+        return self.runner.handle(kind, a, b)

@@ -1,0 +1,577 @@
+"""Runs larger than one process: the agents spread over shards, under the same step barrier.
+
+``Simulation(scenario, shards=N)`` (``swarm run --shards N``) splits the agents
+over ``N`` shards. Shard 0 is this process: it keeps the agents that must stay
+here (custom policies given with ``policies=``, policies that await, such as LLM
+agents, and policies that do not pickle or whose class lives in ``__main__``) and
+its share of the rest. Shards 1 … N−1 are worker processes (``backend="processes"``)
+or Ray actors (``backend="ray"``). The others — registry-built agents whose
+policies never wait — are dealt out round robin in registration order, so each
+shard gets a like mix of types.
+
+Every phase goes to all shards at once: the snapshot is encoded once
+(:func:`~swarm.runtime.shard_worker.encode_snapshot`) and written to each worker,
+this process answers for its own agents meanwhile, and the replies are merged back
+into the order the clock asked in. The world components, the ledger, the levers and
+the event log stay here and stay authoritative; a shard only ever runs policies.
+Each shard gets its agents' policies as this process built them, pickled before
+the run starts with the counter-based random streams they draw from, so the
+replies — and the event log — are those of the unsharded run, byte for byte.
+
+A policy bug in a shard is raised here as the ``ActorFailed`` a local run raises
+(naming the agent and the message); a shard that dies is a :class:`ShardFailure`.
+Worker processes end with the run, when the run is cancelled, and when this
+process dies (their stdin closes; on Linux the kernel also kills them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pickle
+import signal
+import sys
+import weakref
+from array import array
+from collections.abc import Sequence
+from typing import Any
+
+from actors import Actor, ActorFailed, ActorSystem
+from swarm.agents.policy import Outcome
+from swarm.errors import ShardFailure
+from swarm.kernel.agent import Responded, is_inline
+from swarm.kernel.component import Ask
+from swarm.kernel.population import LocalPopulation, Population
+from swarm.kernel.world import Seat
+from swarm.runtime.rng import Stream
+from swarm.runtime.shard_worker import (
+    ACT,
+    FAIL,
+    HEADER,
+    LEARN,
+    PICKLE,
+    RESPOND,
+    SETUP,
+    SYNC,
+    Failure,
+    ShardSetup,
+    encode_outcomes,
+    encode_snapshot,
+    frame,
+    grow_pipe,
+)
+from swarm.scenario import Scenario
+from swarm.views import Snapshot
+
+BACKENDS = ("processes", "ray")
+START_TIMEOUT = 120.0
+"""Seconds a shard may take to start and load its agents."""
+
+
+def check_sharding(shards: int, backend: str) -> None:
+    """Raise ``ValueError`` for a shard count or backend that cannot be used."""
+    if not isinstance(shards, int) or isinstance(shards, bool) or shards < 1:
+        raise ValueError(f"shards must be a whole number of at least 1 (got {shards!r})")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown shard backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if backend == "ray" and shards > 1:
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise ValueError(
+                "the ray shard backend needs Ray, which is not installed: pip install 'swarm-sandbox[ray]'"
+            )
+
+
+def plan(seats: Sequence[Seat], shards: int, custom: frozenset[str] = frozenset()) -> list[int]:
+    """Each seat's shard: round robin over the portable agents in registration order; 0 for the rest.
+
+    An agent is portable when its policy was built from the registry (not given
+    with ``policies=``), never awaits, and pickles (tried once per policy class,
+    which must be importable elsewhere: not defined in ``__main__``).
+    """
+    owner = [0] * len(seats)
+    portable: dict[type, bool] = {}
+    n = 0
+    for k, seat in enumerate(seats):
+        if seat.agent_id in custom:
+            continue
+        policy = seat.policy
+        cls = type(policy)
+        ok = portable.get(cls)
+        if ok is None:
+            ok = portable[cls] = is_inline(policy) and cls.__module__ != "__main__" and _pickles(policy)
+        if ok:
+            owner[k] = n % shards
+            n += 1
+    return owner
+
+
+def _pickles(obj: object) -> bool:
+    try:
+        pickle.loads(pickle.dumps(obj, PICKLE))
+    except Exception:
+        return False
+    return True
+
+
+class ShardedPopulation(Population):
+    """The run's agents over this process (shard 0) and ``shards − 1`` workers.
+
+    Life cycle: :meth:`spawn` (the workers start, importing the sandbox, while this
+    process builds the agents), :meth:`assign` (the agents dealt out; each worker
+    gets its own, pickled, and loads them while the world is set up), :meth:`bind`
+    (this process's agents join its actor system), :meth:`ready` (every shard has
+    loaded its agents), the phases, :meth:`flush` (every shard has handled all it
+    was sent), :meth:`aclose`.
+    """
+
+    def __init__(self, shards: int, backend: str = "processes") -> None:
+        check_sharding(shards, backend)
+        self.shards = shards
+        self.backend = backend
+        self.n = 1
+        """Shards that have agents (fewer than asked when there are fewer portable agents)."""
+        self.owner: list[int] = []
+        self.pos: list[int] = []
+        self.index: dict[str, int] = {}
+        self.members: list[list[Seat]] = [[]]
+        self.local_indices: list[int] = []
+        """Registration indices of the agents that stay in this process."""
+        self.local: LocalPopulation | None = None
+        self.remotes: list[_Remote] = []
+        self._snapshot: Snapshot | None = None
+        self._snapshot_blob = b""
+        self._closed = False
+        self._failed: ActorFailed | None = None
+        self._stand_ins: set[str] = set()
+        self._surplus: list[_Remote] = []
+        self._pids: list[int] = []
+        self._finalizer = weakref.finalize(self, _kill, self._pids)
+
+    # ------------------------------------------------------------------ life cycle
+
+    async def spawn(self) -> None:
+        """Start ``shards − 1`` workers (they have no agents yet)."""
+        if self.backend == "ray":
+            self.remotes = await _ray_shards(self.shards - 1)
+            return
+        for shard in range(1, self.shards):
+            worker = await _Process.spawn(shard)
+            self._pids.append(worker.pid)
+            self.remotes.append(worker)
+
+    def assign(
+        self,
+        scenario: Scenario,
+        seats: Sequence[Seat],
+        streams: Sequence[Stream],
+        custom: frozenset[str] = frozenset(),
+    ) -> None:
+        """Deal the agents out (see :func:`plan`) and send each worker its own, without waiting.
+
+        ``streams``: every agent's random stream, in registration order; a worker gets
+        its agents' streams with their policies. Workers left without agents are stopped.
+        """
+        owner = plan(seats, self.shards, custom)
+        self.n = max(owner, default=0) + 1
+        self.owner = owner
+        counts = [0] * self.n
+        self.pos = [0] * len(seats)
+        for k, s in enumerate(owner):
+            self.pos[k] = counts[s]
+            counts[s] += 1
+        self.index = {seat.agent_id: k for k, seat in enumerate(seats)}
+        self.members = [[] for _ in range(self.n)]
+        indices: list[list[int]] = [[] for _ in range(self.n)]
+        for k, (seat, s) in enumerate(zip(seats, owner, strict=True)):
+            self.members[s].append(seat)
+            indices[s].append(k)
+        self.local_indices = indices[0]
+        surplus, self.remotes = self.remotes[self.n - 1 :], self.remotes[: self.n - 1]
+        for remote in surplus:
+            remote.close_input()
+        self._surplus = surplus
+        steps = scenario.simulation.steps_per_epoch
+        for s, remote in enumerate(self.remotes, start=1):
+            members = self.members[s]
+            setup = ShardSetup(
+                s,
+                steps,
+                tuple((seat.agent_id, seat.policy) for seat in members),
+                tuple(streams[k] for k in indices[s]),
+            )
+            try:
+                blob = pickle.dumps(setup, PICKLE)
+            except Exception as exc:
+                culprit = next((seat for seat in members if not _pickles(seat.policy)), None)
+                who = f"agent {culprit.agent_id}'s policy" if culprit else f"shard {s}'s agents"
+                raise ShardFailure(f"{who} cannot be sent to another process: {exc}") from None
+            remote.post(SETUP, blob)
+
+    def bind(self, system: ActorSystem, timeout: float) -> None:
+        """Spawn this process's agents as actors of ``system``."""
+        self.local = LocalPopulation(system, [(s.agent_id, s.policy) for s in self.members[0]], timeout)
+
+    async def ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Wait until every worker shard has loaded its agents."""
+        try:
+            async with asyncio.timeout(timeout):
+                for remote in self.remotes:
+                    status, payload = await remote.receive("starting")
+                    if status == FAIL:
+                        failure: Failure = pickle.loads(payload)
+                        raise ShardFailure(f"{failure.error_text}\n{_tail(failure.traceback)}")
+        except TimeoutError:
+            raise ShardFailure(f"the shards did not load their agents within {timeout:g} s") from None
+
+    async def aclose(self) -> None:
+        """Stop every worker shard (closing its input; killing it if it does not end in time)."""
+        self._closed = True
+        remotes, self.remotes = [*self.remotes, *self._surplus], []
+        self._surplus = []
+        for remote in remotes:
+            remote.close_input()
+        for remote in remotes:
+            await remote.stop()
+        self._finalizer.detach()
+
+    # ----------------------------------------------------------------------- phases
+
+    def _encoded(self, snapshot: Snapshot) -> bytes:
+        if snapshot is not self._snapshot:
+            self._snapshot, self._snapshot_blob = snapshot, encode_snapshot(snapshot)
+        return self._snapshot_blob
+
+    def _split(self, items: Sequence[int]) -> list[list[int]]:
+        owner, pos = self.owner, self.pos
+        per: list[list[int]] = [[] for _ in range(self.n)]
+        for k in items:
+            per[owner[k]].append(pos[k])
+        return per
+
+    def _merge(self, order: Sequence[int], replies: list[list[Any]]) -> list[Any]:
+        owner = self.owner
+        nexts = [iter(r).__next__ for r in replies]
+        return [nexts[owner[k]]() for k in order]
+
+    async def act(self, snapshot: Snapshot, active: Sequence[int]) -> list[Any]:
+        assert self.local is not None
+        per = self._split(active)
+        if self.remotes:
+            blob = self.remotes[0].share(self._encoded(snapshot), len(self.remotes))
+            for remote, mine in zip(self.remotes, per[1:], strict=True):
+                await remote.send(ACT, blob, array("I", mine).tobytes())
+                remote.snapshot = snapshot
+        local = await self._local(self.local.act(snapshot, per[0]) if per[0] else None)
+        replies = await self._gather(self.remotes, "acting")
+        return self._merge(active, [local or [], *(pickle.loads(r) for r in replies)])
+
+    async def respond(
+        self, snapshot: Snapshot, ask: Ask, asked: Sequence[tuple[int, tuple[Any, ...]]]
+    ) -> list[Responded]:
+        assert self.local is not None
+        owner, pos = self.owner, self.pos
+        per: list[list[tuple[int, tuple[Any, ...]]]] = [[] for _ in range(self.n)]
+        for k, questions in asked:
+            per[owner[k]].append((pos[k], questions))
+        sent = []
+        for remote, mine in zip(self.remotes, per[1:], strict=True):
+            if mine:
+                fresh = b"" if remote.snapshot is snapshot else self._encoded(snapshot)
+                await remote.send(RESPOND, pickle.dumps((ask, mine), PICKLE), fresh)
+                remote.snapshot = snapshot
+                sent.append(remote)
+        local = await self._local(self.local.respond(snapshot, ask, per[0]) if per[0] else None)
+        replies = iter(await self._gather(sent, "responding"))
+        answered: list[list[Any]] = [local or []]
+        for mine in per[1:]:
+            answered.append([Responded(a, f) for a, f in pickle.loads(next(replies))] if mine else [])
+        return self._merge([k for k, _ in asked], answered)
+
+    async def learn(self, outcomes: Sequence[tuple[int, Outcome]]) -> None:
+        """Told, not asked (as to a local agent): the shards learn while this process goes on.
+
+        A shard whose agent fails to learn says so at its next reply, or at :meth:`flush`.
+        """
+        assert self.local is not None
+        owner, pos = self.owner, self.pos
+        per: list[list[tuple[int, Outcome]]] = [[] for _ in range(self.n)]
+        for k, outcome in outcomes:
+            per[owner[k]].append((pos[k], outcome))
+        for remote, mine in zip(self.remotes, per[1:], strict=True):
+            if mine:
+                await remote.send(LEARN, encode_outcomes(mine))
+        if per[0]:
+            await self.local.learn(per[0])
+
+    async def flush(self) -> None:
+        """Wait until every shard has handled all it was sent (what it learnt, say); raise its failure."""
+        for remote in self.remotes:
+            await remote.send(SYNC, b"")
+        await self._gather(self.remotes, "finishing")
+
+    async def _local(self, phase: Any) -> Any:
+        """This process's part of a phase; a policy failure waits until the shards have answered."""
+        if phase is None:
+            return None
+        try:
+            return await phase
+        except ActorFailed as exc:
+            self._failed = exc
+            return None
+
+    async def _gather(self, remotes: Sequence[_Remote], doing: str) -> list[bytes]:
+        """Every shard's reply to a request.
+
+        A policy bug in a shard is raised as the ``ActorFailed`` the agent's own actor
+        would raise here (same text, same supervision: the run stops naming the agent).
+        A bug in this process's agents goes first; of several shards', the earliest agent's.
+        """
+        if self._closed:
+            raise ShardFailure("the sharded population is closed")
+        replies: list[bytes] = []
+        failures: list[tuple[int, Failure, _Remote]] = []
+        dead: ShardFailure | None = None
+        for remote in remotes:
+            try:
+                status, payload = await remote.receive(doing)
+            except ShardFailure as exc:
+                dead = dead or exc
+                continue
+            if status == FAIL:
+                failure: Failure = pickle.loads(payload)
+                failures.append((self.index.get(failure.agent_id, -1), failure, remote))
+            replies.append(payload)
+        local, self._failed = self._failed, None
+        if dead is not None:
+            raise dead
+        if local is not None:
+            raise local
+        if failures:
+            _, failure, remote = min(failures, key=lambda f: (f[1].kind != LEARN, f[0]))
+            raise self._failure(failure, remote)
+        return replies
+
+    def _failure(self, failure: Failure, remote: _Remote) -> ActorFailed:
+        """What the agent's actor raises for this bug here: the same text, the system stopping on it."""
+        assert self.local is not None
+        cause: BaseException | None = None
+        if failure.error is not None:
+            with contextlib.suppress(Exception):
+                cause = pickle.loads(failure.error)
+        if not isinstance(cause, BaseException):
+            cause = RuntimeError(failure.error_text)
+        cause.add_note(f"raised in {remote.name}:\n{failure.traceback.rstrip()}")
+        name = f"agent:{failure.agent_id}"
+        if name in self._stand_ins:  # pragma: no cover - a shard fails once, then answers nothing else
+            error = ActorFailed(f"actor {name!r} failed handling {failure.message}: {failure.error_text}")
+            error.__cause__ = cause
+            return error
+        self._stand_ins.add(name)
+        ref = self.local.system.spawn(_Elsewhere(), name=name)
+        return ref.failed(_Described(failure.message), cause)
+
+
+class _Described:
+    """A message known by its repr (a shard's agent was handling it)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+class _Elsewhere(Actor):
+    """Stands in, in this process's actor system, for an agent whose policy failed in another shard."""
+
+
+def _tail(text: str, lines: int = 12) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def _kill(pids: list[int]) -> None:
+    """Last resort (the population was dropped without ``aclose``, or the interpreter is exiting)."""
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+# ---------------------------------------------------------------------- backends
+
+
+class _Remote:
+    """A worker shard as the population drives it: send a request, receive its reply."""
+
+    name = "shard"
+    snapshot: Snapshot | None = None
+    """The last snapshot sent to this shard (a respond phase reuses it)."""
+
+    def share(self, blob: bytes, shards: int) -> Any:
+        """``blob`` as it is best sent to ``shards`` shards of this kind (as it is, by default)."""
+        return blob
+
+    def post(self, kind: int, a: Any, b: bytes = b"") -> None:
+        """Send without waiting for the shard to take it."""
+        raise NotImplementedError
+
+    async def send(self, kind: int, a: Any, b: bytes = b"") -> None:
+        raise NotImplementedError
+
+    async def receive(self, doing: str) -> tuple[int, bytes]:
+        raise NotImplementedError
+
+    def close_input(self) -> None:
+        """Tell the shard there is nothing more (it ends)."""
+
+    async def stop(self) -> None:
+        """Wait for the shard to end, ending it if it does not."""
+
+
+class _Process(_Remote):
+    """A worker process speaking frames over its stdin and stdout."""
+
+    def __init__(self, shard: int, process: asyncio.subprocess.Process) -> None:
+        self.shard = shard
+        self.process = process
+        self.pid = process.pid
+        self.name = f"shard {shard} (process {process.pid})"
+        assert process.stdin is not None and process.stdout is not None
+        self.stdin = process.stdin
+        self.stdout = process.stdout
+        # drain() returns only once the pipe has taken every byte: the worker then reads
+        # the snapshot while this process computes its own agents' replies.
+        self.stdin.transport.set_write_buffer_limits(high=0)
+        pipe = self.stdin.transport.get_extra_info("pipe")
+        if pipe is not None:  # (the worker grows its output pipe itself)
+            grow_pipe(pipe.fileno())
+
+    @classmethod
+    async def spawn(cls, shard: int) -> _Process:
+        path = [p for p in sys.path if isinstance(p, str)]
+        code = (
+            f"import sys; sys.path[:0] = {path!r}; "
+            f"from swarm.runtime.shard_worker import main; main({os.getpid()})"
+        )
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                code,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                limit=1 << 30,
+            )
+        except OSError as exc:
+            raise ShardFailure(f"shard {shard} could not start a worker process: {exc}") from None
+        return cls(shard, process)
+
+    def post(self, kind: int, a: bytes, b: bytes = b"") -> None:
+        """Send without waiting: what the pipe does not take now goes when this process next waits."""
+        self.stdin.writelines(frame(kind, a, b))
+
+    async def send(self, kind: int, a: bytes, b: bytes = b"") -> None:
+        try:
+            self.stdin.writelines(frame(kind, a, b))
+            await self.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            raise await self._died("being sent a request") from None
+
+    async def receive(self, doing: str) -> tuple[int, bytes]:
+        try:
+            kind, na, nb = HEADER.unpack(await self.stdout.readexactly(HEADER.size))
+            a = await self.stdout.readexactly(na) if na else b""
+            if nb:
+                await self.stdout.readexactly(nb)
+        except (asyncio.IncompleteReadError, ConnectionResetError):
+            raise await self._died(doing) from None
+        return kind, a
+
+    async def _died(self, doing: str) -> ShardFailure:
+        code = self.process.returncode
+        if code is None:
+            with contextlib.suppress(TimeoutError):
+                code = await asyncio.wait_for(self.process.wait(), 2.0)
+        if code is None:
+            how = "closed its pipe"
+        elif code < 0:
+            try:
+                how = f"was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"was killed by signal {-code}"
+        else:
+            how = f"exited with code {code}"
+        return ShardFailure(f"{self.name} {how} while {doing}; its agents cannot go on")
+
+    def close_input(self) -> None:
+        if not self.stdin.is_closing():
+            self.stdin.close()
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await self.process.wait()
+
+
+class _RayShard(_Remote):
+    """A Ray actor running a shard (see :class:`~swarm.runtime.shard_worker.RayShard`)."""
+
+    def __init__(self, actor: Any, shard: int) -> None:
+        self.actor = actor
+        self.shard = shard
+        self.name = f"shard {shard} (Ray actor)"
+        self.pending: Any = None
+
+    def post(self, kind: int, a: Any, b: bytes = b"") -> None:
+        self.pending = self.actor.setup.remote(a) if kind == SETUP else self.actor.call.remote(kind, a, b)
+
+    def share(self, blob: bytes, shards: int) -> Any:
+        """Put once in the object store for all the shards (each call would copy it in again)."""
+        if shards < 2:
+            return blob
+        import ray
+
+        return ray.put(blob)
+
+    async def send(self, kind: int, a: Any, b: bytes = b"") -> None:
+        ref = self.actor.call.remote(kind, a, b)
+        if kind != LEARN:  # told, not asked: a failure shows in the next reply
+            self.pending = ref
+
+    async def receive(self, doing: str) -> tuple[int, bytes]:
+        import ray
+
+        pending, self.pending = self.pending, None
+        try:
+            status, payload = await pending
+        except ray.exceptions.RayError as exc:
+            raise ShardFailure(f"{self.name} failed while {doing}: {exc}") from None
+        return int(status), bytes(payload)
+
+    async def stop(self) -> None:
+        import ray
+
+        with contextlib.suppress(Exception):
+            ray.kill(self.actor)
+
+
+async def _ray_shards(count: int) -> list[_Remote]:
+    """One Ray actor per worker shard, on the cluster ``RAY_ADDRESS`` names (else a local one)."""
+    try:
+        import ray
+    except ImportError:
+        raise ShardFailure(
+            "the ray shard backend needs Ray, which is not installed: pip install 'swarm-sandbox[ray]'"
+        ) from None
+    from swarm.runtime.shard_worker import RayShard
+
+    if not ray.is_initialized():
+        options = {} if os.environ.get("RAY_ADDRESS") else {"include_dashboard": False}
+        await asyncio.to_thread(ray.init, **options)  # a local Ray takes seconds to start
+    actor_class = ray.remote(num_cpus=1)(RayShard)
+    return [_RayShard(actor_class.remote(), shard) for shard in range(1, count + 1)]
