@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 
@@ -64,8 +65,20 @@ def _is_missing(value: Any) -> bool:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
+    # Bounded whatever the value: a huge or deeply shared structure (an alias bomb) is never
+    # rendered in full, only its first items (reprlib), and the text is cut at ``limit``.
+    if isinstance(value, str):
+        text = repr(value[: limit + 1])
+    elif isinstance(value, dict | list | tuple | set | frozenset):
+        text = _REPR.repr(value)
+    else:
+        text = str(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 3, 6, 8, 8, 8
+_REPR.maxstring, _REPR.maxother = 60, 60
 
 
 class PolicyFailure(SwarmError):
@@ -91,3 +104,7 @@ class ConfigProblem(ValueError):
         self.problem = problem
         self.expected = expected
         super().__init__(f"{key}: {problem}; expected {expected}")
+
+
+class ShardFailure(RunFailure):
+    """A shard of a sharded run (worker process, Ray actor) that could not start or died: the run stops."""

@@ -86,7 +86,7 @@ def collect(runs: Sequence[RunSpec], out: Path) -> list[dict[str, Any]]:
             "overrides": " ".join(r.overrides),
         }
         if (d / "summary.json").exists():
-            summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+            summary = _summary(d / "summary.json")
             row.update(summary["summary"])
             row["passed"] = summary["passed"]
             row["error"] = ""
@@ -96,6 +96,23 @@ def collect(runs: Sequence[RunSpec], out: Path) -> list[dict[str, Any]]:
             continue
         rows.append(row)
     return rows
+
+
+def _summary(path: Path) -> dict[str, Any]:
+    """A finished run's ``summary.json``, checked enough to aggregate (else a ReportError naming it)."""
+    from swarm.analysis.report import ReportError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        data = exc
+    if not (isinstance(data, dict) and isinstance(data.get("summary"), dict) and "passed" in data):
+        why = f" ({data})" if isinstance(data, Exception) else ""
+        raise ReportError(
+            f"{path}: not a run summary{why}\n  expected the summary.json a run writes: "
+            f"delete the folder {path.parent} and run the sweep again to redo that run"
+        )
+    return data
 
 
 def aggregate(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from swarm.analysis.aggregate import aggregate, collect, write_tables
-from swarm.analysis.sweep import RunSpec, SweepSpec, load_sweep, plan, run_sweep
 from swarm.cli import EXIT_INPUT, app, err, fail_input, out, resolve_scenario_path
-from swarm.errors import LogError, ScenarioError
+
+if TYPE_CHECKING:
+    from swarm.analysis.sweep import SweepSpec
+
+# Registering these commands must not cost the others: each imports what it uses when it runs.
 
 
 def _vary_spec(scenario: str, vary: list[str], seeds: int) -> tuple[SweepSpec, Path]:
+    from pydantic import ValidationError
+
+    from swarm.analysis.sweep import SweepSpec, safe_name
+    from swarm.errors import ScenarioError
+    from swarm.limits import check_numbers, check_runs
+
     axes: dict[str, list[object]] = {}
     for item in vary:
         key, sep, values = item.partition("=")
@@ -24,12 +30,35 @@ def _vary_spec(scenario: str, vary: list[str], seeds: int) -> tuple[SweepSpec, P
             raise ScenarioError(
                 "--vary", item, "expected KEY=v1,v2,...", "e.g. governance.audit_probability=0,0.2"
             )
-        axes[key] = [
-            json.loads(v) if v.replace(".", "", 1).lstrip("-").isdigit() or v in ("true", "false") else v
-            for v in values.split(",")
-        ]
+        if key in axes:
+            raise ScenarioError(
+                "--vary", key, "given twice", "each key in one --vary, its values joined by commas"
+            )
+        axes[key] = [_vary_value(v) for v in values.split(",")]
+    check_numbers(axes, lambda loc: ("--vary", None))
     base = resolve_scenario_path(scenario).resolve()
-    return SweepSpec(name=base.stem, base=str(base), seeds=seeds, vary=axes), base
+    try:
+        spec = SweepSpec.model_validate(
+            {"name": safe_name(base.stem), "base": str(base), "seeds": seeds, "vary": axes}
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = "--vary" if err["loc"][:1] == ("vary",) else "--seeds"
+        raise ScenarioError(
+            key, None, str(err["msg"]).removeprefix("Value error, "), "see docs/sweeps.md"
+        ) from None
+    check_runs(spec.run_count(), "--vary", "--seeds")
+    return spec, base
+
+
+def _vary_value(text: str) -> object:
+    """A --vary value: a number or a boolean where it reads as one, else the text."""
+    if text in ("true", "false") or text.replace(".", "", 1).lstrip("-").isdigit():
+        try:
+            return json.loads(text)
+        except ValueError:  # a number too long to read (Python's 4,300-digit limit)
+            return text
+    return text
 
 
 @app.command()
@@ -38,23 +67,37 @@ def sweep(
     vary: Annotated[
         list[str] | None, typer.Option(help="KEY=v1,v2,... (repeatable; cartesian product).")
     ] = None,
-    seeds: Annotated[int, typer.Option(help="Seeds per configuration with --vary.")] = 5,
-    workers: Annotated[int | None, typer.Option(help="Parallel processes (default: all cores).")] = None,
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per configuration with --vary.")] = 5,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Parallel processes (default: all cores).")
+    ] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Output directory (default runs/sweep-<name>).")
     ] = None,
     backend: Annotated[str, typer.Option(help="process (default) or ray.")] = "process",
     max_runs: Annotated[
-        int | None, typer.Option(help="Stop after this many new runs (resume later).")
+        int | None, typer.Option(min=0, help="Stop after this many new runs (resume later).")
     ] = None,
 ) -> None:
     """Run configurations x seeds in parallel (resumable); write runs and aggregate tables."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from swarm.analysis.aggregate import aggregate, collect, write_tables
+    from swarm.analysis.sweep import RunSpec, load_sweep, plan, run_sweep
+    from swarm.errors import ScenarioError
+
+    if backend not in ("process", "ray"):
+        err.print(f"--backend {backend}: expected process or ray")
+        raise typer.Exit(EXIT_INPUT)
     try:
         spec, base = _vary_spec(target, vary, seeds) if vary else load_sweep(target)
-        runs: list[RunSpec] = plan(spec, base)
+        runs: list[RunSpec] = plan(spec, base, source=target if not vary else "--vary")
     except ScenarioError as exc:
         raise fail_input(exc) from None
     target_dir = out_dir or Path("runs") / f"sweep-{spec.name}"
+    if target_dir.exists() and not target_dir.is_dir():
+        err.print(f"--out {target_dir}: not a directory (expected a sweep's output directory)")
+        raise typer.Exit(EXIT_INPUT)
     todo = [r for r in runs if not (r.directory(target_dir) / "summary.json").exists()]
     out.print(f"{len(runs)} runs ({len(runs) - len(todo)} already finished) into {target_dir}", markup=False)
     with Progress(
@@ -78,8 +121,14 @@ def sweep(
         except KeyboardInterrupt:
             err.print("interrupted: finished runs are kept; run the same command again to finish the rest")
             raise typer.Exit(130) from None
-    rows = collect(runs, target_dir)
-    for path in write_tables(target_dir, rows, aggregate(rows)):
+    from swarm.analysis.report import ReportError
+
+    try:
+        rows = collect(runs, target_dir)
+        written = write_tables(target_dir, rows, aggregate(rows))
+    except ReportError as exc:
+        raise fail_input(exc) from None
+    for path in written:
         out.print(f"wrote {path}", markup=False)
 
 
@@ -89,24 +138,29 @@ def report(
     plots: Annotated[bool, typer.Option(help="Write PNG plots with matplotlib.")] = True,
 ) -> None:
     """Show a sweep's aggregate table and plot its metrics and time series."""
-    from swarm.analysis.report import plot_sweep, table_rows
+    from rich.table import Table
 
-    if not (directory / "aggregate.csv").exists():
+    from swarm.analysis.report import ReportError, plot_sweep, table_rows
+
+    if not (directory / "aggregate.csv").is_file():
         err.print(f"{directory}: no aggregate.csv (run `swarm sweep` first)")
         raise typer.Exit(EXIT_INPUT)
     table = Table("configuration", "metric", "n", "mean", "95% CI")
-    for row in table_rows(directory):
-        table.add_row(
-            row["configuration"],
-            row["metric"],
-            row["n"],
-            f"{float(row['mean']):.4f}",
-            f"[{float(row['ci_low']):.4f}, {float(row['ci_high']):.4f}]",
-        )
-    out.print(table)
-    if plots:
-        for path in plot_sweep(directory):
-            out.print(f"wrote {path}", markup=False)
+    try:
+        for row in table_rows(directory):
+            table.add_row(
+                row["configuration"],
+                row["metric"],
+                str(row["n"]),
+                f"{row['mean']:.4f}",
+                f"[{row['ci_low']:.4f}, {row['ci_high']:.4f}]",
+            )
+        out.print(table)
+        if plots:
+            for path in plot_sweep(directory):
+                out.print(f"wrote {path}", markup=False)
+    except ReportError as exc:
+        raise fail_input(exc) from None
 
 
 @app.command("export")
@@ -119,6 +173,7 @@ def export_cmd(
 ) -> None:
     """Export a run's epochs, interactions and agents as tables (schema: docs/export.md)."""
     from swarm.analysis.export import export_run
+    from swarm.errors import LogError
 
     if fmt not in ("json", "csv", "parquet"):
         err.print(f"--format {fmt}: expected json, csv or parquet")

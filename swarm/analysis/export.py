@@ -27,7 +27,7 @@ Format = Literal["json", "csv", "parquet"]
 def tables(log: str | Path) -> dict[str, list[dict[str, Any]]]:
     """The three tables of a run, rebuilt from its event log alone."""
     header, events = read_log(log)
-    scenario = validate_scenario(header.scenario, source=f"{log} (header)")
+    scenario = validate_scenario(header.scenario, source=f"{log} (header)", budget=False)
     collector = MetricsCollector(SoftPayoffEngine(scenario.payoff))
     epochs: list[dict[str, Any]] = []
     interactions: list[dict[str, Any]] = []

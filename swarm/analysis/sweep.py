@@ -17,12 +17,21 @@ Each run is written to ``OUT/runs/<configuration>/seed-<n>/``; a run counts as
 finished once its ``summary.json`` exists (runs are written to a temporary
 directory and renamed into place), so an interrupted sweep resumes where it
 stopped and produces the same aggregate.
+
+Sweep files are read as strictly as scenarios (duplicate keys, NaN, coercion and
+oversized documents refused, with the key path and line); a seed listed twice is
+an error (it would count twice in the aggregate and narrow its interval); names
+are single path components, so no run is written outside ``OUT/runs``; and the
+number of runs is checked against :attr:`swarm.limits.Limits.sweep_runs` before
+any configuration is expanded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
+import math
 import os
 import shutil
 import signal
@@ -31,17 +40,23 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from swarm.errors import ScenarioError
+from swarm.errors import ConfigProblem, ScenarioError
+from swarm.limits import Limits, check_numbers, check_runs
 from swarm.scenario import load_scenario
+
+NAME = r"^[A-Za-z0-9_+\-][A-Za-z0-9_.+\-]*$"
+"""A sweep's or configuration's name: one path component, not hidden, not ``.`` or ``..``."""
+MAX_NAME = 120
 
 
 class Configuration(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, strict=True, allow_inf_nan=False
+    )
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.+\-]+$")
+    name: str = Field(pattern=NAME, max_length=MAX_NAME)
     set_: dict[str, Any] = Field(default_factory=dict, alias="set")
 
     def overrides(self) -> list[str]:
@@ -51,9 +66,9 @@ class Configuration(BaseModel):
 class SweepSpec(BaseModel):
     """A validated sweep file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
-    name: str = "sweep"
+    name: str = Field(default="sweep", pattern=NAME, max_length=MAX_NAME)
     base: str
     seeds: int | list[int] = Field(default=5)
     epochs: int | None = Field(default=None, ge=1)
@@ -68,7 +83,34 @@ class SweepSpec(BaseModel):
             raise ValueError("at least one seed")
         if isinstance(v, list) and (not v or any(s < 0 for s in v)):
             raise ValueError("a non-empty list of non-negative seeds")
+        if isinstance(v, list):
+            first: dict[int, int] = {}
+            for index, seed in enumerate(v):
+                if seed in first:
+                    raise ConfigProblem(
+                        f"seeds.{index}",
+                        f"seed {seed} is listed twice (seeds.{first[seed]} and seeds.{index})",
+                        "each seed once (a repeated seed would count twice in the aggregate "
+                        "and narrow its confidence interval)",
+                    )
+                first[seed] = index
         return v
+
+    @field_validator("vary")
+    @classmethod
+    def _axes(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in v.items():
+            if not values:
+                raise ConfigProblem(
+                    f"vary.{key}", "no values (the product would be empty)", "a list of at least one value"
+                )
+        return v
+
+    def run_count(self) -> int:
+        """Configurations × seeds, computed without expanding anything."""
+        seeds = self.seeds if isinstance(self.seeds, int) else len(self.seeds)
+        grid = math.prod(len(values) for values in self.vary.values()) if self.vary else 0
+        return max(len(self.configurations) + grid, 1) * seeds
 
     def seed_list(self) -> list[int]:
         return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
@@ -82,7 +124,7 @@ class SweepSpec(BaseModel):
                 name = "+".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in zip(keys, combo, strict=True))
                 out.append(
                     Configuration.model_validate(
-                        {"name": _safe(name), "set": dict(zip(keys, combo, strict=True))}
+                        {"name": safe_name(name), "set": dict(zip(keys, combo, strict=True))}
                     )
                 )
         if not out:
@@ -94,41 +136,102 @@ class SweepSpec(BaseModel):
         return out
 
 
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "_.+-=" else "_" for ch in name).replace("=", "-")
+def safe_name(name: str) -> str:
+    """``name`` as a configuration name: one path component (a long one shortened, with a hash)."""
+    out = "".join(ch if ch.isalnum() or ch in "_.+-=" else "_" for ch in name).replace("=", "-")
+    if not out or out[0] == ".":
+        out = "_" + out
+    if len(out) > MAX_NAME:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:10]
+        out = f"{out[: MAX_NAME - 11]}~{digest}".replace("~", "-")
+    return out
 
 
-def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
+def load_sweep(path: str | Path, *, limits: Limits | None = None) -> tuple[SweepSpec, Path]:
     """Read and validate a sweep file; returns the spec and the base scenario's resolved path."""
+    from swarm.scenario._load import _explain, _Lines, _lookup
+    from swarm.scenario._yaml import YAMLProblem, parse, read_text
+
+    limits = Limits.from_env() if limits is None else limits
     p = Path(path)
-    if not p.is_file():
-        raise ScenarioError(str(p), None, "file not found", "a sweep YAML file")
+    source = str(p)
+    text = read_text(p, "a sweep YAML file", limits)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ScenarioError(str(p), None, f"malformed YAML: {exc}", "valid YAML") from None
+        data = parse(text, limits)
+    except YAMLProblem as exc:
+        raise exc.error(source) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(source, None, "the top level is not a mapping", "a sweep: name, base, seeds, ...")
+    lines = _Lines(text)
+    check_numbers(data, lambda loc: (source, lines.line_of(loc)))
     try:
         spec = SweepSpec.model_validate(data)
-        spec.expanded()
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = ".".join(str(x) for x in err["loc"])
+        loc = _untagged(tuple(err["loc"]), data)
+        problem, expected = _explain(err)
+        found = err.get("ctx", {}).get("error")
+        if isinstance(found, ConfigProblem):
+            loc = tuple(int(p) if p.isdigit() else p for p in found.key.split(".", 1))
+            problem, expected = found.problem, found.expected
+        elif err["type"] in ("string_pattern_mismatch", "string_too_long") and loc[-1:] == ("name",):
+            problem = "not a usable folder name" if err["type"] == "string_pattern_mismatch" else "too long"
+            expected = (
+                f"a name of at most {MAX_NAME} letters, digits, '_', '+', '-' or '.', not starting with '.' "
+                "(it names a folder: no '/', no '..', not absolute)"
+            )
+        elif problem == "invalid value":
+            problem, expected = expected, "see docs/sweeps.md"
+        key = ".".join(str(x) for x in loc) or None
         raise ScenarioError(
-            str(p), key, str(err["msg"]).removeprefix("Value error, "), "see docs/sweeps.md"
+            source, key, problem, expected, value=_lookup(data, loc), line=lines.line_of(loc)
         ) from None
+    seeds = spec.seeds if isinstance(spec.seeds, int) else len(spec.seeds)
+    blame = "vary" if spec.vary and spec.run_count() // seeds > seeds else "seeds"
+    check_runs(spec.run_count(), source, blame, limits, line=lines.line_of((blame,)))
+    try:
+        spec.expanded()
     except ValueError as exc:
-        raise ScenarioError(str(p), "configurations", str(exc), "unique names") from None
+        raise ScenarioError(
+            source, "configurations", str(exc), "unique names", line=lines.line_of(("configurations",))
+        ) from None
     base = (p.parent / spec.base).resolve()
+    if not base.is_file():
+        raise ScenarioError(
+            source,
+            "base",
+            f"the base scenario {base} is not a file",
+            "a scenario YAML path, relative to the sweep file",
+            value=spec.base,
+            line=lines.line_of(("base",)),
+        )
     return spec, base
 
 
+def _untagged(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """``loc`` without the union members pydantic names in it (``seeds.int`` → ``seeds``)."""
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(part, str) and not isinstance(node, dict):
+            continue
+        out.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)
+
+
 class RunSpec(BaseModel):
-    """One run of a sweep."""
+    """One run of a sweep; its directory is always ``OUT/runs/<configuration>/seed-<n>``."""
 
     model_config = ConfigDict(frozen=True)
 
-    configuration: str
-    seed: int
+    configuration: str = Field(pattern=NAME, max_length=MAX_NAME)
+    seed: int = Field(ge=0)
     base: str
     overrides: list[str]
 
@@ -136,8 +239,11 @@ class RunSpec(BaseModel):
         return out / "runs" / self.configuration / f"seed-{self.seed}"
 
 
-def plan(spec: SweepSpec, base: Path) -> list[RunSpec]:
-    """Every (configuration, seed) run, configurations in file order; each override validated now."""
+def plan(spec: SweepSpec, base: Path, *, source: str | None = None) -> list[RunSpec]:
+    """Every (configuration, seed) run, configurations in file order; each override validated now.
+
+    A configuration's bad override is reported as ``SOURCE (configuration NAME)`` and its key path.
+    """
     common = []
     if spec.epochs is not None:
         common.append(f"simulation.n_epochs={spec.epochs}")
@@ -146,7 +252,22 @@ def plan(spec: SweepSpec, base: Path) -> list[RunSpec]:
     runs: list[RunSpec] = []
     for config in spec.expanded():
         overrides = [*common, *config.overrides()]
-        load_scenario(base, overrides)
+        try:
+            load_scenario(base, overrides)
+        except ScenarioError as exc:
+            if exc.source != "--set":
+                raise
+            own = {"simulation.n_epochs": "epochs", "simulation.steps_per_epoch": "steps"}
+            key = exc.key
+            if key in own and getattr(spec, own[key]) is not None and key not in config.set_:
+                where, key = source or "sweep", own[key]  # the sweep's own epochs/steps
+            else:
+                where = (
+                    f"{source} (configuration {config.name})" if source else f"configuration {config.name}"
+                )
+            raise ScenarioError(
+                where, key, exc.problem, exc.expected, value=exc.value, line=exc.line
+            ) from None
         runs.extend(
             RunSpec(
                 configuration=config.name,

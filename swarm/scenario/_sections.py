@@ -7,9 +7,10 @@ sections and keys, lever keys, success criteria); see :mod:`swarm.scenario._sche
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from swarm.core.payoff import PayoffConfig
 
@@ -18,9 +19,11 @@ if TYPE_CHECKING:
 
 
 class Section(BaseModel):
-    """Base of every section: frozen, unknown keys refused, no coercion of strings or booleans to numbers."""
+    """Base of every section: frozen, unknown keys refused, no coercion to numbers, finite numbers only."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class SimulationSpec(Section):
@@ -48,6 +51,29 @@ class OutputsSpec(Section):
     event_log: str | None = None
     metrics_csv: str | None = None
 
+    @field_validator("event_log", "metrics_csv")
+    @classmethod
+    def _inside_the_working_directory(cls, value: str | None) -> str | None:
+        if value is not None and not is_confined(value):
+            raise ValueError(
+                "a relative file path inside the working directory (not absolute, no '..', no ~)"
+            )
+        return value
+
+
+def is_confined(path: str) -> bool:
+    """Whether ``path`` is a relative file path that cannot leave the folder it is taken from.
+
+    Checked as written, on every platform: not absolute (``/x``, ``C:\\x``, ``\\\\server``),
+    no ``..`` part, no ``~`` expansion, no NUL, not empty.
+    """
+    if not path or "\x00" in path or path.startswith("~"):
+        return False
+    for flavour in (PurePosixPath(path), PureWindowsPath(path)):
+        if flavour.is_absolute() or flavour.anchor or ".." in flavour.parts:
+            return False
+    return path.strip() not in ("", ".")
+
 
 class Scenario(BaseModel):
     """A complete, validated scenario (an instance of the model the registries generate).
@@ -55,7 +81,7 @@ class Scenario(BaseModel):
     Build one with :func:`swarm.load_scenario` or :func:`swarm.scenario.validate_scenario`.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     scenario_id: str = Field(default="unnamed", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=100)
     description: str = ""
