@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-parts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# The speed issue's targets in one table (bench/report.py; BENCH_ARGS=--quick for a shorter run).
 bench: $(STAMP)
+	$(PY) bench/report.py $(BENCH_ARGS)
+
+# Each benchmark script on its own, as before.
+bench-parts: $(STAMP)
 	$(PY) bench/bench_actors.py
 	$(PY) bench/bench_simulation.py
 	$(PY) bench/bench_llm.py --workers 2

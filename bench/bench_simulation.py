@@ -2,13 +2,15 @@
 
 Reports agent-turns/s (one turn = one agent's act phase in one step),
 interactions/s, and memory per agent. Run: ``python bench/bench_simulation.py``
-(``--sizes 10,100`` for a quick look). Not part of the test suite.
+(``--sizes 10,100`` for a quick look; ``--log`` to write the event log). Not part of the
+test suite; ``bench/report.py`` puts these figures against the speed issue's targets.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import tempfile
 import time
 import tracemalloc
 
@@ -36,10 +38,10 @@ def population(n: int, epochs: int, steps: int, seed: int = 1) -> dict[str, obje
     }
 
 
-async def _run(n: int, epochs: int, steps: int) -> tuple[float, int]:
+async def _run(n: int, epochs: int, steps: int, out_dir: str | None = None) -> tuple[float, int]:
     sc = load_scenario(population(n, epochs, steps))
     t0 = time.perf_counter()
-    async with Simulation(sc) as sim:
+    async with Simulation(sc, out_dir=out_dir) as sim:
         result = await sim.wait()
     return time.perf_counter() - t0, result.summary["total_interactions"]
 
@@ -64,6 +66,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--log", action="store_true", help="write the event log (to a temporary directory)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(
@@ -71,7 +74,8 @@ def main() -> None:
         f"{'interactions/s':>15} {'peak B/agent':>13}"
     )
     for n in sizes:
-        seconds, interactions = anyio.run(_run, n, args.epochs, args.steps)
+        with tempfile.TemporaryDirectory() as tmp:
+            seconds, interactions = anyio.run(_run, n, args.epochs, args.steps, tmp if args.log else None)
         turns = n * args.epochs * args.steps
         mem = anyio.run(_memory, n) if args.memory else float("nan")
         print(
