@@ -11,7 +11,7 @@ request rate outgrows one process's CPU.
 
 from typing import TYPE_CHECKING, Any
 
-from adapters._cassette import CassetteWriter, RecordingAdapter, ReplayAdapter
+from adapters._cassette import CassetteError, CassetteWriter, RecordingAdapter, ReplayAdapter
 from adapters._errors import (
     CassetteMiss,
     InvalidOutput,
@@ -22,34 +22,41 @@ from adapters._errors import (
     ProviderError,
     RateLimited,
 )
-from adapters._http import HttpxBridge, bridged_client
 from adapters._pricing import PriceTable, UsageMeter, UsageSnapshot
 from adapters._sharded import ShardedAdapter
 from adapters._stack import build_adapter, require_credentials
-from adapters._types import Completion, CompletionRequest, LLMAdapter, Usage, close_adapter
+from adapters._types import Completion, CompletionRequest, LLMAdapter, Usage, close_adapter, warm_adapter
 from adapters._wrappers import Limited, Retrying
 from adapters.scripted import ScriptedAdapter
 
 if TYPE_CHECKING:
+    from adapters._http import HttpxBridge, bridged_client
     from adapters.anthropic import AnthropicAdapter
     from adapters.openai import OpenAIAdapter
 
+_LAZY = {
+    "AnthropicAdapter": "adapters.anthropic",
+    "OpenAIAdapter": "adapters.openai",
+    "HttpxBridge": "adapters._http",
+    "bridged_client": "adapters._http",
+}
+
 
 def __getattr__(name: str) -> Any:
-    """The provider adapters load their SDKs on first use, keeping ``import adapters`` light."""
-    if name == "AnthropicAdapter":
-        from adapters.anthropic import AnthropicAdapter
+    """The provider adapters and the httpx bridge load on first use, keeping ``import adapters`` light."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'adapters' has no attribute {name!r}")
+    import importlib
 
-        return AnthropicAdapter
-    if name == "OpenAIAdapter":
-        from adapters.openai import OpenAIAdapter
-
-        return OpenAIAdapter
-    raise AttributeError(f"module 'adapters' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [
     "AnthropicAdapter",
+    "CassetteError",
     "CassetteMiss",
     "CassetteWriter",
     "Completion",
@@ -78,4 +85,5 @@ __all__ = [
     "build_adapter",
     "close_adapter",
     "require_credentials",
+    "warm_adapter",
 ]

@@ -5,10 +5,18 @@ from __future__ import annotations
 import asyncio
 import pickle
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 HEADER = struct.Struct(">I")
 MAX_FRAME = 1 << 28
+
+
+@dataclass(frozen=True)
+class Warm:
+    """Sent in place of a request: open up to ``connections`` connections now (answered with how many)."""
+
+    connections: int
 
 
 def frame(obj: object) -> bytes:

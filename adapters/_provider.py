@@ -7,25 +7,26 @@ import json
 import os
 import time
 from collections.abc import Callable, Hashable
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
-import httpx
 import httpx2
 from pydantic import BaseModel, ValidationError
 
+from adapters._credentials import api_key_for
 from adapters._errors import (
     InvalidOutput,
     LLMAuthError,
     LLMError,
     LLMTimeout,
-    MissingAPIKey,
     ProviderError,
     RateLimited,
 )
-from adapters._http import bridged_client
 from adapters._pricing import PriceTable, UsageMeter
 from adapters._types import Completion, CompletionRequest, RawCompletion, T, Usage
+
+if TYPE_CHECKING:
+    import httpx
 
 B = TypeVar("B", bound=BaseModel)
 A = TypeVar("A", bound="ProviderAdapter")
@@ -37,10 +38,17 @@ REPAIR_PROMPT = (
 )
 
 
+WARM_TIMEOUT = 10.0
+"""The longest :meth:`ProviderAdapter.warm` waits for its connections (seconds)."""
+
+
 class ProviderAdapter:
     """Base of the provider adapters: subclasses implement :meth:`_call` and :meth:`_map_error`."""
 
     provider = "provider"
+    models_path = "/v1/models"
+    """The provider's model list, relative to the client's base URL (what :meth:`warm` asks for)."""
+    _warmable = True
 
     def __init__(
         self, *, timeout: float, prices: PriceTable | None = None, meter: UsageMeter | None = None
@@ -54,6 +62,37 @@ class ProviderAdapter:
     async def aclose(self) -> None:
         """Close the SDK client and its connections."""
         await self._client.close()
+
+    async def warm(self, connections: int) -> int:
+        """Open up to ``connections`` connections before the first requests need them.
+
+        Sends as many concurrent GETs of the provider's model list (``/v1/models``,
+        which OpenAI, Anthropic and OpenAI-compatible servers answer cheaply and
+        without cost) through the SDK client, so its pool holds open connections
+        when the first step's requests start. Returns how many were answered (with
+        any status). Best effort: waits at most the request timeout (and 10 s),
+        never raises for network errors, and does nothing when an ``http_client``
+        was injected (tests mock exactly the routes they expect).
+        """
+        if connections < 1 or not self._warmable:
+            return 0
+        url = str(self._client.base_url).rstrip("/") + self.models_path
+        answered = 0
+
+        async def one() -> None:
+            nonlocal answered
+            try:
+                await self._client.get(url, cast_to=httpx2.Response)
+                answered += 1
+            except Exception as exc:
+                # An error status still means the server answered over an open connection.
+                answered += getattr(exc, "status_code", None) is not None
+
+        with anyio.move_on_after(min(self.timeout, WARM_TIMEOUT)):
+            async with anyio.create_task_group() as tg:
+                for _ in range(connections):
+                    tg.start_soon(one)
+        return answered
 
     async def __aenter__(self: A) -> A:
         return self
@@ -144,16 +183,6 @@ which only the httpx2 transport honours)."""
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
-def api_key_for(*, provider: str, env_prefix: str, api_key: str | None, required: bool = True) -> str:
-    """``api_key`` or ``{PREFIX}_API_KEY``; with neither, MissingAPIKey (a placeholder if not required)."""
-    key = api_key or os.environ.get(f"{env_prefix}_API_KEY")
-    if key:
-        return key
-    if required:
-        raise MissingAPIKey(f"no API key: set {env_prefix}_API_KEY", provider=provider)
-    return "not-needed"
-
-
 def request_schema(request: CompletionRequest[Any]) -> type[BaseModel]:
     """The request's schema class (typed for the per-schema caches)."""
     schema: type[BaseModel] = request.schema
@@ -192,6 +221,8 @@ def client_settings(
     key = api_key_for(provider=provider, env_prefix=env_prefix, api_key=api_key, required=require_key)
     client: Any = None
     if http_client is not None:
+        from adapters._http import bridged_client  # httpx is imported only for an injected client
+
         client = bridged_client(http_client, timeout)
     elif transport == "aiohttp" or (transport == "auto" and not any(os.environ.get(v) for v in _PROXY_VARS)):
         client = sdk.DefaultAioHttpClient(timeout=timeout)

@@ -6,7 +6,9 @@ Started as ``python -m adapters._shard_worker``. Frames on stdin and stdout are 
 ``(id, pickled CompletionRequest)`` frames (pickled apart, so a request that
 cannot be loaded fails alone), answered in any order with ``(id, "ok", result)`` or ``(id, "err",
 exception)``; a tuple in place of a request is a ping (unpickling it loads the
-modules its objects come from), answered ``(id, "ok", None)``.
+modules its objects come from), answered ``(id, "ok", None)``; a
+:class:`~adapters._frames.Warm` opens connections ahead of the first requests,
+answered ``(id, "ok", connections opened)``.
 End of input closes the adapter and ends the process. Anything
 else the process prints goes to stderr, so it cannot corrupt the frames.
 """
@@ -19,11 +21,12 @@ import os
 import pickle
 import signal
 import sys
+import traceback
 from typing import Any
 
 from adapters._errors import LLMError, ProviderError
-from adapters._frames import MAX_FRAME, frame, read_frame
-from adapters._types import close_adapter
+from adapters._frames import MAX_FRAME, Warm, frame, read_frame
+from adapters._types import close_adapter, warm_adapter
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -60,6 +63,14 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             writer.write(frame((rid, "ok", None)))
             await writer.drain()
             return
+        if isinstance(request, Warm):
+            try:
+                opened = await warm_adapter(adapter, request.connections)
+            except Exception:
+                opened = 0
+            writer.write(frame((rid, "ok", opened)))
+            await writer.drain()
+            return
         try:
             c = await adapter.complete(request)
             message: tuple[Any, ...] = (
@@ -93,21 +104,43 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         await close_adapter(adapter)
 
 
-async def _main() -> None:
+async def _main(in_fd: int = 0, out_fd: int | None = None) -> None:
+    """Serve the frames arriving on ``in_fd`` (stdin) with replies on ``out_fd`` (stdout's original)."""
     # Ctrl-C reaches the whole process group: the parent decides, and closes our input.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    out_fd = os.dup(1)
+    if out_fd is None:
+        out_fd = os.dup(1)
     os.dup2(2, 1)  # stray prints from any library go to stderr, never into the frames
     sys.stdout = sys.stderr
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_FRAME)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(0, "rb", 0))
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(in_fd, "rb", 0))
     transport, protocol = await loop.connect_write_pipe(
         asyncio.streams.FlowControlMixin, os.fdopen(out_fd, "wb", 0)
     )
     writer = asyncio.StreamWriter(transport, protocol, reader, loop)
     await serve(reader, writer)
     transport.close()
+
+
+def forked(in_fd: int, out_fd: int) -> None:
+    """The body of a worker forked from its parent (:meth:`ShardedAdapter.fork`); never returns.
+
+    The child has every module the parent had imported; it serves its pipes on an
+    event loop of its own and leaves with ``os._exit``, so nothing of the parent's
+    (buffers, exit handlers, the parent's loop) runs twice.
+    """
+    code = 0
+    try:
+        # What the parent had is there to stay: keep the collector from walking (and so copying) it.
+        gc.freeze()
+        signal.set_wakeup_fd(-1)  # the parent's event loop must not hear of this process's signals
+        asyncio.run(_main(in_fd, out_fd))
+    except BaseException:
+        code = 1
+        traceback.print_exc()
+    finally:
+        os._exit(code)
 
 
 if __name__ == "__main__":

@@ -12,26 +12,84 @@ in this process's meter, and errors arrive as the same typed :class:`LLMError`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import itertools
+import os
 import pickle
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from adapters._errors import LLMError, ProviderError
-from adapters._frames import MAX_FRAME, frame, read_frame
+from adapters._frames import MAX_FRAME, Warm, frame, read_frame
 from adapters._pricing import PriceTable, UsageMeter
 from adapters._types import Completion, CompletionRequest, LLMAdapter, T, Usage
 
 Recipe = Callable[[], LLMAdapter]
 
 
+_PIPES: set[int] = set()
+"""This process's ends of the pipes to its forked workers: a worker forked later closes them all,
+so that each worker's input ends (and the worker with it) when this process closes its end."""
+
+
+class _Forked:
+    """A forked worker, seen through the part of ``asyncio.subprocess.Process`` the adapter uses."""
+
+    def __init__(
+        self,
+        pid: int,
+        stdin: asyncio.StreamWriter | None,
+        stdout: asyncio.StreamReader | None,
+        pipes: tuple[int, ...] = (),
+    ) -> None:
+        self.pid = pid
+        self.stdin = stdin
+        self.stdout = stdout
+        self.pipes = pipes
+        self.returncode: int | None = None
+
+    async def wait(self) -> int:
+        while self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped by someone else
+                self.returncode = -1
+                break
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+            else:
+                await asyncio.sleep(0.005)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
+def can_fork() -> bool:
+    """Whether forking workers from this process is safe now: Linux, one thread, no event loop running."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return False
+    if threading.active_count() != 1 or threading.current_thread() is not threading.main_thread():
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return True
+    return False
+
+
 @dataclass
 class _Worker:
     index: int
-    process: asyncio.subprocess.Process
+    process: asyncio.subprocess.Process | _Forked
     pending: dict[int, asyncio.Future[tuple[str, Any]]] = field(default_factory=dict)
     reader: asyncio.Task[None] | None = None
     exit_reason: str | None = None
@@ -43,7 +101,8 @@ class ShardedAdapter:
     ``recipe`` must be picklable (a module-level function or a
     :func:`functools.partial` of one, e.g. ``partial(build_adapter, "openai")``),
     and so must the requests' schemas (module-level pydantic classes). Workers
-    start on the first request and inherit the environment (keys, base URLs);
+    start on the first request (or with :meth:`spawn` / :meth:`start`) and inherit
+    the environment (keys, base URLs);
     ``meter`` counts every answer's tokens and cost (priced by ``prices``);
     :meth:`aclose` stops them. A request goes to the worker with the fewest
     requests in flight. A worker that dies fails its requests with a
@@ -75,23 +134,77 @@ class ShardedAdapter:
         self._ids = itertools.count()
         self._lock: asyncio.Lock | None = None
         self._closed = False
+        self._setup: asyncio.Future[list[tuple[str, Any]]] | None = None
+        self._forked: list[tuple[int, int, int]] = []  # (pid, fd to it, fd from it), not yet on a loop
 
     def __repr__(self) -> str:
         return f"ShardedAdapter(workers={self.size})"
 
-    async def start(self, preload: tuple[object, ...] = ()) -> None:
+    def fork(self) -> bool:
+        """Start the workers now by forking this process, where that is safe; True if it did.
+
+        A forked worker starts with every module this process has imported (the
+        simulation's included), so it is ready sooner than a spawned one, which
+        imports everything afresh; the SDK still loads in each worker, while this
+        process sets up the run. Only on Linux, from a process with one thread
+        and no event loop running (a command line before its loop starts, say);
+        elsewhere nothing happens, and the workers are spawned when first needed.
+        The workers then serve exactly as spawned ones do.
+        """
+        if self._workers or self._forked or self._closed or not can_fork():
+            return False
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()  # nothing buffered here may be written twice
+        for _ in range(self.size):
+            to_child, to_parent = os.pipe(), os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker: keep only its own two pipe ends
+                for fd in (to_child[1], to_parent[0], *_PIPES):
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+                from adapters._shard_worker import forked
+
+                forked(to_child[0], to_parent[1])  # never returns
+            os.close(to_child[0])
+            os.close(to_parent[1])
+            _PIPES.update((to_child[1], to_parent[0]))
+            view = memoryview(self._recipe_frame)
+            while view:
+                view = view[os.write(to_child[1], view) :]
+            self._forked.append((pid, to_child[1], to_parent[0]))
+        return True
+
+    async def spawn(self, preload: tuple[object, ...] = (), warm: int = 0) -> None:
+        """Start the workers and send them their set-up, without waiting for them to be ready.
+
+        ``warm``: connections to open ahead of the first requests, shared among the
+        workers (each provider adapter asks for its model list, see
+        :meth:`~adapters._provider.ProviderAdapter.warm`). ``preload``: picklable
+        objects (e.g. the schema classes requests will use) sent ahead, so the
+        workers import their modules now, not during the first request.
+        :meth:`start` waits for both; calls after the first do nothing.
+        """
+        if self._setup is not None:
+            return
+        await self._spawned()
+        per_worker = -(-warm // self.size) if warm > 0 else 0
+        blobs = [pickle.dumps(Warm(per_worker), pickle.HIGHEST_PROTOCOL)] if per_worker else []
+        # Connections first: their handshakes proceed while the worker imports the preloaded modules.
+        blobs.append(pickle.dumps(tuple(preload), pickle.HIGHEST_PROTOCOL))
+        futures = [self._send(w, next(self._ids), blob) for w in self._workers for blob in blobs]
+        self._setup = asyncio.ensure_future(asyncio.gather(*futures))
+
+    async def start(self, preload: tuple[object, ...] = (), warm: int = 0) -> None:
         """Start the workers now rather than on the first request, and wait until each has built its adapter.
 
-        ``preload``: picklable objects (e.g. the schema classes requests will use)
-        sent ahead, so the workers import their modules now, not during the first request.
+        ``preload`` and ``warm`` as for :meth:`spawn` (which may have been called
+        already, with the set-up that counts).
         """
-        await self._spawned()
-        blob = pickle.dumps(tuple(preload), pickle.HIGHEST_PROTOCOL)
+        await self.spawn(preload, warm)
+        assert self._setup is not None
         try:
-            replies = await asyncio.wait_for(
-                asyncio.gather(*(self._exchange(w, next(self._ids), blob) for w in self._workers)),
-                self.start_timeout,
-            )
+            replies = await asyncio.wait_for(asyncio.shield(self._setup), self.start_timeout)
         except TimeoutError:
             raise ProviderError(
                 f"the LLM worker processes did not get ready within {self.start_timeout:g} s"
@@ -110,6 +223,10 @@ class ShardedAdapter:
             raise ProviderError(
                 f"the LLM worker processes did not start within {self.start_timeout:g} s"
             ) from None
+
+    def _send(self, worker: _Worker, rid: int, blob: bytes) -> asyncio.Future[tuple[str, Any]]:
+        """Send ``blob`` as request ``rid`` to ``worker`` now; the future gets its ``(status, payload)``."""
+        return asyncio.ensure_future(self._exchange(worker, rid, blob))
 
     async def _exchange(self, worker: _Worker, rid: int, blob: bytes) -> tuple[str, Any]:
         """Send ``blob`` as request ``rid`` to ``worker`` and wait for its ``(status, payload)``."""
@@ -135,6 +252,9 @@ class ShardedAdapter:
         async with self._lock:
             if self._workers:
                 return
+            if self._forked:
+                await self._attach_forked()
+                return
             for index in range(self.size):
                 process = await asyncio.create_subprocess_exec(
                     self.python,
@@ -149,6 +269,23 @@ class ShardedAdapter:
                 worker = _Worker(index, process)
                 worker.reader = asyncio.create_task(self._read(worker))
                 self._workers.append(worker)
+
+    async def _attach_forked(self) -> None:
+        """Put the forked workers' pipes on the running event loop."""
+        loop = asyncio.get_running_loop()
+        forked, self._forked = self._forked, []
+        for index, (pid, writing, reading) in enumerate(forked):
+            stdout = asyncio.StreamReader(limit=MAX_FRAME, loop=loop)
+            await loop.connect_read_pipe(
+                functools.partial(asyncio.StreamReaderProtocol, stdout), os.fdopen(reading, "rb", 0)
+            )
+            transport, protocol = await loop.connect_write_pipe(
+                asyncio.streams.FlowControlMixin, os.fdopen(writing, "wb", 0)
+            )
+            stdin = asyncio.StreamWriter(transport, protocol, None, loop)
+            worker = _Worker(index, _Forked(pid, stdin, stdout, (writing, reading)))
+            worker.reader = asyncio.create_task(self._read(worker))
+            self._workers.append(worker)
 
     async def _read(self, worker: _Worker) -> None:
         stdout = worker.process.stdout
@@ -208,6 +345,16 @@ class ShardedAdapter:
     async def aclose(self, timeout: float = 10.0) -> None:
         """Stop the workers (their adapters close their connections) and wait for them."""
         self._closed = True
+        setup, self._setup = self._setup, None
+        if setup is not None:
+            setup.cancel()
+            await asyncio.gather(setup, return_exceptions=True)
+        for pid, writing, reading in self._forked:  # forked, never put on a loop: end of input ends them
+            os.close(writing)
+            os.close(reading)
+            _PIPES.difference_update((writing, reading))
+            await _Forked(pid, None, None).wait()
+        self._forked = []
         workers, self._workers = self._workers, []
         for worker in workers:
             stdin = worker.process.stdin
@@ -221,3 +368,5 @@ class ShardedAdapter:
                 await worker.process.wait()
             if worker.reader is not None:
                 await asyncio.gather(worker.reader, return_exceptions=True)
+            if isinstance(worker.process, _Forked):
+                _PIPES.difference_update(worker.process.pipes)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import httpx
-
+from adapters._credentials import require_credentials
 from adapters._pricing import PriceTable, UsageMeter
-from adapters._provider import Transport, api_key_for
 from adapters._types import LLMAdapter
 from adapters._wrappers import Limited, Retrying
+
+if TYPE_CHECKING:
+    import httpx
+
+    from adapters._provider import Transport
 
 Provider = Literal["anthropic", "openai", "ollama"]
 
@@ -58,15 +61,4 @@ def build_adapter(
     return Limited(Retrying(inner, max_attempts=max_retries + 1), max_concurrency=max_concurrency)
 
 
-_KEY_PREFIXES = {"anthropic": "ANTHROPIC", "openai": "OPENAI"}
-
-
-def require_credentials(provider: Provider, api_key: str | None = None) -> None:
-    """Raise :class:`MissingAPIKey` now if ``provider`` needs a key and none is set.
-
-    What the provider adapters check when they are built, for callers that build
-    them elsewhere (in the worker processes of a :class:`ShardedAdapter`).
-    """
-    prefix = _KEY_PREFIXES.get(provider)
-    if prefix is not None:
-        api_key_for(provider=provider, env_prefix=prefix, api_key=api_key)
+__all__ = ["Provider", "build_adapter", "require_credentials"]

@@ -92,3 +92,20 @@ async def close_adapter(adapter: object) -> None:
     close = getattr(adapter, "aclose", None)
     if close is not None:
         await close()
+
+
+async def warm_adapter(adapter: object, connections: int) -> int:
+    """Open up to ``connections`` connections before the first request, where the adapter can.
+
+    Asks the first of ``adapter`` and the adapters it wraps (``inner``) that has a
+    ``warm`` method; returns how many connections it opened (0 if none can).
+    Best effort: a provider that cannot be reached is left for the requests to report.
+    """
+    current: object | None = adapter
+    while current is not None:
+        warm = getattr(current, "warm", None)
+        if warm is not None:
+            opened: int = await warm(connections)
+            return opened
+        current = getattr(current, "inner", None)
+    return 0

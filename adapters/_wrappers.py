@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 from adapters._errors import LLMError, LLMTimeout, ProviderError, RateLimited
-from adapters._types import Completion, CompletionRequest, LLMAdapter, T, close_adapter
+from adapters._types import Completion, CompletionRequest, LLMAdapter, T, close_adapter, warm_adapter
 
 
 def retryable(exc: LLMError) -> bool:
@@ -89,6 +89,10 @@ class Limited:
     async def complete(self, request: CompletionRequest[T]) -> Completion[T]:
         async with self.limiter:
             return await self.inner.complete(request)
+
+    async def warm(self, connections: int) -> int:
+        """Open connections ahead of the first requests: no more than may be in flight at once."""
+        return await warm_adapter(self.inner, min(connections, int(self.limiter.total_tokens)))
 
     async def aclose(self) -> None:
         await close_adapter(self.inner)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anthropic as sdk
-import httpx
 import httpx2
 from pydantic import BaseModel
 
@@ -26,6 +25,9 @@ from adapters._provider import (
     request_schema,
 )
 from adapters._types import CompletionRequest, RawCompletion, Usage, schema_of
+
+if TYPE_CHECKING:
+    import httpx
 
 TOOL = "respond"
 PATH = "/v1/messages"
@@ -98,6 +100,7 @@ class AnthropicAdapter(ProviderAdapter):
             transport=transport,
         )
         self._client = sdk.AsyncAnthropic(**settings)
+        self._warmable = http_client is None
         # An absolute URL: the SDK then skips re-deriving it from the base URL on every call.
         self._url = str(self._client.base_url).rstrip("/") + PATH
 

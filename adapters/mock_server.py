@@ -6,7 +6,8 @@ receives the system and user text and the requested JSON schema, and returns
 the object to put in the structured output. Latency and failures can be
 injected: with ``error_rate`` a seeded draw picks, per request, one of a 429
 (``retry-after: 0``), a 500, a hang past the client's patience, or a non-JSON
-answer.
+answer. ``GET /health`` reports the request and fault counts; ``GET /v1/models``
+answers an empty model list (clients ask for it to open their connections early).
 
 Needs the ``mock`` extra (uvicorn).
 """
@@ -74,7 +75,7 @@ def _anthropic_request(body: dict[str, Any]) -> MockRequest:
 
 
 class MockApp:
-    """The ASGI app of the mock provider: three routes, JSON in and out, faults and latency injected.
+    """The ASGI app of the mock provider: four routes, JSON in and out, faults and latency injected.
 
     A bare ASGI callable (no framework): it is on the critical path of every
     benchmark request, so it does as little as a server can.
@@ -120,6 +121,9 @@ class MockApp:
             return
         if api == "health":
             await _respond(send, 200, self.stats)
+            return
+        if api == "models":  # what clients ask to open their connections early; not counted
+            await _respond(send, 200, _MODELS)
             return
         chunks = []
         while True:
@@ -213,7 +217,9 @@ _ROUTES = {
     "/v1/chat/completions": ("POST", "openai"),
     "/v1/messages": ("POST", "anthropic"),
     "/health": ("GET", "health"),
+    "/v1/models": ("GET", "models"),
 }
+_MODELS = {"object": "list", "data": [], "has_more": False, "first_id": None, "last_id": None}
 
 
 def _error(kind: str, message: str) -> dict[str, Any]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 import httpx2
 import openai as sdk
 from pydantic import BaseModel
@@ -25,6 +24,9 @@ from adapters._provider import (
     request_schema,
 )
 from adapters._types import CompletionRequest, RawCompletion, Usage, schema_of
+
+if TYPE_CHECKING:
+    import httpx
 
 TOOL = "respond"
 PATH = "/chat/completions"
@@ -74,6 +76,7 @@ class OpenAIAdapter(ProviderAdapter):
     """
 
     provider = "openai"
+    models_path = "/models"  # the base URL ends in /v1
 
     def __init__(
         self,
@@ -103,6 +106,7 @@ class OpenAIAdapter(ProviderAdapter):
             require_key=require_key,
         )
         self._client = sdk.AsyncOpenAI(**settings)
+        self._warmable = http_client is None
         # An absolute URL: the SDK then skips re-deriving it from the base URL on every call.
         self._url = str(self._client.base_url).rstrip("/") + PATH
 

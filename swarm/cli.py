@@ -6,28 +6,26 @@ found a difference; 2 bad input (scenario, log, arguments); 3 the run failed.
 
 from __future__ import annotations
 
-import gc
 import json
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import anyio
-import msgspec
-import structlog
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from swarm.errors import LogError, ScenarioError, SwarmError
-from swarm.events import EpochCompleted, Event, RunEnded
-from swarm.runtime.replay import recompute, reexecute
-from swarm.runtime.result import SimulationResult
-from swarm.runtime.simulation import Simulation, SimulationError
-from swarm.scenario import Scenario, load_scenario
+if TYPE_CHECKING:
+    from swarm.agents.llm_backend import LLMBackend
+    from swarm.events import Event
+    from swarm.runtime.result import SimulationResult
+    from swarm.runtime.simulation import Simulation
+    from swarm.scenario import Scenario
+
+# Start-up is part of every command: what a command needs is imported inside it
+# (the simulation, the scenario schema, logging, the LLM adapters, sweeps), so
+# `swarm --help` and `swarm list` pay only for what they use (see
+# tests/swarm/test_cli_imports.py).
 
 app = typer.Typer(
     name="swarm",
@@ -38,13 +36,33 @@ app = typer.Typer(
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
-log = structlog.get_logger("swarm")
+
+
+@app.callback()
+def _before_every_command() -> None:
+    # Run by every command (not by --help): the built-ins register first, in
+    # their fixed order, before a command imports anything (see swarm/__init__.py).
+    from swarm.registry import load_builtins
+
+    load_builtins()
+
 
 EXIT_CRITERIA, EXIT_INPUT, EXIT_RUN = 1, 2, 3
 
 
+def _log() -> Any:
+    """The CLI's structlog logger (structlog is imported by the commands that log)."""
+    import structlog
+
+    return structlog.get_logger("swarm")
+
+
 def configure_logging(json_lines: bool) -> None:
     """Console logging for the CLI: pretty in a terminal, JSON lines with ``--log-json``."""
+    import logging
+
+    import structlog
+
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json_lines
@@ -86,6 +104,8 @@ def resolve_scenario_path(name: str) -> Path:
 def load_for_cli(
     scenario: str, seed: int | None, epochs: int | None, steps: int | None, sets: list[str]
 ) -> Scenario:
+    from swarm.scenario import load_scenario
+
     overrides = list(sets)
     if seed is not None:
         overrides.append(f"simulation.seed={seed}")
@@ -102,6 +122,10 @@ def _fmt(x: float | None, digits: int = 4) -> str:
 
 def render_event(event: Event) -> str:
     """One human-readable line per event, for ``--stream`` and ``tail``."""
+    import msgspec
+
+    from swarm.events import EpochCompleted
+
     data = {k: v for k, v in msgspec.to_builtins(event).items() if k not in ("seq", "epoch", "step", "type")}
     if isinstance(event, EpochCompleted):
         m = event.metrics
@@ -142,6 +166,11 @@ def _short(v: Any) -> str:
 async def _run_with_output(
     sim: Simulation, *, stream: bool, log_json: bool, progress: bool
 ) -> SimulationResult:
+    import msgspec
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from swarm.events import EpochCompleted, RunEnded
+
     sc = sim.scenario
     total = sc.simulation.n_epochs
     extra = [m for m in sc.metrics_to_track if m not in TABLE_COLUMNS]
@@ -181,6 +210,8 @@ async def _run_with_output(
 
 
 def print_summary(result: SimulationResult) -> None:
+    from rich.table import Table
+
     from swarm.metrics.registry import RUN_FIGURES
 
     s = result.summary
@@ -223,21 +254,41 @@ def run(
         typer.Option("--replay-llm", help="Serve LLM answers from this cassette (no network, no keys)."),
     ] = None,
     llm_workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--llm-workers",
             min=1,
-            help="Worker processes for LLM requests (SDK requests cost CPU; use 2+ for 100+ LLM agents).",
+            help=(
+                "Worker processes for live LLM requests (SDK requests cost CPU). Default: one per 50 LLM "
+                "agents of a provider, at most one per core; 1 sends them from this process."
+            ),
+            show_default="auto",
+        ),
+    ] = None,
+    shards: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Spread the agents over this process and N-1 workers (the event log is the same).",
         ),
     ] = 1,
+    shard_backend: Annotated[
+        str,
+        typer.Option("--backend", help="Where shards 2..N run: processes, or ray (the ray extra)."),
+    ] = "processes",
 ) -> None:
     """Run a scenario: per-epoch table, then events.jsonl, metrics.csv and summary.json in --out."""
-    configure_logging(log_json)
+    from swarm.errors import ScenarioError, SwarmError
+
     try:
         sc = load_for_cli(scenario, seed, epochs, steps, set_ or [])
         target = out_dir or Path("runs") / f"{sc.scenario_id}-{sc.simulation.seed}"
+        if shards != 1 or shard_backend != "processes":
+            from swarm.runtime.shards import check_sharding
+
+            check_sharding(shards, shard_backend)
         backend = None
-        if record_llm is not None or replay_llm is not None or llm_workers > 1:
+        if record_llm is not None or replay_llm is not None or any(a.type == "llm" for a in sc.agents):
             from adapters import LLMError
             from swarm.agents.llm_backend import LLMBackend
 
@@ -249,12 +300,27 @@ def run(
                 )
             except LLMError as exc:
                 raise fail_input(exc) from None
-        sim = Simulation(sc, out_dir=target, llm_factory=backend)
+            # Worker processes start now and load their SDK while the run is set up.
+            backend.fork_workers(sc)
     except (SwarmError, ValueError) as exc:
         raise fail_input(exc) from None
-    log.info("run started", scenario=sc.scenario_id, seed=sc.simulation.seed, out=str(target))
+    configure_logging(log_json)
+    _log().info("run started", scenario=sc.scenario_id, seed=sc.simulation.seed, out=str(target))
+    from swarm.runtime.simulation import SimulationError
+
     try:
-        result = anyio.run(lambda: _run_with_output(sim, stream=stream, log_json=log_json, progress=progress))
+        result = _run_cli(
+            sc,
+            target,
+            backend,
+            stream=stream,
+            log_json=log_json,
+            progress=progress,
+            shards=shards,
+            shard_backend=shard_backend,
+        )
+    except _BadInput as exc:
+        raise fail_input(exc.error) from None
     except ScenarioError as exc:
         raise fail_input(exc) from None
     except SimulationError as exc:
@@ -271,7 +337,7 @@ def run(
             backend.close()
     if not stream:
         print_summary(result)
-    log.info(
+    _log().info(
         "run finished",
         reason=result.reason,
         events=str(target / "events.jsonl"),
@@ -282,9 +348,56 @@ def run(
         raise typer.Exit(EXIT_CRITERIA)
 
 
+class _BadInput(Exception):
+    """A problem with the user's input found once the event loop runs (exit 2)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _run_cli(
+    sc: Scenario,
+    target: Path,
+    backend: LLMBackend | None,
+    *,
+    stream: bool,
+    log_json: bool,
+    progress: bool,
+    shards: int = 1,
+    shard_backend: str = "processes",
+) -> SimulationResult:
+    """Run ``sc`` in a fresh event loop; the LLM workers start first, while the simulation is set up."""
+    import anyio
+
+    async def main() -> SimulationResult:
+        from swarm.errors import SwarmError
+
+        try:
+            if backend is not None:
+                await backend.prepare(sc)
+            from swarm.runtime.simulation import Simulation
+
+            try:
+                sim = Simulation(
+                    sc, out_dir=target, llm_factory=backend, shards=shards, shard_backend=shard_backend
+                )
+            except (SwarmError, ValueError) as exc:
+                raise _BadInput(exc) from None
+            return await _run_with_output(sim, stream=stream, log_json=log_json, progress=progress)
+        finally:
+            if backend is not None:
+                await backend.aclose()
+
+    return anyio.run(main)
+
+
 def _rerun_with(cassette: Path | None) -> Callable[[Scenario, Path], None]:
     def rerun(scenario: Scenario, out_dir: Path) -> None:
+        import anyio
+
         from swarm.agents.llm_backend import LLMBackend
+        from swarm.runtime.simulation import Simulation
 
         backend = LLMBackend(replay=str(cassette)) if cassette is not None else None
 
@@ -306,6 +419,9 @@ def replay(
     ] = None,
 ) -> None:
     """Recompute every epoch's metrics from a log; with --verify, re-run it and compare line by line."""
+    from swarm.errors import LogError, ScenarioError, SwarmError
+    from swarm.runtime.replay import recompute, reexecute
+
     configure_logging(False)
     try:
         _epochs, n, mismatch = recompute(log_file)
@@ -342,6 +458,11 @@ def list_scenarios(
     ] = None,
 ) -> None:
     """List scenarios with their descriptions."""
+    from rich.table import Table
+
+    from swarm.errors import ScenarioError
+    from swarm.scenario import load_scenario
+
     where = directory or scenarios_dir()
     if not where.is_dir():
         err.print(f"{where}: no such directory")
@@ -375,6 +496,9 @@ def tail(
     ] = None,
 ) -> None:
     """Follow a run in progress: print its events as they are written, until ``run_ended``."""
+    import msgspec
+
+    from swarm.errors import LogError
     from swarm.runtime.tail import follow_log
 
     try:
@@ -413,9 +537,12 @@ def mock_llm(
         out.print(f"export {key}={value}", markup=False)
     app_ = mock_app(latency_ms=latency_ms, error_rate=error_rate, seed=seed)
     # The server lives as long as the process: keep the collector off its start-up heap.
+    import gc
+
     gc.collect()
     gc.freeze()
-    uvicorn.run(app_, host="127.0.0.1", port=port, log_level="warning")
+    # No proxy-header rewriting or access log: every request's CPU here is CPU the clients lack.
+    uvicorn.run(app_, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False, access_log=False)
 
 
 from swarm.analysis import commands as _analysis_commands  # noqa: E402,F401  (registers sweep, report, export)
@@ -423,7 +550,14 @@ from swarm.analysis import commands as _analysis_commands  # noqa: E402,F401  (r
 
 def main() -> None:
     """Entry point of the ``swarm`` console script."""
-    app()
+    try:
+        app()
+    finally:
+        # The process is ending and takes every object with it: the interpreter's last
+        # collection need not walk them (that takes tens of milliseconds after a run).
+        import gc
+
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -209,7 +209,7 @@ class LLMPolicy:
     def conduct(self) -> Conduct:
         return self._conduct
 
-    def _request(self, user: str, schema: type[BaseModel], phase: str) -> Any:
+    def _request(self, user: str, schema: type[BaseModel], phase: str, doc: ObservationDoc) -> Any:
         from adapters import CompletionRequest
 
         memory = "\n".join(self._memory[-5:])
@@ -222,7 +222,12 @@ class LLMPolicy:
             model=self.model,
             temperature=self.temperature,
             max_tokens=self.max_tokens,
-            metadata={"agent_id": self.agent_id, "phase": phase},
+            metadata={
+                "agent_id": self.agent_id,
+                "epoch": str(doc.epoch),
+                "step": str(doc.step),
+                "phase": phase,
+            },
         )
 
     async def _complete(self, request: Any) -> Any:
@@ -237,19 +242,19 @@ class LLMPolicy:
         return completion.value
 
     async def decide(self, observation: Observation) -> Action:
-        user = render_prompt(
-            observation_doc(observation, self.components), "Choose your action for this step."
-        )
-        choice = await self._complete(self._request(user, self.schema, "act"))
+        doc = observation_doc(observation, self.components)
+        user = render_prompt(doc, "Choose your action for this step.")
+        choice = await self._complete(self._request(user, self.schema, "act", doc))
         return to_action(choice, self.components) if choice is not None else NOOP
 
     async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        doc = observation_doc(observation, self.components, proposal)
         user = render_prompt(
-            observation_doc(observation, self.components, proposal),
+            doc,
             f"{proposal.initiator} proposes a {proposal.interaction_type.value} "
             f"(transfer offered to you: {proposal.offered_transfer:+.2f}). Accept?",
         )
-        choice: AcceptChoice = await self._complete(self._request(user, AcceptChoice, "accept"))
+        choice: AcceptChoice = await self._complete(self._request(user, AcceptChoice, "accept", doc))
         return bool(choice.accept)
 
     def observe(self, outcome: Outcome) -> None:

@@ -4,7 +4,8 @@
 ``live`` mode it builds the standard stack per provider (keys from the
 environment; ``OPENAI_BASE_URL``/``ANTHROPIC_BASE_URL`` honoured, so a mock
 server can stand in); ``record`` also writes every exchange to a cassette;
-``replay`` serves a cassette with no network and no keys. The ``scripted``
+``replay`` serves a cassette with no network and no keys, once its header
+matches the scenario and seed being run (:meth:`LLMBackend.check`). The ``scripted``
 provider (or ``scripted=True`` for every agent) answers with scripted policies, offline.
 
 Live requests of many agents are spread over worker processes
@@ -13,7 +14,8 @@ of CPU, which with hundreds of LLM agents is what a single process runs out of.
 By default the number of workers follows from the number of LLM agents using
 a provider (:func:`auto_workers`); ``workers=N`` fixes it. Before the first step
 the workers are started and the connections the first step needs are opened
-(:meth:`LLMBackend.prepare` starts them early, while the rest of the run is set up).
+(:meth:`LLMBackend.fork_workers` and :meth:`LLMBackend.prepare` start them early, while the
+rest of the run is set up).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from adapters import (
+    CassetteError,
     CassetteWriter,
     LLMAdapter,
     RecordingAdapter,
@@ -76,7 +79,7 @@ def auto_workers(llm_agents: int, cores: int | None = None) -> int:
 
 
 def auto_concurrency(llm_agents: int) -> int:
-    """The default cap on requests in flight for ``llm_agents`` agents of one provider: two each, at least 64."""
+    """The default cap on requests in flight for ``llm_agents`` agents of a provider: 2 each, at least 64."""
     return max(MIN_CONCURRENCY, 2 * llm_agents)
 
 
@@ -89,7 +92,7 @@ def _key(spec: LLMSpec) -> _Key:
 
 
 def llm_groups(scenario: Scenario) -> dict[_Key, tuple[LLMSpec, int]]:
-    """The scenario's LLM agents by adapter stack (provider, base URL, timeout, retries): a spec and a head count."""
+    """The scenario's LLM agents per adapter stack (provider, base URL, timeout, retries): a spec, a count."""
     groups: dict[_Key, tuple[LLMSpec, int]] = {}
     for spec in scenario.agents:
         if not isinstance(spec, LLMAgentSpec) or spec.count == 0:
@@ -135,7 +138,8 @@ class LLMBackend:
         self.http_client = http_client
         self.max_concurrency = max_concurrency
         self.warm = warm
-        self._replay = ReplayAdapter(replay) if replay else None
+        self._replay_path = replay
+        self._replay: ReplayAdapter | None = None
         self._cassette = CassetteWriter(record) if record else None
         self._providers: dict[_Key, LLMAdapter] = {}
         self._counts: dict[_Key, int] = {}
@@ -149,11 +153,30 @@ class LLMBackend:
         return self.workers if self.workers is not None else auto_workers(llm_agents)
 
     def _live(self, spec: LLMSpec) -> bool:
-        return not (self.scripted or spec.provider == "scripted" or self._replay is not None)
+        return not (self.scripted or spec.provider == "scripted" or self._replay_path is not None)
+
+    def check(self, scenario: Scenario) -> None:
+        """Ready the cassette for a run of ``scenario``, before it starts.
+
+        Replaying: read the whole cassette and check it, and that its header names
+        this scenario and seed; every recorded answer can be served again. Recording:
+        name the run in the cassette's header. Raises :class:`~adapters.CassetteError`
+        (bad input: the file, line and field, and what was expected).
+        """
+        seed = scenario.simulation.seed
+        if self._replay_path is not None:
+            if self._replay is None:
+                self._replay = ReplayAdapter(self._replay_path)
+            else:
+                self._replay.rewind()
+            self._replay.check(scenario.scenario_id, seed)
+        if self._cassette is not None:
+            self._cassette.begin(scenario.scenario_id, seed)
 
     def _plan(self, scenario: Scenario) -> None:
-        """Count the scenario's agents per adapter stack (once per scenario)."""
+        """Check the cassette and count the scenario's agents per adapter stack (once per scenario)."""
         if self._scenario is not scenario:
+            self.check(scenario)
             self._scenario = scenario
             self._counts = {key: count for key, (_, count) in llm_groups(scenario).items()}
             self._schemas.add(scenario_components(scenario))
@@ -193,7 +216,9 @@ class LLMBackend:
         return self._providers[key]
 
     def adapter_for(self, spec: LLMSpec) -> LLMAdapter:
-        if self._replay is not None:
+        if self._replay_path is not None:
+            if self._replay is None:
+                raise CassetteError(self._replay_path, "not checked", "LLMBackend.check(scenario) first")
             return self._replay
         return self._provider(spec)
 
@@ -219,6 +244,28 @@ class LLMBackend:
         """Connections the first step opens for a provider: one per agent, within its cap."""
         agents = self._counts.get(key, 0)
         return min(agents, self.max_concurrency or auto_concurrency(agents)) if self.warm else 0
+
+    def fork_workers(self, scenario: Scenario) -> int:
+        """Start the worker processes ``scenario``'s LLM agents need now, by forking this process.
+
+        For a command line, before its event loop starts: forked workers begin
+        with every module already imported here and load their SDK while the run
+        is set up. Only where forking is safe (:meth:`ShardedAdapter.fork`);
+        otherwise, and for providers served in-process, nothing happens here.
+        Best effort, like :meth:`prepare`; returns the number of adapters forked.
+        """
+        self._plan(scenario)
+        forked = 0
+        try:
+            for spec, count in llm_groups(scenario).values():
+                if not self._live(spec) or self.workers_for(count) < 2:
+                    continue
+                adapter = _unwrap(self._provider(spec))
+                if isinstance(adapter, ShardedAdapter) and adapter.fork():
+                    forked += 1
+        except Exception:
+            pass
+        return forked
 
     async def prepare(self, scenario: Scenario) -> None:
         """Start what ``scenario``'s LLM agents need now, without waiting for it.

@@ -43,7 +43,8 @@ def scenario_of(path: str | Path) -> Scenario:
 def recompute(path: str | Path) -> tuple[list[Metrics], int, Mismatch | None]:
     """Recompute each epoch's metrics from the logged events; the first disagreement, if any."""
     header, events = read_log(path)
-    scenario = validate_scenario(header.scenario, source=f"{path} (header)")
+    # Nothing is built to recompute: a run made with raised limits replays without them.
+    scenario = validate_scenario(header.scenario, source=f"{path} (header)", budget=False)
     collector = MetricsCollector(SoftPayoffEngine(scenario.payoff))
     out: list[Metrics] = []
     for ev in events:

@@ -179,3 +179,140 @@ def test_every_adapter_error_survives_pickling(error: Exception) -> None:
     assert type(back) is type(error)
     assert str(back) == str(error)
     assert back.__dict__ == error.__dict__
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+async def test_warm_opens_connections_with_model_list_requests_the_mock_does_not_count(provider: str) -> None:
+    from adapters import warm_adapter
+
+    app = create_app(echo)
+    srv = ThreadedServer(app)
+    adapter = recipe(srv.base_url, provider)()
+    try:
+        assert await warm_adapter(adapter, 5) == 5
+        assert await warm_adapter(adapter, 0) == 0
+        result = await adapter.complete(ask("after"))
+    finally:
+        await adapter.aclose()
+        srv.close()
+    assert result.value.word == f"{provider}:after"
+    assert app.state.stats["requests"] == 1  # the completion; warming is not a request
+
+
+async def test_warm_is_capped_by_the_concurrency_limit_and_gives_up_on_an_unreachable_server() -> None:
+    from adapters import warm_adapter
+
+    srv = ThreadedServer(create_app(echo))
+    capped = build_adapter("openai", base_url=f"{srv.base_url}/v1", api_key="k", max_concurrency=3)
+    dead = build_adapter("openai", base_url="http://127.0.0.1:9/v1", api_key="k", timeout=2)
+    try:
+        assert await warm_adapter(capped, 10) == 3
+        assert await warm_adapter(dead, 4) == 0  # connection refused: nothing opened, nothing raised
+    finally:
+        for adapter in (capped, dead):
+            await adapter.aclose()  # type: ignore[attr-defined]
+        srv.close()
+
+
+async def test_workers_started_early_warm_their_connections_and_serve_as_before() -> None:
+    app = create_app(echo)
+    srv = ThreadedServer(app)
+    adapter = ShardedAdapter(recipe(srv.base_url), workers=1)
+    try:
+        await adapter.spawn(preload=(Word,), warm=6)
+        await adapter.spawn(preload=(Word,), warm=6)  # a second call does nothing
+        await adapter.start()
+        results = await asyncio.gather(*(adapter.complete(ask(str(k))) for k in range(6)))
+    finally:
+        await adapter.aclose()
+        srv.close()
+    assert [r.value.word for r in results] == [f"openai:{k}" for k in range(6)]
+    assert app.state.stats["requests"] == 6
+
+
+async def test_closing_before_the_workers_are_ready_leaves_nothing_behind(server: ThreadedServer) -> None:
+    adapter = ShardedAdapter(recipe(server.base_url), workers=1)
+    await adapter.spawn(preload=(Word,), warm=4)
+    processes = [w.process for w in adapter._workers]
+    await adapter.aclose()
+    assert all(p.returncode is not None for p in processes)
+
+
+FORKING = """
+import asyncio, functools, json, os, sys, time
+from adapters import CompletionRequest, ShardedAdapter, build_adapter
+from tests.adapters.test_sharded import Word
+
+adapter = ShardedAdapter(
+    functools.partial(build_adapter, "openai", base_url=sys.argv[1], api_key="k", max_retries=0, timeout=5),
+    workers=2,
+)
+forked = [adapter.fork(), adapter.fork()]  # the second does nothing
+other = ShardedAdapter(functools.partial(build_adapter, "openai", base_url=sys.argv[1], api_key="k"), 1)
+forked.append(other.fork())  # its worker must not keep the first adapter's workers' pipes open
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+async def main():
+    try:
+        await adapter.start(preload=(Word,), warm=4)
+        asks = [CompletionRequest(system="s", user=str(k), schema=Word, model="m") for k in range(6)]
+        answers = await asyncio.gather(*(adapter.complete(a) for a in asks))
+        pids = [w.process.pid for w in adapter._workers]
+    finally:
+        started = time.monotonic()
+        await adapter.aclose()  # its workers end at once: no other process holds their input open
+        closing = time.monotonic() - started
+        await other.aclose()
+    words = [a.value.word for a in answers]
+    alive_after = [alive(p) for p in pids]
+    got = {"forked": forked, "words": words, "pids": len(set(pids)), "alive": alive_after}
+    print(json.dumps({**got, "quick": closing < 5}))
+
+asyncio.run(main())
+"""
+
+
+def test_workers_forked_before_the_event_loop_serve_like_spawned_ones() -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    app = create_app(echo)
+    srv = ThreadedServer(app)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", FORKING, f"{srv.base_url}/v1"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+    finally:
+        srv.close()
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout)
+    assert got == {
+        "forked": [True, False, True],
+        "words": [f"openai:{k}" for k in range(6)],
+        "pids": 2,
+        "alive": [False, False],  # both ended and reaped by aclose
+        "quick": True,
+    }
+    assert app.state.stats["requests"] == 6
+
+
+async def test_no_fork_inside_a_running_event_loop() -> None:
+    from adapters._sharded import can_fork
+
+    assert not can_fork()
+    adapter = ShardedAdapter(recipe("http://127.0.0.1:9"), workers=1)
+    assert not adapter.fork()
+    await adapter.aclose()

@@ -9,6 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from adapters import (
+    CassetteError,
     CassetteMiss,
     CompletionRequest,
     Limited,
@@ -52,8 +53,8 @@ async def test_recorded_cassette_replays_identical_values_in_order(tmp_path: Pat
         await replay.complete(req("never asked"))
 
 
-def test_missing_cassette_is_a_cassette_miss(tmp_path: Path) -> None:
-    with pytest.raises(CassetteMiss):
+def test_missing_cassette_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(CassetteError, match="no such cassette"):
         ReplayAdapter(tmp_path / "none.jsonl")
 
 

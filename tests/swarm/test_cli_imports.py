@@ -1,0 +1,112 @@
+"""Start-up: each command imports what it needs and nothing heavier (a behavioural guard, not a timing).
+
+Timings are in ``bench/bench_llm_cli.py``; here ``python -X importtime`` lists every
+module a command imported, and the heavy ones must not be among them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+HEAVY = ("httpx", "httpx2", "anthropic", "openai", "aiohttp", "numpy", "pandas", "matplotlib", "uvicorn")
+"""Never needed by --help, list or a run without LLM agents (numpy: only for populations of 128+)."""
+SWARM = [sys.executable, "-m", "swarm.cli"]
+
+
+def imported(
+    args: list[str], *, script: bool = False, cwd: Path = ROOT, codes: tuple[int, ...] = (0,)
+) -> set[str]:
+    """Every module the ``swarm`` command imports for ``args`` (``python -m swarm.cli``, or its script)."""
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    command = [str(Path(sys.executable).parent / "swarm")] if script else SWARM
+    done = subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+    assert done.returncode in codes, done.stderr[-3000:]
+    return set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", done.stderr, re.MULTILINE))
+
+
+def top_level(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def test_help_imports_neither_the_simulation_nor_pydantic_nor_anything_heavy() -> None:
+    modules = imported(["--help"])
+    assert "typer" in modules  # the guard sees the imports
+    assert not top_level(modules) & {*HEAVY, "pydantic", "actors", "adapters", "structlog", "yaml", "msgspec"}
+    assert {m for m in modules if m.startswith("swarm.")} <= {
+        "swarm.cli",
+        "swarm.registry",
+        "swarm.analysis",
+        "swarm.analysis.commands",
+    }
+
+
+@pytest.mark.skipif(not (Path(sys.executable).parent / "swarm").exists(), reason="no console script")
+def test_the_console_script_starts_as_lightly_as_python_m() -> None:
+    modules = imported(["--help"], script=True)
+    assert "typer" in modules and not top_level(modules) & {*HEAVY, "pydantic", "actors"}
+
+
+def test_list_validates_scenarios_without_the_simulation_or_the_llm_stack() -> None:
+    modules = imported(["list"])
+    assert "swarm.scenario._schema" in modules
+    assert not top_level(modules) & {*HEAVY, "adapters", "structlog"}
+    assert not {"swarm.runtime.simulation", "swarm.analysis.sweep", "multiprocessing"} & modules
+
+
+def test_a_run_without_llm_agents_loads_no_llm_stack(tmp_path: Path) -> None:
+    modules = imported(
+        ["run", "baseline", "--epochs", "1", "--steps", "2", "--out", str(tmp_path)], codes=(0, 1)
+    )
+    assert "swarm.runtime.simulation" in modules
+    assert not top_level(modules) & {*HEAVY, "adapters"}
+    assert not {"swarm.agents.llm_backend", "swarm.analysis.sweep", "swarm.analysis.aggregate"} & modules
+
+
+def test_the_command_registers_the_built_ins_in_the_library_order(tmp_path: Path) -> None:
+    """The ``swarm`` command loads the built-ins itself (its --help needs none); the order is the same."""
+    import swarm
+
+    scenario = swarm.load_scenario(
+        ROOT / "scenarios" / "marketplace_economy.yaml",
+        ["simulation.n_epochs=2", "simulation.steps_per_epoch=3"],
+    )
+    swarm.run(scenario, out_dir=tmp_path / "library")
+    done = subprocess.run(
+        [
+            *SWARM,
+            "run",
+            "marketplace_economy",
+            "--epochs",
+            "2",
+            "--steps",
+            "3",
+            "--out",
+            str(tmp_path / "command"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode in (0, 1), done.stderr[-3000:]  # 1: the scenario's criteria want more epochs
+    with (
+        (tmp_path / "library" / "metrics.csv").open() as a,
+        (tmp_path / "command" / "metrics.csv").open() as b,
+    ):
+        assert next(csv.reader(a)) == next(csv.reader(b))  # metrics in registration order
+    library, command = (
+        json.loads((tmp_path / name / "summary.json").read_text()) for name in ("library", "command")
+    )
+    assert list(library["summary"]) == list(command["summary"])
+    logs = [(tmp_path / name / "events.jsonl").read_text().splitlines() for name in ("library", "command")]
+    assert logs[0][:-1] == logs[1][:-1]  # the same events (components and levers act in registration order)
