@@ -11,7 +11,7 @@ entering an :class:`ActorSystem` raises :class:`BackendError`.
 """
 
 from actors._actor import Actor, handler
-from actors._clock import Advance, Clock, ClockStatus, Pause, Resume, Start, Status, Stop
+from actors._clock import Advance, AdvanceTo, Clock, ClockStatus, Pause, Resume, Start, Status, Stop
 from actors._errors import (
     ActorError,
     ActorFailed,
@@ -35,6 +35,7 @@ __all__ = [
     "ActorStopped",
     "ActorSystem",
     "Advance",
+    "AdvanceTo",
     "AskTimeout",
     "BackendError",
     "Clock",

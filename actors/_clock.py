@@ -38,6 +38,16 @@ class Advance(Message):
     ticks: int = 1
 
 
+class AdvanceTo(Message):
+    """While paused, run ticks until the count done is a multiple of ``multiple`` (at least one tick).
+
+    With ``multiple`` the number of ticks in a period (steps in an epoch), this runs to the
+    end of the period under way, counted when the clock handles it.
+    """
+
+    multiple: int
+
+
 class Stop(Message):
     """Finish after the tick under way, with this reason."""
 
@@ -162,6 +172,14 @@ class Clock(Actor):
             raise ValueError(f"Advance needs at least 1 tick, got {msg.ticks}")
         self._paused = True
         self._budget += msg.ticks
+        self._wake()
+
+    @handler
+    def on_advance_to(self, msg: AdvanceTo) -> None:
+        if msg.multiple < 1:
+            raise ValueError(f"AdvanceTo needs a multiple of at least 1, got {msg.multiple}")
+        self._paused = True
+        self._budget += msg.multiple - (self.ticks + self._budget) % msg.multiple
         self._wake()
 
     @handler

@@ -55,12 +55,17 @@ class ActorSystem:
                 ref._close()
             try:
                 await self._wait_drained()
-            except BaseException:
+            except BaseException as err:  # cancelled (or timed out) while the actors finish their mail
                 self._cancelled = True
                 self._tg.cancel_scope.cancel()
-                raise
-            finally:
-                await self._stop_actors()
+                try:
+                    await self._stop_actors()
+                finally:
+                    suppressed = await self._tg.__aexit__(type(err), err, err.__traceback__)
+                if not suppressed:
+                    raise
+                return None
+            await self._stop_actors()
         else:
             self._cancelled = True
             self._tg.cancel_scope.cancel()
@@ -145,6 +150,17 @@ class ActorSystem:
         actor.name, actor.ref, actor.system = name, ref, self
         self._refs[name] = ref
         return ref
+
+    async def settle(self, *, exclude: ActorRef | None = None) -> None:
+        """Wait until no actor (but ``exclude``, say the caller's own) has a message queued or in hand.
+
+        A barrier for a caller that is about to read every actor's state at once
+        (a checkpoint); messages sent meanwhile are waited for too.
+        """
+        spins = 0
+        while any(r is not exclude and (r._busy or r._mailbox) for r in self._refs.values()):
+            spins += 1
+            await asyncio.sleep(0 if spins < 100 else 0.001)
 
     async def start(self, ref: ActorRef) -> None:
         """Run ``ref``'s ``on_start`` now rather than at its first message."""

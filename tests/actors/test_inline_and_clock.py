@@ -12,6 +12,7 @@ from actors import (
     ActorFailed,
     ActorSystem,
     Advance,
+    AdvanceTo,
     BackendError,
     Clock,
     ClockStatus,
@@ -168,6 +169,25 @@ async def test_clock_pauses_advances_resumes_and_stops_between_ticks() -> None:
         await ref.tell(Stop(reason="enough"))
         assert await clock.finished == "enough"
         assert clock.ran == list(range(len(clock.ran))) and len(clock.ran) < 1_000_000
+
+
+async def test_advance_to_runs_to_the_next_multiple_of_ticks_then_stays_paused() -> None:
+    async with ActorSystem() as system:
+        clock = Counter(limit=100)
+        ref = system.spawn(clock, name="clock")
+        await ref.tell(Pause())
+        await ref.tell(Start())
+        await ref.tell(Advance(ticks=2))
+        await anyio.wait_all_tasks_blocked()
+        assert clock.ran == [0, 1]
+        await ref.tell(AdvanceTo(multiple=5))  # to the end of the period of five under way
+        await anyio.wait_all_tasks_blocked()
+        assert clock.ran == [0, 1, 2, 3, 4]
+        await ref.tell(AdvanceTo(multiple=5))  # at a boundary: one whole period
+        await ref.tell(AdvanceTo(multiple=5))  # asked twice before it ran: two
+        await anyio.wait_all_tasks_blocked()
+        assert clock.ran == list(range(15))
+        await ref.tell(Stop())
 
 
 async def test_a_paused_clock_stops_when_told() -> None:
