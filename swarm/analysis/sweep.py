@@ -302,8 +302,13 @@ def execute_run(run: RunSpec, out: str) -> str:
     return str(final)
 
 
-def _ignore_sigint() -> None:
+def _worker_init(parent: int) -> None:
+    """A pool worker: Ctrl-C and SIGTERM are the parent's to handle, and it dies with its parent."""
+    from swarm.runtime.shard_worker import _die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by fork
+    _die_with_parent(parent)  # Linux: killed when the parent dies, even by kill -9
 
 
 def run_sweep(
@@ -318,8 +323,10 @@ def run_sweep(
     """Run every unfinished run; returns how many ran now. Finished runs are skipped.
 
     ``max_runs`` stops after that many new runs (an interrupted sweep, on purpose).
-    Ctrl-C stops the pool cleanly: runs in flight are abandoned (their partial
-    directories never look finished) and a later call finishes the rest.
+    Ctrl-C (or SIGTERM, in the ``swarm`` command) stops the pool at once: runs in
+    flight are abandoned (their partial directories never look finished) and a
+    later call finishes the rest. The workers die with this process, even when it
+    is killed with kill -9 (Linux).
     """
     todo = [r for r in runs if not (r.directory(out) / "summary.json").exists()]
     if max_runs is not None:
@@ -330,7 +337,9 @@ def run_sweep(
     if not todo:
         return 0
     done = 0
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, initializer=_ignore_sigint) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers or os.cpu_count() or 1, initializer=_worker_init, initargs=(os.getpid(),)
+    ) as pool:
         pending: dict[Future[str], RunSpec] = {}
         queue = list(todo)
         try:
@@ -345,9 +354,12 @@ def run_sweep(
                     done += 1
                     if on_done is not None:
                         on_done(r)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the command maps it to Ctrl-C)
             for fut in pending:
                 fut.cancel()
+            # Runs in flight are abandoned now (their partial folders never look finished).
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     return done

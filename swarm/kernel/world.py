@@ -35,10 +35,11 @@ class Seat:
 
 @dataclass(frozen=True)
 class Placed:
-    """A component class and the actor running it."""
+    """A component class, the actor running it and the component itself (its state)."""
 
     cls: type[WorldComponent]
     ref: ActorRef
+    component: WorldComponent
 
 
 def rate_limits(
@@ -79,7 +80,8 @@ class World:
         self.router: dict[type[Action], int] = {}
         for cls in classes:
             setup = Setup(scenario, scenario.section(cls.key), self.engine, self.types)
-            self.components.append(Placed(cls, system.spawn(cls(setup), name=cls.key)))
+            component = cls(setup)
+            self.components.append(Placed(cls, system.spawn(component, name=cls.key), component))
             for action in cls.actions:
                 self.router[action] = len(self.components) - 1
         env, safety = scenario.environment, scenario.safety

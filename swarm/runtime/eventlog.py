@@ -5,7 +5,9 @@ versions); every later line is one event in sequence order, encoded by msgspec
 from the event's struct (the same encoder on every machine, so the same run
 gives the same bytes). The recorder flushes after every step and fsyncs after
 every epoch, so a crash loses at most the step in flight. A log is written
-fresh for each run (never appended to).
+fresh for each run; a resumed run cuts its log back to the checkpoint it
+resumes from and goes on from there, and a fork starts with its own header and
+the original's events up to the fork (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ class LogHeader(BaseModel):
     seed: int
     scenario: dict[str, Any]
     versions: dict[str, str]
+    forked_from: dict[str, Any] | None = None
+    """For a fork: the original run's id and log, and the epoch it branched at."""
+
+    def line(self) -> bytes:
+        """The header as the log's first line (``forked_from`` only when set)."""
+        return self.model_dump_json(exclude_none=True).encode() + b"\n"
 
 
 def package_versions() -> dict[str, str]:
@@ -76,8 +84,40 @@ class EventLogWriter:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh: IO[bytes] | None = path.open("wb")
-        self._fh.write(header.model_dump_json().encode() + b"\n")
+        self._fh.write(header.line())
         self._fh.flush()
+
+    @classmethod
+    def resume(cls, path: Path, offset: int) -> EventLogWriter:
+        """Go on writing ``path`` from byte ``offset`` (what follows it is cut off)."""
+        writer = cls.__new__(cls)
+        writer.path = path
+        fh = path.open("r+b")
+        fh.truncate(offset)
+        fh.seek(offset)
+        writer._fh = fh
+        return writer
+
+    @classmethod
+    def fork(cls, path: Path, header: LogHeader, source: Path, offset: int) -> EventLogWriter:
+        """A new log at ``path``: ``header``, then ``source``'s events up to byte ``offset``."""
+        writer = cls(path, header)
+        fh = writer._require()
+        with source.open("rb") as src:
+            src.readline()
+            remaining = offset - src.tell()
+            while remaining > 0:
+                chunk = src.read(min(remaining, 1 << 20))
+                if not chunk:
+                    raise LogError(f"{source}: shorter than {offset} bytes")
+                fh.write(chunk)
+                remaining -= len(chunk)
+        fh.flush()
+        return writer
+
+    def tell(self) -> int:
+        """Bytes written so far (after a flush, the file's size)."""
+        return self._require().tell()
 
     def write(self, events: Sequence[Event]) -> None:
         fh = self._require()
@@ -156,7 +196,9 @@ def parse_header(line: str | bytes, path: Path) -> LogHeader:
     try:
         return LogHeader.model_validate(data)
     except ValidationError as exc:
-        raise LogError(f"{path}:1: unreadable header: {str(exc).splitlines()[0]}") from None
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(the header)"
+        raise LogError(f"{path}:1: unreadable header: {key}: {first['msg']}") from None
 
 
 def iter_log(path: str | Path) -> Iterator[tuple[LogHeader | None, Event | None]]:

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from swarm.core.payoff import SoftPayoffEngine
+from swarm.errors import LogError
 from swarm.events import WALL_CLOCK_FIELD, EpochCompleted, Metrics
 from swarm.metrics.collector import MetricsCollector
 from swarm.runtime.eventlog import read_log
@@ -93,15 +94,45 @@ def compare_logs(a: str | Path, b: str | Path) -> tuple[int, Mismatch | None]:
             return n, None
         n += 1
         if x != y:
+            if x is None or y is None:
+                return n, Mismatch(
+                    where=f"line {n}",
+                    expected=_window(x or "<end of log>", 0),
+                    found=_window(y or "<end of log>", 0),
+                )
+            at = next((i for i, (p, q) in enumerate(zip(x, y, strict=False)) if p != q), min(len(x), len(y)))
             return n, Mismatch(
-                where=f"line {n}",
-                expected=(x or "<end of log>")[:400],
-                found=(y or "<end of log>")[:400],
+                where=f"line {n}, character {at + 1}", expected=_window(x, at), found=_window(y, at)
             )
 
 
+WINDOW = 400
+"""How much of a differing line is shown: the part around its first difference."""
+
+
+def _window(line: str, at: int) -> str:
+    """``line`` cut to :data:`WINDOW` characters around index ``at`` (its first difference)."""
+    if len(line) <= WINDOW:
+        return line
+    start = max(0, min(at - WINDOW // 4, len(line) - WINDOW))
+    head = "..." if start > 0 else ""
+    tail = "..." if start + WINDOW < len(line) else ""
+    return head + line[start : start + WINDOW] + tail
+
+
 def reexecute(path: str | Path, run: Callable[[Scenario, Path], None]) -> tuple[int, Mismatch | None]:
-    """Re-run the logged scenario with ``run(scenario, out_dir)`` and compare the two logs."""
+    """Re-run the logged scenario with ``run(scenario, out_dir)`` and compare the two logs.
+
+    A fork's log is not re-run from its header alone (its first epochs are the
+    original's): LogError, naming the original run and how to check the fork.
+    """
+    header, _ = read_log(path)
+    if header.forked_from is not None:
+        origin = header.forked_from
+        raise LogError(
+            f"{path}: a fork of run {origin.get('run_id')} at epoch {origin.get('epoch')} "
+            f"({origin.get('log')}); re-run it with `swarm fork` from that run and compare the logs"
+        )
     scenario = scenario_of(path)
     with tempfile.TemporaryDirectory(prefix="swarm-replay-") as tmp:
         out = Path(tmp)

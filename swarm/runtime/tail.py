@@ -27,17 +27,23 @@ def follow_log(
         if not follow or (idle_timeout is not None and time.monotonic() > deadline):
             raise LogError(f"{p}: no such event log")
         time.sleep(poll)
-    with p.open(encoding="utf-8") as fh:
-        buffer, lineno = "", 0
+    if p.is_dir():
+        raise LogError(f"{p}: a directory, not an event log (expected RUN_DIR/events.jsonl)")
+    with p.open("rb") as fh:
+        buffer, lineno = b"", 0
         last_progress = time.monotonic()
         while True:
             chunk = fh.readline()
             if chunk:
                 buffer += chunk
-                if not buffer.endswith("\n"):
+                if not buffer.endswith(b"\n"):
                     continue
-                line, buffer = buffer, ""
+                raw, buffer = buffer, b""
                 lineno += 1
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise LogError(f"{p}:{lineno}: not UTF-8 (byte {raw[exc.start]:#04x})") from None
                 last_progress = time.monotonic()
                 if lineno == 1:
                     parse_header(line, p)

@@ -94,7 +94,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
 def test_the_recording_replays_byte_identical(recorded: Recorded, tmp_path: Path) -> None:
     assert json.loads(recorded.lines[0]) == {
         "format": "swarm-llm-cassette",
-        "version": 2,
+        "version": 3,
         "scenario": "cassette-test",
         "seed": 5,
     }
@@ -166,7 +166,8 @@ HEADERS = [
     ),
     pytest.param(intact(), ["simulation.seed=6"], "seed", "recorded with another seed", id="seed"),
     pytest.param(header(version=1), [], "version", "does not read", id="version-old"),
-    pytest.param(header(version=3), [], "version", "does not read", id="version-new"),
+    pytest.param(header(version=2), [], "version", "does not read", id="version-2"),
+    pytest.param(header(version=4), [], "version", "does not read", id="version-new"),
     pytest.param(header(format="something-else"), [], "format", "not a cassette header", id="format"),
     pytest.param(lambda lines: "".join(lines[1:]), [], "format", "format 1", id="no-header"),
     pytest.param(header(seed=None), [], "seed", "missing", id="header-field-missing"),
@@ -675,7 +676,9 @@ def test_the_command_refuses_a_bad_cassette_with_exit_2_and_touches_nothing(
 ) -> None:
     path = write(tmp_path, recorded, mutate)
     out = prepared_out(tmp_path)
-    done = swarm("run", str(scenario_file), *extra, "--replay-llm", str(path), "--out", str(out))
+    done = swarm(
+        "run", str(scenario_file), *extra, "--replay-llm", str(path), "--out", str(out), "--overwrite"
+    )
     assert done.returncode == 2, done.stderr
     assert str(path) + where.replace("LAST", str(len(recorded.lines))) in done.stderr
     assert "Traceback" not in done.stderr

@@ -263,6 +263,20 @@ SCENARIO_CASES = [
         "pattern",
     ),
     Case(
+        "scenario_id with a NUL",
+        BASE.replace("scenario_id: hostile", 'scenario_id: "a\\0b"'),
+        "scenario_id",
+        1,
+        "pattern",
+    ),
+    Case(
+        "scenario_id with a slash",
+        BASE.replace("scenario_id: hostile", "scenario_id: a/b"),
+        "scenario_id",
+        1,
+        "pattern",
+    ),
+    Case(
         "outputs.event_log outside",
         BASE + "outputs:\n  event_log: ../../elsewhere.jsonl\n",
         "outputs.event_log",
@@ -495,6 +509,13 @@ SWEEP_CASES = [
     Case(
         "a configuration name with a slash",
         _sweep("- name: baseline", "- name: a/b"),
+        "configurations.0.name",
+        7,
+        "not a usable folder name",
+    ),
+    Case(
+        "a configuration name with a NUL",
+        _sweep("- name: baseline", '- name: "a\\0b"'),
         "configurations.0.name",
         7,
         "not a usable folder name",

@@ -1,0 +1,514 @@
+"""Checkpoints: a run's whole state at an epoch boundary, kept beside its event log.
+
+A checkpoint holds what the run would need to go on from the start of an epoch:
+every world component's state, the ledger's books, every lever's state, every
+agent's policy (memory, counters, an LLM agent's conversation), the metrics
+collector, the clock's schedule stream and the metrics of the epochs so far, the
+event counter, and how many bytes of the log were written by then. Random
+streams are part of the objects that own them; agents' counter-based streams need
+nothing saved. LLM cassettes are matched by a stable key, so there is no cursor.
+
+**Restoring into a fresh world.** Nothing is rebuilt from the file alone: the
+run is set up from its scenario exactly as a new run would be (components,
+ledger, agents, levers, their actors and network clients), and then each of
+those objects takes back the attributes the checkpoint saved. Objects of the
+running process that cannot be saved — the actor system, actor references,
+the bus, the scenario, the payoff engine, LLM adapters and each agent's random
+stream — are saved as a name and resolve to the fresh world's object of that
+name. Attributes made of code (bound handlers, closures, generated schema
+classes) are not saved: the fresh world's are the same. Anything else that
+cannot be saved (a custom policy holding a lock or a socket) is an error naming
+the object and the attribute when the checkpoint is taken.
+
+**Forks** restore the same way into a world built from a *changed* scenario. An
+attribute whose value the change itself alters (compare two fresh worlds, one
+of the original scenario and one of the changed one) takes the changed world's
+value; every other attribute takes the checkpoint's. So a raised tax rate is in
+force from the fork on, while the tax collected so far, the agents' memories and
+the ledger carry over. With another seed every random stream starts afresh from
+that seed at the fork.
+
+File layout: ``checkpoints/epoch-NNNNN.ckpt``, one JSON line (:class:`CheckpointInfo`)
+then the state as a zlib-compressed pickle. Files are written to a temporary name
+and renamed, so a kill never leaves half a checkpoint under the real name.
+Checkpoints are read only from run folders you trust: loading one runs pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pickle
+import types
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from actors import Actor
+from swarm.errors import SwarmError
+
+if TYPE_CHECKING:
+    from swarm.kernel.clock import SimulationClock
+    from swarm.kernel.world import World
+
+FORMAT = "swarm-checkpoint"
+VERSION = 1
+FOLDER = "checkpoints"
+"""The checkpoints' folder inside a run folder."""
+
+_RUNTIME_SLOTS = frozenset(Actor.__slots__) | {"__weakref__", "__dict__"}
+
+
+class CheckpointError(SwarmError):
+    """A checkpoint that cannot be taken, found or restored (the message names which and why)."""
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """The first line of a checkpoint file: where in the run it was taken."""
+
+    format: str
+    version: int
+    run_id: str
+    epoch: int
+    """Epochs completed: the run goes on with epoch ``epoch``."""
+    ticks: int
+    """Steps completed."""
+    seq: int
+    """The last event's sequence number."""
+    log_bytes: int
+    """Bytes of the event log (header included) written by then."""
+    log_tail: str
+    """SHA-256 of the log's last line before ``log_bytes`` (checks the log is this run's)."""
+    stopped_by: str | None = None
+
+
+def path_for(run_dir: Path, epoch: int) -> Path:
+    return run_dir / FOLDER / f"epoch-{epoch:05d}.ckpt"
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """A run folder's checkpoint files, by epoch."""
+    folder = run_dir / FOLDER
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("epoch-*.ckpt") if p.is_file())
+
+
+def tail_digest(last_line: bytes) -> str:
+    return hashlib.sha256(last_line).hexdigest()
+
+
+def last_line_before(path: Path, offset: int) -> bytes:
+    """The log line that ends at byte ``offset`` (which must end a line)."""
+    with path.open("rb") as fh:
+        start = max(0, offset - 65536)
+        while True:
+            fh.seek(start)
+            chunk = fh.read(offset - start)
+            if len(chunk) != offset - start or not chunk.endswith(b"\n"):
+                raise CheckpointError(f"{path}: the log is shorter than the checkpoint says ({offset} bytes)")
+            cut = chunk.rfind(b"\n", 0, len(chunk) - 1)
+            if cut >= 0 or start == 0:
+                return chunk[cut + 1 :]
+            start = max(0, start - 65536 * 4)
+
+
+# ------------------------------------------------------------------ what is saved
+
+
+def roots(world: World, clock: SimulationClock | None = None) -> dict[str, object]:
+    """The objects whose attributes a checkpoint saves, by a name that is stable across runs."""
+    out: dict[str, object] = {}
+    monitor = getattr(clock, "monitor", None)
+    if monitor is not None:
+        out["llm_monitor"] = monitor  # the LLM calls' totals, budget and health
+    for placed in world.components:
+        out[f"component:{placed.cls.key}"] = placed.component
+    out["books"] = world.books
+    for lv in world.governance.levers:
+        out[f"lever:{lv.key}"] = lv
+    out["collector"] = world.collector
+    for seat in world.seats:
+        out[f"policy:{seat.agent_id}"] = seat.policy
+    return out
+
+
+def named_objects(world: World, clock: SimulationClock | None, llm: object = None) -> dict[str, object]:
+    """Objects of the running process saved by name only (they resolve to the fresh world's)."""
+    out: dict[str, object] = {
+        "system": world.system,
+        "bus": world.bus,
+        "topic": world.bus.topic,
+        "scenario": world.scenario,
+        "engine": world.engine,
+        "governance": world.governance,
+        "population": world.population,
+        "ledger": world.ledger,
+        "metrics": world.metrics,
+        "world": world,
+    }
+    if clock is not None:
+        out["clock"] = clock
+    if llm is not None:
+        out["llm"] = llm
+    for placed in world.components:
+        out[f"ref:{placed.cls.key}"] = placed.ref
+    if world.streams is not None:
+        out["streams"] = world.streams
+        for k, stream in enumerate(world.streams.streams):
+            out[f"stream:{k}"] = stream
+    for seat in world.seats:
+        adapter = getattr(seat.policy, "adapter", None)
+        if adapter is not None:
+            out[f"adapter:{seat.agent_id}"] = adapter
+    for key, obj in roots(world, clock).items():
+        out[f"root:{key}"] = obj
+    return out
+
+
+def fields(obj: object) -> Iterator[tuple[str, Any]]:
+    """An object's own attributes: its ``__dict__`` and any set ``__slots__`` (runtime slots left out)."""
+    seen: set[str] = set()
+    for cls in type(obj).__mro__:
+        for name in cls.__dict__.get("__slots__", ()):
+            if name in _RUNTIME_SLOTS or name in seen:
+                continue
+            seen.add(name)
+            try:
+                yield name, getattr(obj, name)
+            except AttributeError:
+                continue
+    d = getattr(obj, "__dict__", None)
+    if d is not None:
+        yield from ((k, v) for k, v in d.items() if k not in seen)
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, buf: io.BytesIO, names: Mapping[int, str], code_as_marker: bool = False) -> None:
+        super().__init__(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        self._names = names
+        self._code_as_marker = code_as_marker
+
+    def persistent_id(self, obj: Any) -> str | None:
+        return self._names.get(id(obj))
+
+    def reducer_override(self, obj: Any) -> Any:
+        if self._code_as_marker and _is_code(obj):
+            return (_code_marker, ())
+        return NotImplemented
+
+
+def _code_marker() -> None:
+    return None
+
+
+def _is_code(obj: Any) -> bool:
+    """Functions, methods and classes that pickle cannot name (closures, lambdas, generated classes)."""
+    if isinstance(obj, types.FunctionType | types.BuiltinFunctionType | types.MethodType | type):
+        qualname = getattr(obj, "__qualname__", "")
+        return "<locals>" in qualname or "<lambda>" in qualname or not _importable(obj)
+    return False
+
+
+def _importable(obj: Any) -> bool:
+    import importlib
+
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if not module or not qualname:
+        return False
+    try:
+        found: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        return False
+    return found is obj
+
+
+def _dumps(value: Any, names: Mapping[int, str], code_as_marker: bool = False) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, names, code_as_marker).dump(value)
+    return buf.getvalue()
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, buf: io.BytesIO, names: Mapping[str, object]) -> None:
+        super().__init__(buf)
+        self._names = names
+
+    def persistent_load(self, pid: Any) -> object:
+        try:
+            return self._names[pid]
+        except KeyError:
+            raise CheckpointError(f"the checkpoint refers to {pid!r}, which this run does not have") from None
+
+
+class StateCodec:
+    """Turns a world's saved attributes into bytes (one per run: it learns which attributes are code)."""
+
+    def __init__(self) -> None:
+        self._code: dict[type, frozenset[str]] = {}
+
+    def state(self, world: World, clock: SimulationClock) -> dict[str, dict[str, Any]]:
+        """Every root's saved attributes (attributes made of code left out)."""
+        out: dict[str, dict[str, Any]] = {}
+        for key, obj in roots(world, clock).items():
+            skip = self._code.get(type(obj), frozenset())
+            out[key] = {name: v for name, v in fields(obj) if name not in skip}
+        return out
+
+    def dumps(self, world: World, clock: SimulationClock, llm: object = None) -> bytes:
+        names = {id(obj): name for name, obj in named_objects(world, clock, llm).items()}
+        payload = {"state": self.state(world, clock), "clock": clock_state(clock)}
+        try:
+            return _dumps(payload, names)
+        except Exception:
+            self._learn_code(world, clock, names)
+            payload = {"state": self.state(world, clock), "clock": clock_state(clock)}
+            return _dumps(payload, names)
+
+    def field_bytes(self, world: World, clock: SimulationClock, llm: object = None) -> dict[str, bytes]:
+        """Each saved attribute, pickled on its own (``root/attribute`` → bytes), to compare two worlds."""
+        names = {id(obj): name for name, obj in named_objects(world, clock, llm).items()}
+        self._learn_code(world, clock, names)
+        out: dict[str, bytes] = {}
+
+        def walk(path: str, value: Any, depth: int) -> None:
+            if depth < 3 and _plain_object(value) and id(value) not in names:
+                for name, inner in fields(value):
+                    walk(f"{path}/{name}", inner, depth + 1)
+            else:
+                out[path] = _dumps(value, names, code_as_marker=True)
+
+        for key, attrs in self.state(world, clock).items():
+            for name, value in attrs.items():
+                walk(f"{key}/{name}", value, 0)
+        for name, value in clock_state(clock).items():
+            out[f"clock/{name}"] = _dumps(value, names, code_as_marker=True)
+        return out
+
+    def _learn_code(self, world: World, clock: SimulationClock, names: Mapping[int, str]) -> None:
+        for key, obj in roots(world, clock).items():
+            skip = set(self._code.get(type(obj), frozenset()))
+            for name, value in fields(obj):
+                if name in skip:
+                    continue
+                try:
+                    _dumps(value, names)
+                except Exception as exc:
+                    try:
+                        _dumps(value, names, code_as_marker=True)
+                    except Exception:
+                        raise CheckpointError(
+                            f"cannot save {key} ({type(obj).__name__}).{name}: {type(exc).__name__}: {exc} "
+                            "(a custom policy must be picklable, or define __getstate__/__setstate__)"
+                        ) from exc
+                    skip.add(name)
+            self._code[type(obj)] = frozenset(skip)
+
+
+def _keep_inner(path: str, fresh: Any, restored: Any, keep_fresh: frozenset[str]) -> None:
+    """Inside a restored attribute, put back the fresh values the fork's change alters."""
+    prefix = path + "/"
+    inner = {k[len(prefix) :].split("/", 1)[0] for k in keep_fresh if k.startswith(prefix)}
+    for name in sorted(inner):
+        sub = f"{prefix}{name}"
+        fresh_value = getattr(fresh, name, None)
+        if sub in keep_fresh:
+            setattr(restored, name, fresh_value)
+        else:
+            _keep_inner(sub, fresh_value, getattr(restored, name, None), keep_fresh)
+
+
+def _plain_object(value: Any) -> bool:
+    """An object of the project's own classes whose attributes are compared one by one."""
+    module = getattr(type(value), "__module__", "")
+    return (module.startswith("swarm.") or module.startswith("actors.")) and not isinstance(
+        value, type | BaseModel
+    )
+
+
+def clock_state(clock: SimulationClock) -> dict[str, Any]:
+    return {"rng": clock.rng.getstate(), "epochs": list(clock.epochs), "stopped_by": clock.stopped_by}
+
+
+# ------------------------------------------------------------------ files
+
+
+def write(path: Path, info: CheckpointInfo, blob: bytes) -> None:
+    """Write a checkpoint atomically (temporary name, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as fh:
+        fh.write(json.dumps(asdict(info), sort_keys=True).encode() + b"\n")
+        fh.write(zlib.compress(blob, 1))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def read_info(path: Path) -> CheckpointInfo:
+    """A checkpoint file's header line; CheckpointError when it is not one this version reads."""
+    try:
+        with path.open("rb") as fh:
+            line = fh.readline(65536)
+        data = json.loads(line)
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: not a checkpoint ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a checkpoint (no {FORMAT!r} header)")
+    if data.get("version") != VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint version {data.get('version')} (this version reads {VERSION})"
+        )
+    try:
+        return CheckpointInfo(**data)
+    except TypeError as exc:
+        raise CheckpointError(f"{path}: unreadable checkpoint header ({exc})") from None
+
+
+def read_blob(path: Path) -> bytes:
+    """A checkpoint's state, still pickled; CheckpointError when the file is damaged."""
+    try:
+        with path.open("rb") as fh:
+            fh.readline(65536)
+            raw = fh.read()
+        return zlib.decompress(raw)
+    except (OSError, zlib.error) as exc:
+        raise CheckpointError(f"{path}: the checkpoint is damaged ({exc})") from None
+
+
+def read_state(path: Path, names: Mapping[str, object]) -> dict[str, Any]:
+    """A checkpoint's saved state, with named objects resolved to ``names``."""
+    blob = read_blob(path)
+    try:
+        payload: dict[str, Any] = _Unpickler(io.BytesIO(blob), names).load()
+    except CheckpointError:
+        raise
+    except Exception as exc:
+        raise CheckpointError(
+            f"{path}: cannot restore the checkpoint ({type(exc).__name__}: {exc})"
+        ) from None
+    return payload
+
+
+def restore(
+    world: World,
+    clock: SimulationClock,
+    payload: Mapping[str, Any],
+    *,
+    keep_fresh: frozenset[str] = frozenset(),
+) -> None:
+    """Give the fresh world's objects back the checkpoint's attributes.
+
+    ``keep_fresh``: the ``root/attribute`` paths to leave as the fresh world has them (a fork's changes).
+    """
+    live = roots(world, clock)
+    for key, attrs in payload["state"].items():
+        obj = live.get(key)
+        if obj is None:
+            continue  # a part the (forked) scenario no longer has
+        for name, value in attrs.items():
+            path = f"{key}/{name}"
+            if path in keep_fresh:
+                continue
+            fresh = getattr(obj, name, None)
+            setattr(obj, name, value)
+            _keep_inner(path, fresh, value, keep_fresh)
+    saved = payload["clock"]
+    if "clock/rng" not in keep_fresh:
+        clock.rng.setstate(saved["rng"])
+    clock.epochs = list(saved["epochs"])
+    clock.stopped_by = saved["stopped_by"]
+
+
+# ------------------------------------------------------------------ choosing one
+
+
+def choose(
+    run_dir: Path, log: Path, run_id: str, epoch: int | None = None, *, exact: bool = False
+) -> tuple[Path, CheckpointInfo]:
+    """The checkpoint to go on from: the latest usable one, or the one at ``epoch``.
+
+    Usable: this run's, and the log still holds every byte it was taken after
+    (a checkpoint taken after the log was cut back, or of another run, is not).
+    """
+    found = list_checkpoints(run_dir)
+    if not found:
+        raise CheckpointError(
+            f"{run_dir}: no checkpoints (a run writes them with `swarm run --checkpoint-every N`, "
+            "the default, or Simulation(checkpoint_every=N))"
+        )
+    if epoch is not None:
+        wanted = path_for(run_dir, epoch)
+        if wanted not in found:
+            have = ", ".join(str(read_epoch(p)) for p in found)
+            what = "the fork's epoch" if exact else "that epoch"
+            raise CheckpointError(f"{run_dir}: no checkpoint at epoch {epoch} ({what}); there are: {have}")
+        found = [wanted]
+    size = log.stat().st_size
+    problems = []
+    for path in reversed(found):
+        try:
+            info = read_info(path)
+            if info.run_id != run_id:
+                raise CheckpointError(f"{path}: taken in run {info.run_id}, not {run_id}")
+            if info.log_bytes > size:
+                raise CheckpointError(f"{path}: the log is shorter than when it was taken")
+            if tail_digest(last_line_before(log, info.log_bytes)) != info.log_tail:
+                raise CheckpointError(f"{path}: the log differs from the one it was taken beside")
+            read_blob(path)
+        except CheckpointError as exc:
+            problems.append(str(exc))
+            continue
+        return path, info
+    raise CheckpointError(f"{run_dir}: no usable checkpoint: " + "; ".join(problems))
+
+
+def read_epoch(path: Path) -> int:
+    try:
+        return int(path.stem.split("-", 1)[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+def ended(log: Path) -> str | None:
+    """The reason in the log's ``run_ended`` event, when its last line is one."""
+    with log.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 65536))
+        lines = fh.read().rstrip(b"\n").rsplit(b"\n", 1)
+    try:
+        last = json.loads(lines[-1])
+    except ValueError:
+        return None
+    if isinstance(last, dict) and last.get("type") == "run_ended":
+        reason = last.get("reason")
+        return str(reason)
+    return None
+
+
+def check_fork(original: Any, fork: Any) -> None:
+    """A fork keeps the original's agents and step length (what it changes must leave those)."""
+    mine = [(a, s.type) for a, s in original.agent_ids()]
+    theirs = [(a, s.type) for a, s in fork.agent_ids()]
+    if mine != theirs:
+        added = sorted({a for a, _ in theirs} - {a for a, _ in mine})
+        gone = sorted({a for a, _ in mine} - {a for a, _ in theirs})
+        raise CheckpointError(
+            "a fork keeps the original run's agents"
+            + (f"; it would add {', '.join(added[:5])}" if added else "")
+            + (f"; it would drop {', '.join(gone[:5])}" if gone else "")
+            + ("" if added or gone else "; it would change their types")
+        )
+    if original.simulation.steps_per_epoch != fork.simulation.steps_per_epoch:
+        raise CheckpointError("a fork keeps the original run's simulation.steps_per_epoch")
