@@ -26,6 +26,7 @@ from swarm.registry import load_builtins
 if TYPE_CHECKING:
     from swarm.actions import Action, Conduct, Noop
     from swarm.agents.policy import Outcome, Policy
+    from swarm.analysis.history import RunHistory, load_run
     from swarm.errors import LogError, PolicyError, PolicyFailure, RunFailure, ScenarioError, SwarmError
     from swarm.events import Event, Metrics
     from swarm.runtime.result import SimulationResult
@@ -43,6 +44,8 @@ _PUBLIC = {
     "Noop": "swarm.actions",
     "Outcome": "swarm.agents.policy",
     "Policy": "swarm.agents.policy",
+    "RunHistory": "swarm.analysis.history",
+    "load_run": "swarm.analysis.history",
     "LogError": "swarm.errors",
     "PolicyError": "swarm.errors",
     "PolicyFailure": "swarm.errors",
@@ -135,6 +138,7 @@ __all__ = [
     "PolicyError",
     "PolicyFailure",
     "RunFailure",
+    "RunHistory",
     "Scenario",
     "ScenarioError",
     "Simulation",
@@ -143,6 +147,7 @@ __all__ = [
     "Snapshot",
     "SwarmError",
     "__version__",
+    "load_run",
     "load_scenario",
     "run",
 ]

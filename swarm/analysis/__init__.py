@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from swarm.analysis.aggregate import aggregate, collect, mean_ci
     from swarm.analysis.export import export_run, tables
+    from swarm.analysis.history import RunHistory, load_run
     from swarm.analysis.sweep import SweepSpec, load_sweep, plan, run_sweep
 
 _WHERE = {
@@ -21,6 +22,8 @@ _WHERE = {
     "mean_ci": "swarm.analysis.aggregate",
     "export_run": "swarm.analysis.export",
     "tables": "swarm.analysis.export",
+    "RunHistory": "swarm.analysis.history",
+    "load_run": "swarm.analysis.history",
     "SweepSpec": "swarm.analysis.sweep",
     "load_sweep": "swarm.analysis.sweep",
     "plan": "swarm.analysis.sweep",
@@ -42,10 +45,12 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "RunHistory",
     "SweepSpec",
     "aggregate",
     "collect",
     "export_run",
+    "load_run",
     "load_sweep",
     "mean_ci",
     "plan",

@@ -8,7 +8,8 @@ the event bus.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,25 @@ AGENT_COLUMNS = (
     "frozen",
 )
 
+HISTORY_COLUMNS = ("epoch", *AGENT_COLUMNS)
+"""The columns of the per-epoch agent snapshots (``agent_epochs.csv``): the epoch, then the agent columns."""
+
+_SNAPSHOT_FLOATS = ("reputation", "resources", "total_payoff")
+_SNAPSHOT_COUNTS = ("interactions_initiated", "interactions_received", "accepted_initiated")
+
+
+class _Snapshot:
+    """Every agent's changing figures when an epoch closed, in flat arrays (~50 bytes per agent)."""
+
+    __slots__ = ("counts", "epoch", "floats", "frozen", "n")
+
+    def __init__(self, epoch: int, rows: list[AgentRow]) -> None:
+        self.epoch = epoch
+        self.n = len(rows)
+        self.floats = tuple(array("d", [getattr(r, name) for r in rows]) for name in _SNAPSHOT_FLOATS)
+        self.counts = tuple(array("q", [getattr(r, name) for r in rows]) for name in _SNAPSHOT_COUNTS)
+        self.frozen = bytes([r.frozen for r in rows])
+
 
 class MetricsCollector:
     """Accumulates one epoch's events; :meth:`close_epoch` yields its metrics."""
@@ -91,6 +111,7 @@ class MetricsCollector:
             self._counters.setdefault(c.event, []).append(c)
         self._cumulative = {c.name for c in COUNTERS.values() if c.cumulative}
         self.counts: dict[str, float] = {}
+        self._snapshots: list[_Snapshot] = []
         self._core: dict[type, Callable[[Any], None]] = {
             InteractionCompleted: self._interaction,
             LedgerUpdated: self._ledger,
@@ -177,6 +198,7 @@ class MetricsCollector:
         values = Metrics(epoch=epoch)
         for name, metric in EPOCH_METRICS.items():
             values[name] = metric.compute(data)
+        self.snapshot(epoch)
         self.interactions = []
         self.counts = {k: v for k, v in self.counts.items() if k in self._cumulative}
         return values
@@ -184,6 +206,61 @@ class MetricsCollector:
     def agent_rows(self) -> list[Record]:
         """Every agent's figures, in registration order."""
         return [Record(row.as_dict()) for row in self.agents.values()]
+
+    def snapshot(self, epoch: int) -> None:
+        """Keep every agent's figures as they stand when ``epoch`` closes (:meth:`close_epoch` does it)."""
+        self._snapshots.append(_Snapshot(epoch, list(self.agents.values())))
+
+    def history(self) -> AgentHistory:
+        """Every agent's figures at the close of every epoch so far (see :class:`AgentHistory`)."""
+        return AgentHistory(list(self._snapshots), list(self.agents.values()))
+
+
+class AgentHistory:
+    """Per-agent, per-epoch snapshots: one row per agent per closed epoch.
+
+    Rows come epoch by epoch, agents in registration order, with the columns
+    :data:`HISTORY_COLUMNS`; balances and counters are those the agent had when
+    the epoch's ``epoch_completed`` event was recorded. Iterating gives
+    :class:`Record` rows; :meth:`tuples` gives plain tuples (for writing files).
+    Rows are built on demand, so holding the history costs ~50 bytes per agent
+    per epoch.
+    """
+
+    def __init__(self, snapshots: list[_Snapshot], agents: list[AgentRow]) -> None:
+        self._snapshots = snapshots
+        self._agents = agents
+
+    def __len__(self) -> int:
+        return sum(s.n for s in self._snapshots)
+
+    def tuples(self) -> Iterator[tuple[Any, ...]]:
+        """The rows as tuples in :data:`HISTORY_COLUMNS` order."""
+        agents = self._agents
+        for snap in self._snapshots:
+            rep, res, pay = snap.floats
+            ini, rec, acc = snap.counts
+            frozen = snap.frozen
+            epoch = snap.epoch
+            for k in range(snap.n):
+                a = agents[k]
+                yield (
+                    epoch,
+                    a.agent_id,
+                    a.agent_type,
+                    a.policy,
+                    rep[k],
+                    res[k],
+                    pay[k],
+                    ini[k],
+                    rec[k],
+                    acc[k],
+                    bool(frozen[k]),
+                )
+
+    def __iter__(self) -> Iterator[Record]:
+        for values in self.tuples():
+            yield Record(zip(HISTORY_COLUMNS, values, strict=True))
 
 
 @dataclass(frozen=True, slots=True)

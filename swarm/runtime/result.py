@@ -9,15 +9,19 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from swarm.events import Metrics, Record
+from swarm.metrics.collector import HISTORY_COLUMNS, AgentHistory
 from swarm.metrics.registry import RUN_FIGURES, RunData, criterion_target, epoch_columns, figures
 from swarm.scenario import CRITERIA_ALIASES, Scenario
+
+AGENT_EPOCHS_CSV = "agent_epochs.csv"
+"""The run's per-agent, per-epoch snapshots (columns: ``swarm.metrics.collector.HISTORY_COLUMNS``)."""
 
 
 class CriterionResult(BaseModel):
@@ -44,6 +48,12 @@ class SimulationResult:
     """Every registered run figure (``result.summary.avg_toxicity``)."""
     criteria: list[CriterionResult]
     log_path: str | None = None
+    agent_history: AgentHistory = field(default_factory=lambda: AgentHistory([], []))
+    """Every agent's figures at the close of every epoch (``for row in result.agent_history``), as in
+    ``agent_epochs.csv``."""
+    llm: dict[str, Any] | None = None
+    """The LLM calls' figures (calls, failures by cause, tokens, cost; per agent, model and epoch),
+    for a run with LLM agents (``summary.json``'s ``llm``)."""
 
     @property
     def passed(self) -> bool:
@@ -86,7 +96,8 @@ def evaluate_criteria(scenario: Scenario, summary: Mapping[str, Any]) -> list[Cr
 
 
 def write_outputs(out_dir: Path, scenario: Scenario, result: SimulationResult) -> None:
-    """Write ``metrics.csv`` and ``summary.json`` next to the event log (and the scenario's extra copies)."""
+    """Write ``metrics.csv``, ``agent_epochs.csv`` and ``summary.json`` next to the event log (and the
+    scenario's extra copies)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = [epoch_columns(m) for m in result.epochs]
     metrics_csv = out_dir / "metrics.csv"
@@ -98,6 +109,10 @@ def write_outputs(out_dir: Path, scenario: Scenario, result: SimulationResult) -
             writer = csv.DictWriter(fh, fieldnames=fields)
             writer.writeheader()
             writer.writerows(rows)
+    with (out_dir / AGENT_EPOCHS_CSV).open("w", newline="", encoding="utf-8") as fh:
+        history = csv.writer(fh)
+        history.writerow(HISTORY_COLUMNS)
+        history.writerows(result.agent_history.tuples())
     summary = {
         "scenario_id": result.scenario_id,
         "seed": result.seed,
@@ -108,6 +123,8 @@ def write_outputs(out_dir: Path, scenario: Scenario, result: SimulationResult) -
         "agents": result.agents,
         "scenario": scenario.model_dump(mode="json"),
     }
+    if result.llm is not None:
+        summary["llm"] = result.llm
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     outputs = scenario.outputs
     if outputs.metrics_csv:
