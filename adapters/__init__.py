@@ -23,6 +23,7 @@ from adapters._errors import (
     RateLimited,
 )
 from adapters._pricing import PriceTable, UsageMeter, UsageSnapshot
+from adapters._ratelimit import RateLimit, Throttled
 from adapters._sharded import ShardedAdapter
 from adapters._stack import build_adapter, require_credentials
 from adapters._types import Completion, CompletionRequest, LLMAdapter, Usage, close_adapter, warm_adapter
@@ -72,12 +73,14 @@ __all__ = [
     "OpenAIAdapter",
     "PriceTable",
     "ProviderError",
+    "RateLimit",
     "RateLimited",
     "RecordingAdapter",
     "ReplayAdapter",
     "Retrying",
     "ScriptedAdapter",
     "ShardedAdapter",
+    "Throttled",
     "Usage",
     "UsageMeter",
     "UsageSnapshot",

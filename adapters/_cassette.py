@@ -3,13 +3,14 @@
 A cassette is a JSONL file. Its first line is a header naming the format, its
 version and the run it was recorded from::
 
-    {"format": "swarm-llm-cassette", "scenario": "llm_agents", "seed": 42, "version": 2}
+    {"format": "swarm-llm-cassette", "scenario": "llm_agents", "seed": 42, "version": 3}
 
 Every further line is one exchange: where it was asked (``agent``, ``epoch``,
 ``step``, ``phase``, from the request's metadata), the request's stable ``key``
 (:meth:`~adapters.CompletionRequest.stable_key`), what the key was computed from
 (model, schema name and hash, temperature, max tokens, system and user text),
-then either the ``answer`` (raw text, usage, cost, repaired) or the ``error`` the
+then either the ``answer`` (raw text, usage, cost, repaired, the 429s met before it)
+or the ``error`` the
 request ended with, and a ``digest`` of the line's other fields. Entries are
 written as they are answered (flushed per line, to ``PATH.partial``) and sorted
 by epoch, step, phase and agent when the cassette is closed, so the same run
@@ -43,8 +44,9 @@ from adapters._errors import CassetteMiss, LLMError
 from adapters._types import Completion, CompletionRequest, LLMAdapter, T, Usage, close_adapter
 
 FORMAT = "swarm-llm-cassette"
-VERSION = 2
-"""The cassette format this code reads and writes (1: the unversioned format without a header)."""
+VERSION = 3
+"""The cassette format this code reads and writes (1: the unversioned format without a header;
+2: answers without ``rate_limited``)."""
 
 PHASES = ("act", "accept")
 """The phases of a step, in the order they happen (others sort after them)."""
@@ -118,6 +120,8 @@ class RecordedAnswer(msgspec.Struct, forbid_unknown_fields=True):
     usage: RecordedUsage
     cost_usd: float
     repaired: bool
+    rate_limited: int
+    """429s the provider answered before this answer (format 3)."""
 
 
 class RecordedError(msgspec.Struct, forbid_unknown_fields=True):
@@ -325,6 +329,7 @@ class RecordingAdapter:
                 usage=RecordedUsage(completion.usage.input_tokens, completion.usage.output_tokens),
                 cost_usd=completion.cost_usd,
                 repaired=completion.repaired,
+                rate_limited=completion.rate_limited,
             ),
         )
         return completion
@@ -533,6 +538,7 @@ class ReplayAdapter:
             latency_s=0.0,
             model=request.model,
             repaired=answer.repaired,
+            rate_limited=answer.rate_limited,
         )
 
     # -- misses -----------------------------------------------------------------------------

@@ -70,10 +70,21 @@ class InvalidOutput(LLMError):
     """Output that does not validate against the schema, even after one repair round."""
 
     def __init__(
-        self, message: str, *, raw_text: str, errors: str, provider: str = "", model: str = ""
+        self,
+        message: str,
+        *,
+        raw_text: str,
+        errors: str,
+        provider: str = "",
+        model: str = "",
+        input_tokens: int = 0,
+        output_tokens: int = 0,
     ) -> None:
         self.raw_text = raw_text
         self.errors = errors
+        self.input_tokens = input_tokens
+        """Tokens the failed attempts used (they are paid for all the same)."""
+        self.output_tokens = output_tokens
         super().__init__(message, provider=provider, model=model)
 
 

@@ -145,6 +145,8 @@ class ProviderAdapter:
                     errors=again.errors,
                     provider=self.provider,
                     model=request.model,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
                 ) from None
         except LLMError:
             self.meter.failure(request.model)

@@ -84,6 +84,7 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
                     c.latency_s,
                     c.repaired,
                     c.attempts,
+                    c.rate_limited,
                 ),
             )
         except Exception as exc:
@@ -104,10 +105,27 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         await close_adapter(adapter)
 
 
+def die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when its parent dies (kill -9 included); elsewhere, no-op.
+
+    The end of input ends an idle worker anyway; this also ends one with a request in flight.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        return
+    if os.getppid() != parent:  # the parent died before we asked
+        os._exit(1)
+
+
 async def _main(in_fd: int = 0, out_fd: int | None = None) -> None:
     """Serve the frames arriving on ``in_fd`` (stdin) with replies on ``out_fd`` (stdout's original)."""
     # Ctrl-C reaches the whole process group: the parent decides, and closes our input.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker would have the parent's handler
     if out_fd is None:
         out_fd = os.dup(1)
     os.dup2(2, 1)  # stray prints from any library go to stderr, never into the frames
@@ -123,7 +141,7 @@ async def _main(in_fd: int = 0, out_fd: int | None = None) -> None:
     transport.close()
 
 
-def forked(in_fd: int, out_fd: int) -> None:
+def forked(in_fd: int, out_fd: int, parent: int | None = None) -> None:
     """The body of a worker forked from its parent (:meth:`ShardedAdapter.fork`); never returns.
 
     The child has every module the parent had imported; it serves its pipes on an
@@ -135,6 +153,8 @@ def forked(in_fd: int, out_fd: int) -> None:
         # What the parent had is there to stay: keep the collector from walking (and so copying) it.
         gc.freeze()
         signal.set_wakeup_fd(-1)  # the parent's event loop must not hear of this process's signals
+        if parent is not None:
+            die_with_parent(parent)
         asyncio.run(_main(in_fd, out_fd))
     except BaseException:
         code = 1
@@ -144,4 +164,5 @@ def forked(in_fd: int, out_fd: int) -> None:
 
 
 if __name__ == "__main__":
+    die_with_parent(os.getppid())
     asyncio.run(_main())

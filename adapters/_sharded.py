@@ -156,6 +156,7 @@ class ShardedAdapter:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()  # nothing buffered here may be written twice
+        parent = os.getpid()
         for _ in range(self.size):
             to_child, to_parent = os.pipe(), os.pipe()
             pid = os.fork()
@@ -165,7 +166,7 @@ class ShardedAdapter:
                         os.close(fd)
                 from adapters._shard_worker import forked
 
-                forked(to_child[0], to_parent[1])  # never returns
+                forked(to_child[0], to_parent[1], parent)  # never returns; dies with its parent
             os.close(to_child[0])
             os.close(to_parent[1])
             _PIPES.update((to_child[1], to_parent[0]))
@@ -328,7 +329,7 @@ class ShardedAdapter:
             if isinstance(payload, LLMError):
                 self.meter.failure(request.model)
             raise payload
-        text, input_tokens, output_tokens, cost, latency, repaired, attempts = payload
+        text, input_tokens, output_tokens, cost, latency, repaired, attempts, rate_limited = payload
         usage = Usage(input_tokens, output_tokens)
         self.meter.record(request.model, usage, cost, priced=self.prices.knows(request.model))
         return Completion(
@@ -340,6 +341,7 @@ class ShardedAdapter:
             model=request.model,
             attempts=attempts,
             repaired=repaired,
+            rate_limited=rate_limited,
         )
 
     async def aclose(self, timeout: float = 10.0) -> None:

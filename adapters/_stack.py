@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from adapters._credentials import require_credentials
 from adapters._pricing import PriceTable, UsageMeter
+from adapters._ratelimit import RateLimit, Throttled
 from adapters._types import LLMAdapter
 from adapters._wrappers import Limited, Retrying
 
@@ -29,8 +31,11 @@ def build_adapter(
     prices: PriceTable | None = None,
     meter: UsageMeter | None = None,
     transport: Transport = "auto",
+    rate_limits: Mapping[str | None, RateLimit] | None = None,
 ) -> LLMAdapter:
-    """``Limited(Retrying(Provider(...)))``: concurrency cap outside, retries inside."""
+    """``Limited(Retrying(Throttled(Provider(...))))``: concurrency cap outside, retries inside them,
+    and, with ``rate_limits`` (by model; ``None`` for the whole provider), every attempt held until
+    the requests and tokens per minute allow it."""
     inner: LLMAdapter
     if provider == "anthropic":
         from adapters.anthropic import AnthropicAdapter
@@ -58,6 +63,8 @@ def build_adapter(
             require_key=provider == "openai",
             transport=transport,
         )
+    if rate_limits:
+        inner = Throttled(inner, rate_limits)
     return Limited(Retrying(inner, max_attempts=max_retries + 1), max_concurrency=max_concurrency)
 
 

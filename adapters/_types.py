@@ -70,6 +70,8 @@ class Completion(Generic[T]):
     model: str
     attempts: int = 1
     repaired: bool = False
+    rate_limited: int = 0
+    """How many times the provider refused this request for its rate (429) before answering."""
 
 
 @dataclass(frozen=True)

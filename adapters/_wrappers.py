@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import anyio
 
@@ -48,23 +49,29 @@ class Retrying:
         self.sleep = sleep
 
     async def complete(self, request: CompletionRequest[T]) -> Completion[T]:
-        attempt = 0
+        """The answer, whose ``rate_limited`` (like an error's, when it fails) counts the 429s met."""
+        attempt = refusals = 0
         while True:
             attempt += 1
             try:
-                return await self.inner.complete(request)
+                completion = await self.inner.complete(request)
+                return replace(completion, rate_limited=refusals) if refusals else completion
             except LLMError as exc:
+                refusals += isinstance(exc, RateLimited) or getattr(exc, "status", None) == 429
                 if not retryable(exc) or attempt >= self.max_attempts:
+                    exc.rate_limited = refusals  # type: ignore[attr-defined]
                     if isinstance(exc, ProviderError):
                         exc.attempts = attempt
                     elif isinstance(exc, RateLimited) and attempt > 1:
-                        raise ProviderError(
+                        still = ProviderError(
                             f"still rate limited after {attempt} attempts",
                             status=429,
                             attempts=attempt,
                             provider=exc.provider,
                             model=exc.model,
-                        ) from exc
+                        )
+                        still.rate_limited = refusals  # type: ignore[attr-defined]
+                        raise still from exc
                     raise
                 hint = getattr(exc, "retry_after", None)
                 delay = (

@@ -6,8 +6,12 @@ receives the system and user text and the requested JSON schema, and returns
 the object to put in the structured output. Latency and failures can be
 injected: with ``error_rate`` a seeded draw picks, per request, one of a 429
 (``retry-after: 0``), a 500, a hang past the client's patience, or a non-JSON
-answer. ``GET /health`` reports the request and fault counts; ``GET /v1/models``
-answers an empty model list (clients ask for it to open their connections early).
+answer. With ``rate_limit_rpm`` it answers 429 (with ``retry-after-ms``) to every
+request sooner than ``60 / rate_limit_rpm`` seconds after the last one it accepted,
+as the client's limiter spaces them (:class:`adapters._ratelimit.SlidingWindow`); ``request_times``
+holds the arrival time (``time.monotonic``) of every completion request. ``GET
+/health`` reports the request and fault counts; ``GET /v1/models`` answers an
+empty model list (clients ask for it to open their connections early).
 
 Needs the ``mock`` extra (uvicorn).
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -89,15 +94,22 @@ class MockApp:
         error_rate: float = 0.0,
         seed: int = 0,
         hang_s: float = 120.0,
+        rate_limit_rpm: int | None = None,
     ) -> None:
         if not 0.0 <= error_rate <= 1.0:
             raise ValueError(f"error_rate must be in [0, 1], got {error_rate}")
+        from adapters._ratelimit import SlidingWindow
+
+        self.window = SlidingWindow(rate_limit_rpm) if rate_limit_rpm is not None else None
+        self.request_times: list[float] = []
         self.responder = responder
         self.latency_s = latency_ms / 1000
         self.error_rate = error_rate
         self.hang_s = hang_s
         self.rng = random.Random(seed)
         self.stats = {"requests": 0, "faults": 0}
+        if self.window is not None:
+            self.stats["rate_limited"] = 0
         self.state = SimpleNamespace(stats=self.stats)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -150,6 +162,15 @@ class MockApp:
         if fault == "rate_limit":
             await _respond(send, 429, _error("rate_limit_error", "slow down"), extra=[(b"retry-after", b"0")])
             return
+        if fault == "throttled":
+            wait_ms = str(max(1, round(obj["retry_after_s"] * 1000))).encode() if obj else b"1000"
+            await _respond(
+                send,
+                429,
+                _error("rate_limit_error", "rate limit reached"),
+                extra=[(b"retry-after-ms", wait_ms)],
+            )
+            return
         if fault == "server_error":
             await _respond(send, 500, _error("api_error", "injected failure"))
             return
@@ -162,6 +183,14 @@ class MockApp:
 
     async def _answer(self, req: MockRequest) -> tuple[str | None, dict[str, Any] | None]:
         self.stats["requests"] += 1
+        if self.window is not None:
+            now = time.monotonic()
+            self.request_times.append(now)
+            wait = self.window.wait_for(1, now)
+            if wait > 0:
+                self.stats["rate_limited"] += 1
+                return "throttled", {"retry_after_s": wait}
+            self.window.take(1, now)
         if self.latency_s:
             await anyio.sleep(self.latency_s)
         if self.error_rate and self.rng.random() < self.error_rate:
@@ -242,9 +271,17 @@ def create_app(
     error_rate: float = 0.0,
     seed: int = 0,
     hang_s: float = 120.0,
+    rate_limit_rpm: int | None = None,
 ) -> MockApp:
-    """The ASGI app; ``app.state.stats`` counts requests and injected faults."""
-    return MockApp(responder, latency_ms=latency_ms, error_rate=error_rate, seed=seed, hang_s=hang_s)
+    """The ASGI app; ``app.state.stats`` counts requests, injected faults and rate-limit refusals."""
+    return MockApp(
+        responder,
+        latency_ms=latency_ms,
+        error_rate=error_rate,
+        seed=seed,
+        hang_s=hang_s,
+        rate_limit_rpm=rate_limit_rpm,
+    )
 
 
 class RunningServer:

@@ -195,6 +195,52 @@ class RunEnded(Event, tag="run_ended", frozen=True):
     wall_clock: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+class LLMCall(Event, tag="llm_call", frozen=True):
+    """One LLM request of an agent: tokens and cost, or why it failed (logged at the end of its step)."""
+
+    agent_id: str
+    phase: str
+    """``act`` (the step's action) or ``accept`` (an answer to a proposal)."""
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    repaired: bool = False
+    """The first answer did not match the schema; the repair round's did."""
+    error: str | None = None
+    """Why the call failed: ``invalid_output``, ``rate_limited``, ``timeout``, ``provider_error``, ..."""
+    rate_limited: int = 0
+    """How many times the provider refused the request for its rate (429), retried or not."""
+
+
+class LLMFallback(Event, tag="llm_fallback", frozen=True):
+    """The provider kept refusing an agent's request: its scripted fallback policy acted instead."""
+
+    agent_id: str
+    phase: str
+    policy: str
+    cause: str
+
+
+class LLMBudgetExceeded(Event, tag="llm_budget_exceeded", frozen=True):
+    """The run's LLM calls have cost its budget (``llm.max_cost_usd``): the run stops after this step."""
+
+    spent_usd: float
+    budget_usd: float
+
+
+class LLMUnhealthy(Event, tag="llm_unhealthy", frozen=True):
+    """More of an epoch's LLM calls failed than ``llm.max_failure_rate`` allows: the run stops."""
+
+    calls: int
+    failed: int
+    max_failure_rate: float
+    cause: str
+    """The commonest cause of the failures."""
+    example: str
+    """One failure of that cause: the agent, the error, and the model's reply where there was one."""
+
+
 def interactions_in(events: Iterator[Event] | list[Event]) -> list[SoftInteraction]:
     """The interactions recorded in a sequence of events, in order."""
     return [ev.interaction for ev in events if isinstance(ev, InteractionCompleted)]

@@ -16,15 +16,16 @@ action this phase, and an event).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from swarm.actions import NOOP, Action, Conduct
 from swarm.agents.llm_schema import AcceptChoice, action_choice, to_action
-from swarm.agents.policy import Outcome
+from swarm.agents.policy import Outcome, Policy
 from swarm.agents.types import AgentSpec, BuildContext, PolicyConfig, register_agent_type
 from swarm.errors import PolicyError, PolicyFailure, ScenarioError
 from swarm.kernel.component import COMPONENTS, components_in_order
@@ -32,6 +33,7 @@ from swarm.views import AgentPublic, Observation, Snapshot
 
 if TYPE_CHECKING:
     from adapters import LLMAdapter
+    from swarm.agents.llm_usage import LLMMonitor
     from swarm.env.broker import ProposalView
     from swarm.scenario import Scenario
 
@@ -89,6 +91,21 @@ class LLMSpec(BaseModel):
     timeout: float = Field(default=30.0, gt=0.0)
     max_retries: int = Field(default=3, ge=0)
     system_prompt: str | None = None
+    cost_tracking: bool = True
+    """Count the agent's calls' cost (and so against ``llm.max_cost_usd``); tokens are counted anyway."""
+    fallback: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
+    """A scripted agent type that acts for the agent in a phase whose request the provider refused
+    (rate limited until its retries ran out); ``None``: the agent does nothing then."""
+
+    @field_validator("fallback")
+    @classmethod
+    def _scripted_type(cls, value: str | None) -> str | None:
+        from swarm.agents.types import AGENT_TYPES
+
+        if value is not None and (value not in AGENT_TYPES or value == "llm"):
+            known = ", ".join(k for k in AGENT_TYPES if k != "llm")
+            raise ValueError(f"expected a scripted agent type ({known}), got {value!r}")
+        return value
 
 
 class LLMAgentSpec(AgentSpec):
@@ -162,7 +179,7 @@ def rebuild_observation(doc: ObservationDoc) -> Observation:
     for key, value in doc.world.items():
         view_type = COMPONENTS[key].view_type
         if view_type is not None:
-            public[view_type] = msgspec.convert(value, view_type)
+            public[view_type] = COMPONENTS[key].view_from_prompt(value, doc.agent_id)
     for key, value in doc.governance.items():
         notice_type = LEVERS[key].Notice
         if notice_type is not None:
@@ -191,8 +208,18 @@ class LLMPolicy:
         max_tokens: int = 512,
         system_prompt: str | None = None,
         conduct: Conduct | None = None,
+        monitor: LLMMonitor | None = None,
+        priced: bool = True,
+        fallback: Policy | None = None,
+        fallback_name: str | None = None,
     ) -> None:
         self.agent_id = agent_id
+        self.monitor = monitor
+        """Where each call is reported (tokens, failures; see :mod:`swarm.agents.llm_usage`)."""
+        self.priced = priced
+        self.fallback = fallback
+        """Acts in a phase whose request the provider refused for its rate (if set)."""
+        self.fallback_name = fallback_name or (type(fallback).__name__ if fallback is not None else None)
         self.adapter = adapter
         self.model = model
         self.persona = persona
@@ -231,20 +258,74 @@ class LLMPolicy:
         )
 
     async def _complete(self, request: Any) -> Any:
+        import anyio
+
         from adapters import CassetteMiss, LLMAuthError, LLMError
+        from swarm.agents.llm_usage import refused
 
         try:
             completion = await self.adapter.complete(request)
         except (LLMAuthError, CassetteMiss) as exc:
+            self._report(request, exc)
             raise PolicyError(self.agent_id, str(exc)) from exc
         except LLMError as exc:
+            falls_back = self.fallback is not None and refused(exc)
+            self._report(request, exc, falls_back)
+            if falls_back:
+                raise _Refused from exc
             raise PolicyFailure(f"{type(exc).__name__}: {exc}") from exc
+        except (TimeoutError, anyio.get_cancelled_exc_class()):
+            self._report(request, TimeoutError("no answer within the policy timeout"))
+            raise
+        if self.monitor is not None:
+            meta = request.metadata
+            usage = completion.usage
+            self.monitor.record(
+                self.agent_id,
+                meta.get("phase", ""),
+                int(meta.get("epoch", 0)),
+                int(meta.get("step", 0)),
+                request.model,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                repaired=completion.repaired,
+                rate_limited=completion.rate_limited,
+                priced=self.priced,
+            )
         return completion.value
+
+    def _report(self, request: Any, exc: BaseException, falls_back: bool = False) -> None:
+        """Tell the monitor about a failed call (its cause, and the model's reply if there was one)."""
+        if self.monitor is None:
+            return
+        from swarm.agents.llm_usage import cause_of
+
+        meta = request.metadata
+        self.monitor.record(
+            self.agent_id,
+            meta.get("phase", ""),
+            int(meta.get("epoch", 0)),
+            int(meta.get("step", 0)),
+            request.model,
+            input_tokens=int(getattr(exc, "input_tokens", 0) or 0),
+            output_tokens=int(getattr(exc, "output_tokens", 0) or 0),
+            error=cause_of(exc),
+            detail=f"{type(exc).__name__}: {exc}",
+            reply=getattr(exc, "raw_text", None),
+            fallback=self.fallback_name if falls_back else None,
+            rate_limited=int(getattr(exc, "rate_limited", 0) or 0),
+            priced=self.priced,
+        )
 
     async def decide(self, observation: Observation) -> Action:
         doc = observation_doc(observation, self.components)
         user = render_prompt(doc, "Choose your action for this step.")
-        choice = await self._complete(self._request(user, self.schema, "act", doc))
+        try:
+            choice = await self._complete(self._request(user, self.schema, "act", doc))
+        except _Refused:
+            assert self.fallback is not None
+            action = self.fallback.decide(observation)
+            return await action if inspect.isawaitable(action) else action
         return to_action(choice, self.components) if choice is not None else NOOP
 
     async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
@@ -254,7 +335,12 @@ class LLMPolicy:
             f"{proposal.initiator} proposes a {proposal.interaction_type.value} "
             f"(transfer offered to you: {proposal.offered_transfer:+.2f}). Accept?",
         )
-        choice: AcceptChoice = await self._complete(self._request(user, AcceptChoice, "accept", doc))
+        try:
+            choice: AcceptChoice = await self._complete(self._request(user, AcceptChoice, "accept", doc))
+        except _Refused:
+            assert self.fallback is not None
+            accepted = self.fallback.accept(observation, proposal)
+            return bool(await accepted if inspect.isawaitable(accepted) else accepted)
         return bool(choice.accept)
 
     def observe(self, outcome: Outcome) -> None:
@@ -265,6 +351,10 @@ class LLMPolicy:
             f"- {i.interaction_type.value} with {other}: {verdict}, p={i.p:.2f}, payoff {outcome.payoff:+.2f}"
         )
         del self._memory[:-20]
+
+
+class _Refused(Exception):
+    """The provider refused a request for its rate: the fallback policy acts instead."""
 
 
 def scenario_components(scenario: Scenario) -> tuple[str, ...]:
@@ -281,7 +371,16 @@ def _build(agent_id: str, spec: Any, ctx: BuildContext) -> Any:
             f"agent {agent_id} is an LLM agent but no LLM backend is set up",
             "an LLM backend (pass llm_factory, or run through the CLI)",
         )
-    return factory(agent_id, spec, ctx.scenario)
+    policy = factory(agent_id, spec, ctx.scenario)
+    name = llm_spec(spec).fallback
+    if name is not None and isinstance(policy, LLMPolicy):
+        from swarm.agents.types import AGENT_TYPES
+
+        kind = AGENT_TYPES[name]
+        fallback_spec = kind.spec.model_validate({"type": name, "role": getattr(spec, "role", "worker")})
+        policy.fallback = kind.build(agent_id, fallback_spec, ctx)
+        policy.fallback_name = name
+    return policy
 
 
 register_agent_type(

@@ -42,6 +42,7 @@ from adapters._types import CompletionRequest
 from swarm.agents.llm import LLMAgentSpec, LLMPolicy, LLMSpec, llm_spec, scenario_components
 from swarm.agents.llm_responder import scripted_answer
 from swarm.agents.llm_schema import AcceptChoice, action_choice
+from swarm.agents.llm_usage import LLMMonitor, rate_limits_for
 from swarm.agents.policy import Policy
 
 if TYPE_CHECKING:
@@ -145,6 +146,8 @@ class LLMBackend:
         self._counts: dict[_Key, int] = {}
         self._schemas: set[tuple[str, ...]] = set()
         self._scenario: Scenario | None = None
+        self.monitor: LLMMonitor | None = None
+        """The current run's LLM accounting (calls, cost, failures; made when its policies are built)."""
 
     def workers_for(self, llm_agents: int) -> int:
         """Worker processes for a live provider used by ``llm_agents`` agents (1: none, in-process)."""
@@ -176,6 +179,7 @@ class LLMBackend:
     def _plan(self, scenario: Scenario) -> None:
         """Check the cassette and count the scenario's agents per adapter stack (once per scenario)."""
         if self._scenario is not scenario:
+            self.monitor = LLMMonitor.for_scenario(scenario)
             self.check(scenario)
             self._scenario = scenario
             self._counts = {key: count for key, (_, count) in llm_groups(scenario).items()}
@@ -187,6 +191,11 @@ class LLMBackend:
             agents = self._counts.get(key, 1)
             limit = self.max_concurrency or auto_concurrency(agents)
             workers = self.workers_for(agents)
+            limits = (
+                rate_limits_for(self._scenario.llm, spec.provider)
+                if self._scenario is not None and spec.provider != "scripted"
+                else {}
+            )
             if spec.provider == "scripted" or self.scripted:
                 adapter: LLMAdapter = ScriptedAdapter(_scripted)
             elif workers > 1:
@@ -198,6 +207,7 @@ class LLMBackend:
                     max_concurrency=-(-limit // workers),
                     max_retries=spec.max_retries,
                     timeout=spec.timeout,
+                    rate_limits={m: r.divided(workers) for m, r in limits.items()},
                 )
                 adapter = ShardedAdapter(recipe, workers, meter=self.meter)
             else:
@@ -209,6 +219,7 @@ class LLMBackend:
                     timeout=spec.timeout,
                     http_client=self.http_client,
                     meter=self.meter,
+                    rate_limits=limits,
                 )
             if self._cassette is not None:
                 adapter = RecordingAdapter(adapter, self._cassette)
@@ -235,6 +246,8 @@ class LLMBackend:
             temperature=llm.temperature,
             max_tokens=llm.max_tokens,
             system_prompt=llm.system_prompt,
+            monitor=self.monitor,
+            priced=llm.cost_tracking and not (self.scripted or llm.provider == "scripted"),
         )
 
     def _preload(self) -> tuple[object, ...]:

@@ -14,11 +14,21 @@ async def scripted_responder(request: MockRequest) -> dict[str, Any]:
 
 
 def mock_app(
-    *, latency_ms: float = 0.0, error_rate: float = 0.0, seed: int = 0, hang_s: float = 120.0
+    *,
+    latency_ms: float = 0.0,
+    error_rate: float = 0.0,
+    seed: int = 0,
+    hang_s: float = 120.0,
+    rate_limit_rpm: int | None = None,
 ) -> Any:
-    """The ASGI app of ``swarm mock-llm``."""
+    """The ASGI app of ``swarm mock-llm`` (``rate_limit_rpm``: answer 429 past that rate)."""
     return create_app(
-        scripted_responder, latency_ms=latency_ms, error_rate=error_rate, seed=seed, hang_s=hang_s
+        scripted_responder,
+        latency_ms=latency_ms,
+        error_rate=error_rate,
+        seed=seed,
+        hang_s=hang_s,
+        rate_limit_rpm=rate_limit_rpm,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from swarm.events import ActionRejected, PolicyFailed
+from swarm.events import ActionRejected, LLMCall, PolicyFailed
 from swarm.governance.effects import Cost
 from swarm.metrics import soft
 from swarm.metrics.inequality import gini
@@ -170,6 +170,9 @@ def _mean_p_by_type(d: EpochData) -> dict[str, float]:
 count("rejected_actions", ActionRejected, "actions the world refused")
 count("policy_failures", PolicyFailed, "policy calls that timed out or gave up")
 count("governance_costs", Cost, "Σ governance costs charged inside payoffs", amount=lambda e: e.amount)
+count("llm_calls", LLMCall, "LLM requests made")
+count("llm_failed_calls", LLMCall, "LLM requests that failed", where=lambda e: e.error is not None)
+count("llm_cost", LLMCall, "Σ USD the epoch's LLM requests cost", amount=lambda e: e.cost_usd)
 
 
 @epoch_metric("harmful_accepted", "accepted interactions whose latent outcome was harmful (v = −1)")
@@ -227,4 +230,6 @@ run_figure(
 )
 run_figure("final_resource_gini", "Gini of resources at the end", last_of("resource_gini"))
 run_figure("honest_payoff", "mean total payoff of the honest agents", _honest_payoff)
+run_figure("llm_calls", "LLM requests over the run", sum_of("llm_calls"))
+run_figure("llm_cost_usd", "Σ USD the run's LLM requests cost", sum_of("llm_cost"))
 run_figure("total_governance_costs", "Σ governance costs over the run", sum_of("governance_costs"))

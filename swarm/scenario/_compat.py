@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 LATER_SECTIONS = {
-    "network": "the agent network",
     "boundaries": "sandbox boundaries",
     "composite_tasks": "composite tasks",
     "security": "the security lever",
@@ -23,19 +22,15 @@ LATER_GOVERNANCE_PREFIXES = {
     "boundary_": "sandbox boundaries",
     "composite_tasks": "composite tasks",
 }
-LATER_AGENT_TYPES = {"adaptive_adversary": "the adaptive adversary"}
+LATER_AGENT_TYPES: dict[str, str] = {}
 LATER_AGENT_KEYS = {"capabilities": "agent capabilities (composite tasks)"}
-LATER_LLM_KEYS = {"cost_tracking": "LLM cost tracking"}
+LATER_LLM_KEYS: dict[str, str] = {}
 LATER_CRITERIA = {
-    "min_connected_components": "the agent network",
-    "max_avg_path_length": "the agent network",
-    "max_llm_cost_usd": "LLM cost tracking",
     "max_ecosystem_threat_level": "the security lever",
     "max_contagion_depth": "the security lever",
     "min_containment_effectiveness": "the security lever",
     "min_composite_tasks_completed": "composite tasks",
     "min_avg_synergy_score": "composite tasks",
-    "max_adversary_payoff": "the adaptive adversary",
     "min_adversary_detection_rate": "the red team",
 }
 

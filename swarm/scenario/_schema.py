@@ -26,7 +26,7 @@ from swarm.governance.lever import LEVERS, LeverConfig, levers_in_order
 from swarm.kernel.component import COMPONENTS, components_in_order
 from swarm.metrics.registry import RUN_FIGURES
 from swarm.registry import load_builtins
-from swarm.scenario._sections import KillSwitchSpec, Scenario, Section, SimulationSpec
+from swarm.scenario._sections import KillSwitchSpec, LLMRunSpec, Scenario, Section, SimulationSpec
 
 CRITERIA_ALIASES = {
     "toxicity_threshold": "max_avg_toxicity",
@@ -191,6 +191,7 @@ def _build() -> type[Scenario]:
         simulation=(SimulationSpec, SimulationSpec()),
         environment=(environment, environment()),
         rate_limits=(rate_limits, rate_limits()),
+        llm=(LLMRunSpec, LLMRunSpec()),
         safety=(safety, safety()),
         governance=(governance, governance()),
         success_criteria=(_criteria_model(), _criteria_model()()),
@@ -234,6 +235,9 @@ def _checked(model: type[Scenario]) -> type[Scenario]:
                 raise ConfigProblem(
                     f"metrics_to_track.{index}", "not a metric", f"one of {', '.join(EPOCH_METRICS)}"
                 )
+            for cls in components_in_order():
+                if cls.enabled(self):
+                    cls.check(self)
             return self
 
     Checked.__name__ = Checked.__qualname__ = "Scenario"

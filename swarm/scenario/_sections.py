@@ -45,6 +45,48 @@ class KillSwitchSpec(Section):
     max_frozen_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
+class ModelPrice(Section):
+    """USD per million input and output tokens of one model."""
+
+    input: float = Field(ge=0.0)
+    output: float = Field(ge=0.0)
+
+
+class LLMRateLimitSpec(Section):
+    """Requests and tokens per minute one provider (or one of its models) may be sent."""
+
+    requests_per_minute: int | None = Field(default=None, ge=1)
+    tokens_per_minute: int | None = Field(default=None, ge=1)
+
+
+class LLMRunSpec(Section):
+    """What a run's LLM calls may cost, how many may fail, and how fast they may be sent (docs/llm.md)."""
+
+    max_cost_usd: float | None = Field(default=None, gt=0.0)
+    """Stop the run (reason ``llm_budget``) once its LLM calls have cost this much."""
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    """Prices by model, over the built-in table (and over ``prices_file``)."""
+    prices_file: str | None = None
+    """A YAML or JSON file of ``model: {input: USD, output: USD}`` per million tokens."""
+    max_failure_rate: float | None = Field(default=0.5, ge=0.0, le=1.0)
+    """Stop the run (reason ``llm_unhealthy``) when more than this share of an epoch's calls fail."""
+    min_calls: int = Field(default=5, ge=1)
+    """Epochs with fewer LLM calls than this are not judged by ``max_failure_rate``."""
+    rate_limits: dict[str, LLMRateLimitSpec] = Field(default_factory=dict)
+    """By ``provider`` (all its models together) or ``provider/model``."""
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_providers(cls, value: dict[str, LLMRateLimitSpec]) -> dict[str, LLMRateLimitSpec]:
+        for key in value:
+            provider = key.split("/", 1)[0]
+            if provider not in ("anthropic", "openai", "ollama") or key.endswith("/"):
+                raise ValueError(
+                    f"{key!r}: expected a provider (anthropic, openai, ollama) or provider/model"
+                )
+        return value
+
+
 class OutputsSpec(Section):
     """Extra copies of the run's outputs (the reference's keys); relative paths from the working directory."""
 
@@ -97,6 +139,7 @@ class Scenario(BaseModel):
         governance: Any
         environment: Any
         rate_limits: Any
+        llm: LLMRunSpec
         safety: Any
         success_criteria: Any
 

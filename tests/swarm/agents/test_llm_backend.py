@@ -78,7 +78,7 @@ def test_offline_backends_never_start_workers(tmp_path: Path) -> None:
     many = llm_scenario(120)
     assert isinstance(adapter_of(LLMBackend(scripted=True), many), ScriptedAdapter)
     cassette = tmp_path / "c.jsonl"
-    header = {"format": "swarm-llm-cassette", "version": 2, "scenario": "llm-backend", "seed": 3}
+    header = {"format": "swarm-llm-cassette", "version": 3, "scenario": "llm-backend", "seed": 3}
     cassette.write_text(json.dumps(header) + "\n")
     assert isinstance(adapter_of(LLMBackend(replay=str(cassette)), many), ReplayAdapter)
     recorder = LLMBackend(record=str(tmp_path / "r.jsonl"), workers=1)
