@@ -73,7 +73,9 @@ BUILTIN_MODULES = (
     "swarm.env.tasks",
     "swarm.env.broker",
     "swarm.env.marketplace",
+    "swarm.env.network",
     "swarm.agents.scripted",
+    "swarm.agents.adaptive",
     "swarm.agents.llm",
     "swarm.governance.levers",
 )

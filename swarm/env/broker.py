@@ -23,6 +23,7 @@ from swarm.actions import DEFAULT_CONDUCT, Action, Conduct
 from swarm.core.interaction import InteractionType, SoftInteraction
 from swarm.core.observables import draw_ground_truth, generate_observables
 from swarm.core.proxy import ProxyComputer
+from swarm.env.network_view import NetworkView
 from swarm.events import ActionRejected, Event
 from swarm.kernel.component import Applied, At, RateLimit, Setup, Turn, WorldComponent, component
 from swarm.metrics.registry import count
@@ -233,6 +234,7 @@ class InteractionBroker(WorldComponent):
 
     def apply(self, at: At, turns: Sequence[Turn], agents: Mapping[str, AgentPublic]) -> Applied:
         out = Applied()
+        network = self.published(NetworkView)
         for _, agent, action in turns:
             assert isinstance(action, Propose)
             other = agents.get(action.counterparty)
@@ -243,6 +245,8 @@ class InteractionBroker(WorldComponent):
                 reason = f"unknown counterparty {action.counterparty}"
             elif other.frozen:
                 reason = f"counterparty {action.counterparty} is frozen"
+            elif network is not None and not network.reaches(agent, action.counterparty):
+                reason = f"counterparty {action.counterparty} is outside your network reach"
             if reason is not None:
                 out.events.append(
                     ActionRejected(

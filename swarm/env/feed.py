@@ -19,6 +19,7 @@ import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from swarm.actions import Action
+from swarm.env.network_view import NetworkView
 from swarm.events import ActionRejected, Event
 from swarm.kernel.component import Applied, At, RateLimit, Setup, Turn, WorldComponent, component
 from swarm.metrics.registry import count
@@ -91,6 +92,9 @@ class FeedView(msgspec.Struct, frozen=True, gc=False):
 
     posts: tuple[PostView, ...] = ()
     total_posts: int = 0
+    latest: dict[str, PostView] | msgspec.UnsetType = msgspec.UNSET
+    """With an agent network only: each author's latest live top-level post, so that an agent
+    can read its neighbours' posts whatever their rank (unset, and never encoded, otherwise)."""
 
 
 class FeedConfig(BaseModel):
@@ -180,6 +184,9 @@ class FeedState:
         self.capacity = capacity
         self.posts: dict[str, _Post] = {}
         """The live posts (archived ones are forgotten)."""
+        self.latest: dict[str, _Post] = {}
+        """Each author's latest top-level post (kept only when the feed is asked for it)."""
+        self.track_latest = False
         self._live: deque[_Post] = deque()
         self._recent = 0
         """Live top-level posts."""
@@ -199,7 +206,14 @@ class FeedState:
         if parent_id is None:
             self._recent += 1
             self._rerank(post)
+            if self.track_latest:
+                self.latest[author] = post
         return post
+
+    def latest_views(self) -> dict[str, PostView]:
+        """Each author's latest top-level post that is still live, by author."""
+        posts = self.posts
+        return {a: p.view() for a, p in self.latest.items() if p.post_id in posts}
 
     @property
     def created(self) -> int:
@@ -343,25 +357,34 @@ class Feed(WorldComponent):
             capacity=self.config.feed_capacity,
             max_vote_weight=g.max_vote_weight_per_agent if g.vote_normalization_enabled else None,
         )
+        network = getattr(setup.scenario, "network", None)  # agents then read their neighbours' posts
+        self.state.track_latest = network is not None and bool(network.enabled)
 
     def view(self, at: At) -> FeedView:
-        return FeedView(self.state.ranked(at.clock, self.config.visible_posts), self.state.created)
+        s = self.state
+        ranked = s.ranked(at.clock, self.config.visible_posts)
+        if s.track_latest:
+            return FeedView(ranked, s.created, s.latest_views())
+        return FeedView(ranked, s.created)
 
     def apply(self, at: At, turns: Sequence[Turn], agents: Mapping[str, AgentPublic]) -> Applied:
         out = Applied()
         events: list[Event] = out.events
         s = self.state
         epoch, step = at.epoch, at.step
+        network = self.published(NetworkView)
         for _, agent, action in turns:
             if type(action) is CastVote:
-                if action.post_id not in s.posts:
+                if action.post_id not in s.posts or (
+                    network is not None and not _in_reach(network, agent, s.posts[action.post_id].author)
+                ):
                     events.append(
                         ActionRejected(
                             epoch=epoch,
                             step=step,
                             agent_id=agent,
                             action="vote",
-                            reason=self._missing(action.post_id),
+                            reason=self._missing(action.post_id, network is not None),
                         )
                     )
                     continue
@@ -378,14 +401,17 @@ class Feed(WorldComponent):
                 )
                 continue
             parent = action.parent_id if isinstance(action, Reply) else None
-            if parent is not None and parent not in s.posts:
+            if parent is not None and (
+                parent not in s.posts
+                or (network is not None and not _in_reach(network, agent, s.posts[parent].author))
+            ):
                 events.append(
                     ActionRejected(
                         epoch=epoch,
                         step=step,
                         agent_id=agent,
                         action="reply",
-                        reason=self._missing(parent),
+                        reason=self._missing(parent, network is not None),
                     )
                 )
                 continue
@@ -403,9 +429,12 @@ class Feed(WorldComponent):
             )
         return out
 
-    def _missing(self, post_id: str) -> str:
+    def _missing(self, post_id: str, networked: bool = False) -> str:
         if self.state.archived(post_id):
             return f"post {post_id} is archived (out of the feed's window or capacity)"
+        post = self.state.posts.get(post_id)
+        if networked and post is not None:
+            return f"post {post_id} is by {post.author}, outside your network reach"
         return f"unknown post {post_id}"
 
     @classmethod
@@ -414,6 +443,12 @@ class Feed(WorldComponent):
 
 
 MAX_POSTS_SHOWN = 10
+
+
+def _in_reach(network: NetworkView, agent: str, author: str) -> bool:
+    """Whether ``agent`` may vote on or reply to a post by ``author`` (its own, or one within reach)."""
+    return author == agent or network.reaches(agent, author)
+
 
 count("posts", PostCreated, "top-level posts", where=lambda e: e.parent_id is None)
 count("replies", PostCreated, "replies", where=lambda e: e.parent_id is not None)

@@ -24,7 +24,8 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
@@ -40,6 +41,8 @@ from swarm.views import AgentPublic, Observation
 
 if TYPE_CHECKING:
     from swarm.scenario import Scenario
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,8 @@ class ApplyTurns:
     at: At
     turns: tuple[Turn, ...]
     agents: Mapping[str, AgentPublic]
+    public: Mapping[type, Any] = field(default_factory=dict)
+    """The step's snapshot views and notices, keyed by class (what :meth:`WorldComponent.published` reads)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,10 +190,28 @@ class WorldComponent(Actor):
     view_type: ClassVar[type | None] = None
     prompt_rules: ClassVar[str] = ""
     """One paragraph for LLM agents: what this part of the world is and what they can do in it."""
+    _public: Mapping[type, Any] = MappingProxyType({})
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
         self.config = setup.config
+
+    def published(self, kind: type[V]) -> V | None:
+        """The view of this class another component (or a lever) published in this step's snapshot.
+
+        Read it in :meth:`apply` to act on what every agent was shown: the broker and
+        the feed refuse actions that reach outside the agent network's view, say.
+        """
+        found: V | None = self._public.get(kind)
+        return found
+
+    @classmethod
+    def check(cls, scenario: Scenario) -> None:
+        """Cross-section checks of this component's settings against the scenario (its agents, say).
+
+        Raise :class:`~swarm.errors.ConfigProblem` naming the key; called while the
+        scenario is validated, only when the component is enabled.
+        """
 
     @classmethod
     def enabled(cls, scenario: Scenario) -> bool:
@@ -241,6 +264,14 @@ class WorldComponent(Actor):
         """A bounded extract of ``view`` for one agent's prompt (the whole view by default)."""
         return view
 
+    @classmethod
+    def view_from_prompt(cls, value: Any, agent_id: str) -> Any:
+        """The view back from what :meth:`prompt_view` showed ``agent_id`` (decoded JSON), as far
+        as it shows it: mock providers answer from it with a scripted policy."""
+        import msgspec
+
+        return msgspec.convert(value, cls.view_type)
+
     # ---------------------------------------------------------------- handlers
 
     @handler
@@ -249,7 +280,11 @@ class WorldComponent(Actor):
 
     @handler
     def on_apply(self, msg: ApplyTurns) -> Applied:
-        return self.apply(msg.at, msg.turns, msg.agents)
+        self._public = msg.public
+        try:
+            return self.apply(msg.at, msg.turns, msg.agents)
+        finally:
+            del self._public  # back to the class's empty mapping: nothing of the step is kept
 
     @handler
     def on_pose(self, msg: PoseQuestions) -> Mapping[str, Sequence[Any]]:

@@ -21,21 +21,42 @@ from swarm.scenario._compat import not_available_yet
 from tests.conftest import ROOT
 
 REFERENCE = ROOT / "tests" / "fixtures" / "reference_scenarios"
-LOADABLE = {"baseline", "status_game", "strict_governance", "marketplace_economy"}
+LOADABLE = {
+    "baseline",
+    "status_game",
+    "strict_governance",
+    "marketplace_economy",
+    "network_effects",
+    "collusion_detection",
+}
 LATER = {
-    "adversarial_redteam": "agent network",
+    "adversarial_redteam": "red team",
     "boundary_test": "sandbox boundaries",
-    "collusion_detection": "agent network",
-    "emergent_capabilities": "agent network",
-    "llm_agents": "LLM cost tracking",
-    "network_effects": "agent network",
+    "emergent_capabilities": "composite tasks",
     "security_evaluation": "security lever",
 }
 FILES = sorted(REFERENCE.glob("*.yaml"))
 
 
 def test_all_eleven_reference_files_are_covered() -> None:
-    assert {p.stem for p in FILES} == LOADABLE | set(LATER)
+    assert {p.stem for p in FILES} == LOADABLE | set(LATER) | {"llm_agents"}
+
+
+def test_the_reference_llm_file_loads_its_cost_keys_mean_what_they_say_and_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # its outputs section writes copies relative to the working directory
+    path = REFERENCE / "llm_agents.yaml"
+    data = yaml.safe_load(path.read_text())
+    sc = load_scenario(path, ["simulation.n_epochs=2"])
+    assert [a.llm.cost_tracking for a in sc.agents if a.type == "llm"] == [True, True]
+    assert sc.success_criteria.max_llm_cost_usd == data["success_criteria"]["max_llm_cost_usd"] == 5.0
+    from swarm.agents.llm_backend import LLMBackend
+
+    result = run(sc, out_dir=tmp_path, llm_factory=LLMBackend(scripted=True))
+    assert result.reason == "completed" and result.llm is not None and result.llm["calls"] > 0
+    cost = next(c for c in result.criteria if c.name == "max_llm_cost_usd")
+    assert cost.passed and cost.detail.startswith("llm_cost_usd 0 <= 5")
 
 
 @pytest.mark.parametrize("path", [p for p in FILES if p.stem in LOADABLE], ids=lambda p: p.stem)

@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from math import gcd
 from typing import Any, ClassVar
 
+import msgspec
+
 from swarm.actions import Action, Conduct
 from swarm.agents.policy import Outcome
-from swarm.agents.types import BuildContext, PolicyConfig, register_agent_type
+from swarm.agents.types import AgentSpec, BuildContext, PolicyConfig, register_agent_type
 from swarm.env.broker import ProposalView
 from swarm.env.feed import CastVote, FeedView, PostView
+from swarm.env.network_view import NetworkView
 from swarm.env.tasks import TaskBoardView, TaskView
 from swarm.governance.notices import TaxNotice, TransparencyNotice
 from swarm.runtime.rng import Rng
@@ -99,13 +102,18 @@ class ScriptedPolicy:
         """The posts it voted on (the last 64), oldest first."""
 
     @classmethod
-    def register(cls, description: str) -> None:
-        """Register this class as the agent type ``cls.kind``."""
+    def register(cls, description: str, *, spec_base: type[AgentSpec] = AgentSpec) -> None:
+        """Register this class as the agent type ``cls.kind``.
+
+        An agent item's ``learning: true`` (a key of ``spec_base``, when it has it) is
+        passed to the policy as ``learning=True``.
+        """
 
         def build(agent_id: str, spec: Any, ctx: BuildContext) -> ScriptedPolicy:
-            return cls(agent_id, ctx.stream(agent_id), spec.config, allies=ctx.ids_of_type(cls.kind))
+            extra = {"learning": True} if getattr(spec, "learning", False) else {}
+            return cls(agent_id, ctx.stream(agent_id), spec.config, allies=ctx.ids_of_type(cls.kind), **extra)
 
-        register_agent_type(cls.kind, cls.Config, build, description=description)
+        register_agent_type(cls.kind, cls.Config, build, description=description, spec_base=spec_base)
 
     @property
     def conduct(self) -> Conduct:
@@ -150,8 +158,25 @@ class ScriptedPolicy:
 
     @staticmethod
     def posts(observation: Observation) -> tuple[PostView, ...]:
+        """The ranked feed; with an agent network, its posts by agents within reach (and by itself),
+        then the latest post of each other agent within reach."""
         feed = observation.view(FeedView)
-        return feed.posts if feed is not None else ()
+        if feed is None:
+            return ()
+        network: NetworkView | None = observation.snapshot.public.get(NetworkView)  # inline: every decision
+        if network is None:
+            return feed.posts
+        me, reach = observation.agent_id, network.reach(observation.agent_id)
+        ranked = [p for p in feed.posts if p.author == me or p.author in reach]
+        latest = feed.latest
+        if latest is msgspec.UNSET:
+            return tuple(ranked)
+        shown = {p.post_id for p in ranked}
+        for author in reach:
+            post = latest.get(author)
+            if post is not None and post.post_id not in shown:
+                ranked.append(post)
+        return tuple(ranked)
 
     @staticmethod
     def open_tasks(observation: Observation) -> tuple[TaskView, ...]:
@@ -221,7 +246,13 @@ class ScriptedPolicy:
         return CastVote(post_id=post.post_id, direction=1 if direction >= 0 else -1)
 
     def _sample_others(self, observation: Observation) -> list[AgentPublic]:
-        """Up to ``SAMPLE`` other active agents: all of them in a small world, a random few in a large one."""
+        """Up to ``SAMPLE`` other active agents: all of them in a small world, a random few in a large one.
+
+        With an agent network, only agents within its reach are candidates.
+        """
+        network: NetworkView | None = observation.snapshot.public.get(NetworkView)  # inline: every decision
+        if network is not None:
+            return self._sample_reach(observation, network)
         agents = observation.snapshot.agents
         me = self.agent_id
         if len(agents) <= self.SAMPLE + 1:
@@ -233,8 +264,21 @@ class ScriptedPolicy:
                 break
         return out[: self.SAMPLE]
 
+    def _sample_reach(self, observation: Observation, network: NetworkView) -> list[AgentPublic]:
+        """Up to ``SAMPLE`` active agents within its network reach (in the network's order)."""
+        reach = network.reach(self.agent_id)
+        index = observation.snapshot.agent_index
+        ids = list(reach)
+        if len(ids) > self.SAMPLE:
+            ids = [ids[i] for i in spread(len(ids), self.SAMPLE, self.rng)]
+        return [a for k in ids if (a := index.get(k)) is not None and not a.frozen]
+
     def _known(self, observation: Observation) -> list[AgentPublic]:
-        """Its last few partners (accepted dealings) that are active now, oldest first."""
+        """Its last few partners (accepted dealings) that are active now, and within reach, oldest first."""
+        network: NetworkView | None = observation.snapshot.public.get(NetworkView)  # inline: every decision
+        if network is not None:
+            reach = network.reach(self.agent_id)
+            return [a for k in self._partners if k in reach and (a := observation.agent(k)) is not None]
         return [a for k in self._partners if (a := observation.agent(k)) is not None]
 
     def _best_task(

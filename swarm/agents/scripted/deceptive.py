@@ -7,8 +7,10 @@ from typing import Any
 from pydantic import Field
 
 from swarm.actions import NOOP, Action, Conduct
+from swarm.agents.learning import ConductLearner, LearningAgentSpec
 from swarm.agents.policy import Outcome
 from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.honest import COMPLIANT
 from swarm.agents.scripted.market import market_action
 from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
@@ -50,6 +52,10 @@ class DeceptivePolicy(ScriptedPolicy):
     """Builds trust with good work, then exploits it behind a facade of visible effort.
 
     Like the opportunist, it exploits less when levers deter (coded, not learnt).
+    With ``learning=True`` (``learning: true`` in a scenario) it ignores the levers'
+    deterrence and learns instead how to carry out its exploitation — behind a
+    facade, as its usual work, or carefully (not exploiting at all) — from what its
+    exploiting trades brought once payoffs, penalties and freezes are counted.
     """
 
     kind = "deceptive"
@@ -59,10 +65,13 @@ class DeceptivePolicy(ScriptedPolicy):
     market = MarketHabits(accept=0.7, bid=0.4, bid_share=(0.7, 0.9))
     config: DeceptiveConfig
 
-    __slots__ = ("_dealt", "_trusted")
+    __slots__ = ("_dealt", "_learner", "_trusted")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, learning: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._learner = (
+            ConductLearner((self.exploit_conduct, self.default_conduct, COMPLIANT)) if learning else None
+        )
         self._dealt = 0
         self._trusted: set[str] = set()
         """Partners whose trust has reached the exploitation threshold (less 0.1)."""
@@ -73,12 +82,22 @@ class DeceptivePolicy(ScriptedPolicy):
 
     @property
     def conduct(self) -> Conduct:
-        return self.exploit_conduct if self.exploiting else self.default_conduct
+        if not self.exploiting:
+            return self.default_conduct
+        return self._learner.conduct if self._learner is not None else self.exploit_conduct
+
+    @property
+    def learner(self) -> ConductLearner | None:
+        """What it has learnt (None unless it learns)."""
+        return self._learner
 
     def observe(self, outcome: Outcome) -> None:
         super().observe(outcome)
         i = outcome.interaction
         other = i.counterparty if outcome.role == "initiator" else i.initiator
+        learner = self._learner
+        if learner is not None and outcome.role == "initiator" and other in learner.sent:
+            learner.observe(outcome)  # what its exploiting trades brought
         self._dealt += 1
         if self.trust(other, prior=0.0) > self.config.exploitation_threshold - 0.1:
             self._trusted.add(other)
@@ -87,21 +106,26 @@ class DeceptivePolicy(ScriptedPolicy):
 
     def decide(self, observation: Observation) -> Action:
         c, rng = self.config, self.rng
+        learner = self._learner
+        if learner is not None:
+            learner.tick(observation, rng)
         if (trade := market_action(self, observation)) is not None:
             return trade
-        deterred = max(0.0, 1 - 2 * observation.snapshot.deterrence)
+        deterred = 1.0 if learner is not None else max(0.0, 1 - 2 * observation.snapshot.deterrence)
         if self.exploiting and observation.can(Propose) and rng.random() < c.exploit_probability * deterred:
             marks = sorted(
                 (a for a in self._known(observation) if a.resources > 50),
                 key=lambda a: -self.trust(a.agent_id),
             )
             if marks:
+                if learner is not None:
+                    learner.proposed(marks[0].agent_id)
                 return Propose(
                     counterparty=marks[0].agent_id,
                     interaction_type=InteractionType.TRADE,
                     content="I have a special opportunity for you.",
                     offered_transfer=-c.exploit_transfer,
-                    conduct=self.exploit_conduct,
+                    conduct=self.exploit_conduct if learner is None else learner.conduct,
                 )
         mine = self.my_tasks(observation)
         if mine:
@@ -109,7 +133,7 @@ class DeceptivePolicy(ScriptedPolicy):
             return SubmitWork(
                 task_id=mine[0].task_id,
                 content=f"Task {mine[0].task_id} completed with careful attention to detail.",
-                conduct=self.exploit_conduct if hidden else self.default_conduct,
+                conduct=self._hidden_conduct() if hidden else self.default_conduct,
             )
         tasks = self.open_tasks(observation)
         if observation.can(ClaimTask) and tasks:
@@ -144,5 +168,11 @@ class DeceptivePolicy(ScriptedPolicy):
             return self.rng.random() < 0.8
         return self.trust(proposal.initiator) > 0.6
 
+    def _hidden_conduct(self) -> Conduct:
+        return self._learner.conduct if self._learner is not None else self.exploit_conduct
 
-DeceptivePolicy.register("Builds trust with good work, then exploits it behind a facade of visible effort.")
+
+DeceptivePolicy.register(
+    "Builds trust with good work, then exploits it behind a facade of visible effort.",
+    spec_base=LearningAgentSpec,
+)

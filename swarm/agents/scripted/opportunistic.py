@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from swarm.actions import NOOP, Action, Conduct
+from swarm.agents.learning import ConductLearner, LearningAgentSpec
+from swarm.agents.policy import Outcome
 from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
 from swarm.agents.scripted.honest import COMPLIANT
 from swarm.agents.scripted.market import market_action
@@ -22,6 +26,8 @@ POSTS = (
     "Everyone is talking about this, are you in?",
     "Hot take: verification is overrated.",
 )
+FREE_RIDE = Conduct(effort=0.1, sloppiness=0.45, defects=0.25, engagement=0.04)
+"""How it works when it free-rides (its usual conduct with less effort and more sloppiness)."""
 DIFFICULTY_WEIGHT = {"trivial": 0.5, "easy": 1.0, "medium": 2.0, "hard": 4.0, "expert": 8.0}
 
 
@@ -40,6 +46,10 @@ class OpportunisticPolicy(ScriptedPolicy):
 
     Its deterrence response is coded (an assumption, not an emergent effect): the
     stronger the levers in force, the less it free-rides and the more effort it puts in.
+    With ``learning=True`` (``learning: true`` in a scenario) it ignores the levers'
+    deterrence and learns instead which of three conducts — careful, its usual one,
+    free riding — pays best once payoffs, penalties and freezes are counted
+    (:class:`~swarm.agents.learning.ConductLearner`).
     """
 
     kind = "opportunistic"
@@ -48,13 +58,34 @@ class OpportunisticPolicy(ScriptedPolicy):
     market = MarketHabits(accept=1.0, bid=0.5, bid_share=(0.5, 0.7), prefers_rich=True)
     config: OpportunisticConfig
 
-    __slots__ = ()
+    __slots__ = ("_learner",)
+
+    def __init__(self, *args: Any, learning: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._learner = ConductLearner((COMPLIANT, self.default_conduct, FREE_RIDE)) if learning else None
+
+    @property
+    def conduct(self) -> Conduct:
+        learner = self._learner
+        return learner.conduct if learner is not None else self.default_conduct
+
+    @property
+    def learner(self) -> ConductLearner | None:
+        """What it has learnt (None unless it learns)."""
+        return self._learner
+
+    def observe(self, outcome: Outcome) -> None:
+        super().observe(outcome)
+        if self._learner is not None:
+            self._learner.observe(outcome)
 
     def work_conduct(self, observation: Observation) -> Conduct:
         return self._conduct_now(observation)
 
     def _conduct_now(self, observation: Observation) -> Conduct:
         """Cut corners unless punishment is likely: deterrence lowers free riding and raises effort."""
+        if self._learner is not None:
+            return self._learner.conduct
         deterrence = observation.snapshot.deterrence
         base = self.default_conduct
         if self.rng.random() < self.config.free_ride_probability * max(0.0, 1 - 2 * deterrence):
@@ -66,6 +97,8 @@ class OpportunisticPolicy(ScriptedPolicy):
 
     def decide(self, observation: Observation) -> Action:
         c, rng = self.config, self.rng
+        if self._learner is not None:
+            self._learner.tick(observation, rng)
         if (trade := market_action(self, observation)) is not None:
             return trade
         if observation.can(ClaimTask):
@@ -94,6 +127,8 @@ class OpportunisticPolicy(ScriptedPolicy):
             targets = [a for a in self._sample_others(observation) if a.resources > 80 or a.reputation > 0.5]
             if targets:
                 target = rng.choice(targets)
+                if self._learner is not None:
+                    self._learner.proposed(target.agent_id)
                 return Propose(
                     counterparty=target.agent_id,
                     interaction_type=InteractionType.TRADE,
@@ -115,5 +150,6 @@ class OpportunisticPolicy(ScriptedPolicy):
 
 
 OpportunisticPolicy.register(
-    "Maximises its own payoff: cuts corners when it can, asks to be paid for trades."
+    "Maximises its own payoff: cuts corners when it can, asks to be paid for trades.",
+    spec_base=LearningAgentSpec,
 )
