@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/swarm run baseline
+	$(VENV)/bin/swarm run baseline --overwrite
 
 test: $(STAMP)
 	$(PY) -m pytest

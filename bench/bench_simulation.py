@@ -2,7 +2,8 @@
 
 Reports agent-turns/s (one turn = one agent's act phase in one step),
 interactions/s, and memory per agent. Run: ``python bench/bench_simulation.py``
-(``--sizes 10,100`` for a quick look; ``--log`` to write the event log). Not part of the
+(``--sizes 10,100`` for a quick look; ``--log`` to write the event log; ``--network small_world``
+to put the agents on an agent network of that topology, with its default settings). Not part of the
 test suite; ``bench/report.py`` puts these figures against the speed issue's targets.
 """
 
@@ -20,7 +21,9 @@ from swarm.runtime.simulation import Simulation
 from swarm.scenario import load_scenario
 
 
-def population(n: int, epochs: int, steps: int, seed: int = 1) -> dict[str, object]:
+def population(
+    n: int, epochs: int, steps: int, seed: int = 1, network: str | None = None
+) -> dict[str, object]:
     honest = max(1, n * 6 // 10)
     opp = n * 2 // 10
     dec = n // 10
@@ -30,16 +33,21 @@ def population(n: int, epochs: int, steps: int, seed: int = 1) -> dict[str, obje
         for t, c in (("honest", honest), ("opportunistic", opp), ("deceptive", dec), ("adversarial", adv))
         if c
     ]
-    return {
+    scenario: dict[str, object] = {
         "scenario_id": f"bench-{n}",
         "agents": agents,
         "simulation": {"n_epochs": epochs, "steps_per_epoch": steps, "seed": seed},
         "environment": {"tasks_per_epoch": max(2, n // 5)},
     }
+    if network is not None:
+        scenario["network"] = {"topology": network}
+    return scenario
 
 
-async def _run(n: int, epochs: int, steps: int, out_dir: str | None = None) -> tuple[float, int]:
-    sc = load_scenario(population(n, epochs, steps))
+async def _run(
+    n: int, epochs: int, steps: int, out_dir: str | None = None, network: str | None = None
+) -> tuple[float, int]:
+    sc = load_scenario(population(n, epochs, steps, network=network))
     t0 = time.perf_counter()
     async with Simulation(sc, out_dir=out_dir) as sim:
         result = await sim.wait()
@@ -67,6 +75,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--log", action="store_true", help="write the event log (to a temporary directory)")
+    parser.add_argument("--network", default=None, help="an agent network topology (small_world, ...)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(
@@ -75,7 +84,9 @@ def main() -> None:
     )
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            seconds, interactions = anyio.run(_run, n, args.epochs, args.steps, tmp if args.log else None)
+            seconds, interactions = anyio.run(
+                _run, n, args.epochs, args.steps, tmp if args.log else None, args.network
+            )
         turns = n * args.epochs * args.steps
         mem = anyio.run(_memory, n) if args.memory else float("nan")
         print(

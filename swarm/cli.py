@@ -1,14 +1,19 @@
 """The ``swarm`` command: run, replay and list scenarios (and more, registered below).
 
-Exit codes: 0 success; 1 a scenario's success criteria failed or a verification
-found a difference; 2 bad input (scenario, log, arguments); 3 the run failed.
+Exit codes (every command; the ``EXIT_*`` constants below, docs/reliability.md):
+0 success; 1 a scenario's success criteria failed or a verification found a
+difference; 2 bad input (scenario, log, arguments); 3 the run failed; 4 a run
+stopped by its LLM budget; 130 interrupted (Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -47,7 +52,19 @@ def _before_every_command() -> None:
     load_builtins()
 
 
-EXIT_CRITERIA, EXIT_INPUT, EXIT_RUN = 1, 2, 3
+# The exit-code contract of every command, in one place (docs/reliability.md).
+EXIT_OK = 0
+"""Done."""
+EXIT_CRITERIA = 1
+"""A success criterion failed, or a verification found a difference."""
+EXIT_INPUT = 2
+"""Bad input (a file, an argument, a log): the message names the file, line or key path; no traceback."""
+EXIT_RUN = 3
+"""The run failed (its event log up to the failure is kept and readable), or an unexpected error."""
+EXIT_BUDGET = 4
+"""A run stopped by its LLM budget (``llm.max_cost_usd``): finished cleanly, but not to its end."""
+EXIT_INTERRUPTED = 130
+"""Interrupted by Ctrl-C or SIGTERM: the log ends with ``run_ended(reason="interrupted")``."""
 
 
 def _log() -> Any:
@@ -164,7 +181,12 @@ def _short(v: Any) -> str:
 
 
 async def _run_with_output(
-    sim: Simulation, *, stream: bool, log_json: bool, progress: bool
+    sim: Simulation,
+    *,
+    stream: bool,
+    log_json: bool,
+    progress: bool,
+    dashboard: dict[str, Any] | None = None,
 ) -> SimulationResult:
     import msgspec
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -190,8 +212,10 @@ async def _run_with_output(
         bar.start()
         task = bar.add_task("run", total=total)
     try:
-        async with sim:
+        async with sim, _live_dashboard(sim, dashboard) as observe:
             async for event in sim.events():
+                if observe is not None:
+                    observe(event)
                 if stream:
                     if log_json:
                         out.print(msgspec.json.encode(event).decode(), markup=False, soft_wrap=True)
@@ -222,11 +246,35 @@ def print_summary(result: SimulationResult) -> None:
         if fig.headline:
             value = s.get(name)
             table.add_row(fig.description, _fmt(value if isinstance(value, int | float) else None))
+    if result.llm is not None:
+        _llm_rows(table, result.llm)
     out.print(table)
     for c in result.criteria:
         out.print(
             f"[{'green' if c.passed else 'red'}]{'PASS' if c.passed else 'FAIL'}[/] {c.name}: {c.detail}"
         )
+
+
+def _llm_rows(table: Any, llm: dict[str, Any]) -> None:
+    """The LLM calls' health and cost, in the summary table."""
+    calls = llm["calls"]
+    table.add_row(
+        "LLM calls (failed, repaired, fallbacks)",
+        f"{calls} ({llm['failed']}, {llm['repaired']}, {llm['fallbacks']})",
+    )
+    if llm["rate_limited"]:
+        table.add_row("LLM requests refused for their rate (429)", str(llm["rate_limited"]))
+    causes = llm["failures_by_cause"]
+    if causes:
+        table.add_row("LLM failures by cause", ", ".join(f"{c} {n}" for c, n in causes.items()))
+    table.add_row("LLM tokens (in / out)", f"{llm['input_tokens']} / {llm['output_tokens']}")
+    budget = llm["budget_usd"]
+    cost = f"{llm['cost_usd']:.4f}" + (f" of {budget:g}" if budget is not None else "")
+    table.add_row("LLM cost, USD", cost)
+    for model, m in llm["by_model"].items():
+        table.add_row(f"  {model}", f"{m['calls']} calls, {m['cost_usd']:.4f} USD")
+    if llm["unpriced_models"]:
+        table.add_row("LLM models without a price", ", ".join(llm["unpriced_models"]))
 
 
 @app.command()
@@ -241,6 +289,15 @@ def run(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Output directory (default runs/<scenario>-<seed>).")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the run files in an --out folder that holds some.")
+    ] = False,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh", help="If --out holds something, write into the first free NAME-2, NAME-3, ..."
+        ),
+    ] = False,
     stream: Annotated[bool, typer.Option(help="Print every event as it happens.")] = False,
     log_json: Annotated[
         bool, typer.Option("--log-json", help="JSON lines instead of pretty output.")
@@ -276,17 +333,45 @@ def run(
         str,
         typer.Option("--backend", help="Where shards 2..N run: processes, or ray (the ray extra)."),
     ] = "processes",
+    checkpoint_every: Annotated[
+        int,
+        typer.Option(
+            "--checkpoint-every",
+            min=0,
+            help="Write a checkpoint every N epochs for `swarm resume` and `swarm fork` (0: none).",
+        ),
+    ] = 1,
+    keep_checkpoints: Annotated[
+        int | None,
+        typer.Option(
+            "--keep-checkpoints", min=1, help="Keep only the last N checkpoints.", show_default="all"
+        ),
+    ] = None,
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard", help="Serve a live web page of the run, with controls.")
+    ] = False,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="With --dashboard: its port (0: any free one).")
+    ] = 8050,
+    host: Annotated[
+        str, typer.Option(help="With --dashboard: its address; other than loopback, anyone can use it.")
+    ] = "127.0.0.1",
+    paused: Annotated[
+        bool, typer.Option("--paused", help="With --dashboard: start paused (press resume on the page).")
+    ] = False,
 ) -> None:
     """Run a scenario: per-epoch table, then events.jsonl, metrics.csv and summary.json in --out."""
     from swarm.errors import ScenarioError, SwarmError
 
+    live = _dashboard_options(dashboard, port, host, paused)
     try:
         sc = load_for_cli(scenario, seed, epochs, steps, set_ or [])
-        target = out_dir or Path("runs") / f"{sc.scenario_id}-{sc.simulation.seed}"
         if shards != 1 or shard_backend != "processes":
             from swarm.runtime.shards import check_sharding
 
             check_sharding(shards, shard_backend)
+        if record_llm is not None:
+            _check_cassette_target(record_llm)
         backend = None
         if record_llm is not None or replay_llm is not None or any(a.type == "llm" for a in sc.agents):
             from adapters import LLMError
@@ -300,6 +385,20 @@ def run(
                 )
             except LLMError as exc:
                 raise fail_input(exc) from None
+        from swarm.runtime.rundir import create_run_dir, prepare_run_dir
+
+        try:  # the inputs are good: now the folder (an earlier run in it is refused, not overwritten)
+            target = prepare_run_dir(
+                out_dir or Path("runs") / f"{sc.scenario_id}-{sc.simulation.seed}",
+                overwrite=overwrite,
+                fresh=fresh,
+            )
+            create_run_dir(target)
+        except SwarmError:
+            if backend is not None:
+                backend.close()
+            raise
+        if backend is not None:
             # Worker processes start now and load their SDK while the run is set up.
             backend.fork_workers(sc)
     except (SwarmError, ValueError) as exc:
@@ -308,6 +407,7 @@ def run(
     _log().info("run started", scenario=sc.scenario_id, seed=sc.simulation.seed, out=str(target))
     from swarm.runtime.simulation import SimulationError
 
+    began = time.time()
     try:
         result = _run_cli(
             sc,
@@ -318,6 +418,8 @@ def run(
             progress=progress,
             shards=shards,
             shard_backend=shard_backend,
+            checkpoints=_checkpoints(checkpoint_every, keep_checkpoints, shards),
+            dashboard=live,
         )
     except _BadInput as exc:
         raise fail_input(exc.error) from None
@@ -325,7 +427,8 @@ def run(
         raise fail_input(exc) from None
     except SimulationError as exc:
         err.print(str(exc), markup=False, soft_wrap=True)
-        if (target / "events.jsonl").exists():
+        log = target / "events.jsonl"
+        if log.exists() and log.stat().st_mtime >= began:  # this run's log, not an earlier run's
             err.print(
                 f"the event log up to the failure is in {target / 'events.jsonl'}",
                 markup=False,
@@ -344,8 +447,63 @@ def run(
         metrics=str(target / "metrics.csv"),
         summary=str(target / "summary.json"),
     )
+    if result.reason == "interrupted":
+        err.print(
+            f"interrupted after {len(result.epochs)} epochs: {target / 'events.jsonl'} ends with "
+            "run_ended(reason=interrupted) and summary.json says so",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if result.reason == "llm_budget":
+        err.print(
+            f"the run stopped: its LLM calls cost {result.summary['llm_cost_usd']:.4f} USD, "
+            f"the budget is {(result.llm or {}).get('budget_usd')} USD",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_BUDGET)
     if not result.passed:
         raise typer.Exit(EXIT_CRITERIA)
+
+
+def _dashboard_options(dashboard: bool, port: int, host: str, paused: bool) -> dict[str, Any] | None:
+    """``--dashboard`` and its options (which mean nothing without it: exit 2)."""
+    if not dashboard:
+        given = [
+            name
+            for name, on in (("--port", port != 8050), ("--host", host != "127.0.0.1"), ("--paused", paused))
+            if on
+        ]
+        if given:
+            err.print(f"{given[0]} needs --dashboard", markup=False)
+            raise typer.Exit(EXIT_INPUT)
+        return None
+    from swarm.dashboard.commands import check_installed
+
+    check_installed()
+    return {"host": host, "port": port, "paused": paused}
+
+
+def _live_dashboard(
+    sim: Simulation, options: dict[str, Any] | None
+) -> AbstractAsyncContextManager[Callable[[Event], None] | None]:
+    """With ``--dashboard``, the live page (its ``observe`` takes every event); else nothing."""
+    if options is None:
+        return contextlib.nullcontext(None)
+    from swarm.dashboard.commands import watch
+
+    return watch(sim, **options)
+
+
+def _checkpoints(every: int, keep: int | None, shards: int) -> dict[str, Any]:
+    """The Simulation's checkpoint settings for ``--checkpoint-every``/``--keep-checkpoints``.
+
+    A sharded run keeps its agents in other processes, so it writes none.
+    """
+    if every == 0 or shards != 1:
+        return {}
+    return {"checkpoint_every": every, "keep_checkpoints": keep}
 
 
 class _BadInput(Exception):
@@ -366,6 +524,8 @@ def _run_cli(
     progress: bool,
     shards: int = 1,
     shard_backend: str = "processes",
+    checkpoints: dict[str, Any] | None = None,
+    dashboard: dict[str, Any] | None = None,
 ) -> SimulationResult:
     """Run ``sc`` in a fresh event loop; the LLM workers start first, while the simulation is set up."""
     import anyio
@@ -380,16 +540,94 @@ def _run_cli(
 
             try:
                 sim = Simulation(
-                    sc, out_dir=target, llm_factory=backend, shards=shards, shard_backend=shard_backend
+                    sc,
+                    out_dir=target,
+                    llm_factory=backend,
+                    shards=shards,
+                    shard_backend=shard_backend,
+                    **(checkpoints or {}),
                 )
             except (SwarmError, ValueError) as exc:
                 raise _BadInput(exc) from None
-            return await _run_with_output(sim, stream=stream, log_json=log_json, progress=progress)
+            return await _interruptible(
+                sim,
+                _run_with_output(
+                    sim, stream=stream, log_json=log_json, progress=progress, dashboard=dashboard
+                ),
+            )
         finally:
             if backend is not None:
                 await backend.aclose()
 
     return anyio.run(main)
+
+
+async def _interruptible(sim: Simulation, running: Awaitable[SimulationResult]) -> SimulationResult:
+    """Await ``running``; Ctrl-C or SIGTERM ends the run as ``interrupted`` (its log and summary say so).
+
+    The signal asks the clock to stop after the step under way (a Python-level
+    handler: the kernel may not hand control back to the event loop for a while);
+    a step that does not end within ``INTERRUPT_GRACE`` seconds (a hung LLM call,
+    say), or a second signal, cancels the run at once. Either way the simulation
+    writes ``run_ended(reason="interrupted")``, metrics.csv and summary.json (which
+    does not claim success) before this returns.
+    """
+    import asyncio
+    import signal
+    import threading
+
+    import anyio
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        return await running
+    loop = asyncio.get_running_loop()
+    asked = anyio.Event()
+    signals = 0
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal signals
+        signals += 1
+        sim._cancel_reason = "interrupted"
+        clock = sim._clock
+        if clock is not None and clock.stopped_by is None:
+            clock.stopped_by = "interrupted"  # read by the clock after the step under way
+        loop.call_soon_threadsafe(asked.set)  # safe in a signal handler; wakes an idle loop
+
+    done: list[SimulationResult] = []
+    failure: Exception | None = None
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        async with anyio.create_task_group() as tg:
+
+            async def watch() -> None:
+                await asked.wait()
+                seen = signals
+                with anyio.move_on_after(INTERRUPT_GRACE):
+                    while signals == seen and sim._clock is not None:
+                        await anyio.sleep(0.05)
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(watch)
+            try:
+                done.append(await running)
+            except Exception as exc:  # raised as it is, not in an exception group
+                failure = exc
+            tg.cancel_scope.cancel()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if failure is not None:
+        raise failure
+    if done:
+        return done[0]
+    try:
+        return sim.result
+    except RuntimeError:  # interrupted before the run began: nothing was written
+        raise KeyboardInterrupt from None
+
+
+INTERRUPT_GRACE = 3.0
+"""Seconds a signalled run has to end its step before it is cancelled."""
 
 
 def _rerun_with(cassette: Path | None) -> Callable[[Scenario, Path], None]:
@@ -501,6 +739,9 @@ def tail(
     from swarm.errors import LogError
     from swarm.runtime.tail import follow_log
 
+    _check_seconds("--poll", poll, positive=True)
+    if timeout is not None:
+        _check_seconds("--timeout", timeout)
     try:
         for event in follow_log(log_file, follow=follow, poll=poll, idle_timeout=timeout):
             out.print(
@@ -512,14 +753,42 @@ def tail(
         raise fail_input(exc) from None
 
 
+def _check_seconds(option: str, value: float, *, positive: bool = False) -> None:
+    """Exit 2 unless ``value`` is a finite number >= 0 (> 0 with ``positive``)."""
+    import math
+
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        err.print(f"{option} {value}: expected a finite number {'>' if positive else '>='} 0", markup=False)
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _check_cassette_target(path: Path) -> None:
+    """Exit 2 unless ``--record-llm`` names a file that can be written (checked before the run)."""
+    from swarm.errors import ScenarioError
+    from swarm.runtime.rundir import check_path
+
+    check_path(path, "--record-llm")
+    if path.is_dir():
+        raise ScenarioError("--record-llm", str(path), "is a folder", "a cassette file to write")
+    parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise ScenarioError("--record-llm", str(path), f"{parent} is a file", "a cassette file to write")
+
+
 @app.command("mock-llm")
 def mock_llm(
-    port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1).")] = 8765,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on (127.0.0.1).")] = 8765,
     latency_ms: Annotated[float, typer.Option("--latency-ms", help="Added latency per request.")] = 0.0,
     error_rate: Annotated[
         float, typer.Option("--error-rate", help="Share of requests answered with a fault.")
     ] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the fault draws.")] = 0,
+    rate_limit_rpm: Annotated[
+        int | None,
+        typer.Option(
+            "--rate-limit-rpm", min=1, help="Answer 429 (with retry-after) past this many requests a minute."
+        ),
+    ] = None,
 ) -> None:
     """Serve the OpenAI and Anthropic APIs locally, answering with scripted policies (no keys needed)."""
     try:
@@ -529,29 +798,68 @@ def mock_llm(
     except ImportError:
         err.print("swarm mock-llm needs the 'mock' extra: pip install 'swarm-sandbox[mock]'")
         raise typer.Exit(EXIT_INPUT) from None
+    _check_seconds("--latency-ms", latency_ms)
     if not 0.0 <= error_rate <= 1.0:
         err.print(f"--error-rate {error_rate}: expected a share between 0 and 1")
         raise typer.Exit(EXIT_INPUT)
     out.print("Mock LLM provider. In another shell:", markup=False)
     for key, value in environment("127.0.0.1", port).items():
         out.print(f"export {key}={value}", markup=False)
-    app_ = mock_app(latency_ms=latency_ms, error_rate=error_rate, seed=seed)
+    app_ = mock_app(latency_ms=latency_ms, error_rate=error_rate, seed=seed, rate_limit_rpm=rate_limit_rpm)
     # The server lives as long as the process: keep the collector off its start-up heap.
     import gc
 
     gc.collect()
     gc.freeze()
     # No proxy-header rewriting or access log: every request's CPU here is CPU the clients lack.
-    uvicorn.run(app_, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False, access_log=False)
+    # On Ctrl-C or SIGTERM, requests still open (an injected hang, say) get one second, then the
+    # server exits (uvicorn would otherwise wait for them to finish) with 130. Uvicorn takes the
+    # signals while it serves and raises them again once it has stopped: they are noted here.
+    import signal
+
+    stopped: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stopped.append(signum))
+    uvicorn.run(
+        app_,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        access_log=False,
+        timeout_graceful_shutdown=1,
+    )
+    if stopped:
+        raise typer.Exit(EXIT_INTERRUPTED)
 
 
 from swarm.analysis import commands as _analysis_commands  # noqa: E402,F401  (registers sweep, report, export)
+from swarm.dashboard import commands as _dashboard_commands  # noqa: E402,F401  (registers dashboard)
+from swarm.runtime import commands as _run_commands  # noqa: E402,F401  (registers resume, fork)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:
     """Entry point of the ``swarm`` console script."""
+    import signal
+
+    # SIGTERM behaves as Ctrl-C everywhere (a command that runs something installs its own
+    # handlers meanwhile, which end the run cleanly).
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
+    except KeyboardInterrupt:  # outside any command's own handling (typer maps the rest to 130)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception:
+        # A bug, not bad input: keep its traceback, and exit 3 (1 would read as a failed criterion).
+        import traceback
+
+        traceback.print_exc()
+        err.print("swarm: unexpected error (a bug; please report it with the traceback above)", markup=False)
+        sys.exit(EXIT_RUN)
     finally:
         # The process is ending and takes every object with it: the interpreter's last
         # collection need not walk them (that takes tens of milliseconds after a run).

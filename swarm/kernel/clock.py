@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+import anyio.lowlevel
 
 from actors import Clock
 from swarm.actions import Action, Noop
@@ -39,6 +41,15 @@ from swarm.metrics.collector import CloseEpochMetrics
 from swarm.views import Snapshot
 
 
+class StepMonitor(Protocol):
+    """Watches the run from outside the world: events to log after each step and epoch, and a reason
+    to stop the run there (``None`` to go on)."""
+
+    def after_step(self, epoch: int, step: int) -> tuple[list[Event], str | None]: ...
+
+    def after_epoch(self, epoch: int, step: int) -> tuple[list[Event], str | None]: ...
+
+
 class SimulationClock(Clock):
     """Drives a :class:`World` through ``n_epochs × steps_per_epoch`` steps."""
 
@@ -51,12 +62,18 @@ class SimulationClock(Clock):
         self.epochs: list[Metrics] = []
         self.stopped_by: str | None = None
         self.step_seconds: list[float] = []
+        self.boundary: Callable[[int, int], Awaitable[None]] | None = None
+        """Awaited between epochs with (epochs completed, steps completed) — checkpoints, say."""
+        self.monitor: StepMonitor | None = None
+        """Asked after every step and epoch for events to log and whether to stop (LLM budgets, say)."""
 
     def _with(self, hook: str) -> list[Placed]:
         return [p for p in self.world.components if p.cls.overrides(hook)]
 
     async def tick(self, n: int) -> bool:
         epoch, step = divmod(n, self.steps)
+        if n == 0 and self.boundary is not None:
+            await self.boundary(0, 0)  # so that even a run stopped in its first epoch can go on
         if step == 0:
             await self._open_epoch(At(epoch, 0, n))
         started = time.perf_counter()
@@ -64,7 +81,13 @@ class SimulationClock(Clock):
         self.step_seconds.append(time.perf_counter() - started)
         if step == self.steps - 1:
             await self._close_epoch(At(epoch, self.steps, n))
-        return self.stopped_by is None and n + 1 < self.total
+            # Once an epoch the event loop gets a turn (a step may never suspend): timers,
+            # signal handlers and a cancellation of the run reach it within an epoch.
+            await anyio.lowlevel.checkpoint()
+        more = self.stopped_by is None and n + 1 < self.total
+        if more and step == self.steps - 1 and self.boundary is not None:
+            await self.boundary(epoch + 1, n + 1)
+        return more
 
     async def _open_epoch(self, at: At) -> None:
         w = self.world
@@ -92,6 +115,10 @@ class SimulationClock(Clock):
         if reason is not None:
             closing.append(KillSwitchTriggered(epoch=at.epoch, step=at.step, reason=reason))
             self.stopped_by = "kill_switch"
+        if self.monitor is not None:
+            extra, stop = self.monitor.after_epoch(at.epoch, at.step)
+            closing += extra
+            self.stopped_by = self.stopped_by or stop
         await w.bus.publish([*closing, *await w.ledger.ask(EndPeriod(at, "epoch"))], "epoch")
 
     async def _step(self, at: At) -> None:
@@ -142,11 +169,15 @@ class SimulationClock(Clock):
             batches[w.router[type(turn.action)]].append(turn)
         for placed, batch in zip(w.components, batches, strict=True):
             if batch:
-                done.add(await placed.ref.ask(hooks.ApplyTurns(at, tuple(batch), snap.agent_index)))
+                done.add(await placed.ref.ask(hooks.ApplyTurns(at, tuple(batch), snap.agent_index, public)))
         for placed in self._with("questions"):
             answers = await self._ask_agents(at, placed, snap, blocked, done)
             done.add(await placed.ref.ask(hooks.TakeAnswers(at, answers)))
         events = await self._settle(at, done)
+        if self.monitor is not None:
+            extra, stop = self.monitor.after_step(at.epoch, at.step)
+            events += extra
+            self.stopped_by = self.stopped_by or stop
         await w.bus.publish(events + await w.ledger.ask(EndPeriod(at, "step")))
 
     def _action(self, at: At, k: int, reply: Any, done: Applied) -> Action:

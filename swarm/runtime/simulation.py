@@ -6,15 +6,26 @@ import gc
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import AsyncExitStack, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import AsyncExitStack, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import anyio
 
-from actors import ActorFailed, ActorSystem, Start, Subscription
+from actors import (
+    ActorFailed,
+    ActorStopped,
+    ActorSystem,
+    AdvanceTo,
+    Pause,
+    Resume,
+    Start,
+    Stop,
+    Subscription,
+)
 from swarm.agents.policy import Policy
 from swarm.agents.types import AGENT_TYPES, BuildContext
 from swarm.core.payoff import SoftPayoffEngine
@@ -25,14 +36,21 @@ from swarm.kernel.bus import EventBatch, EventBus
 from swarm.kernel.clock import SimulationClock
 from swarm.kernel.component import Setup
 from swarm.kernel.world import Seat, World
+from swarm.metrics.collector import AgentHistory
 from swarm.registry import load_builtins
-from swarm.runtime.eventlog import EventLogWriter, LogHeader, Recorder, package_versions
+from swarm.runtime.checkpoint import CheckpointError
+from swarm.runtime.eventlog import EventLogWriter, LogHeader, Recorder, package_versions, parse_header
 from swarm.runtime.result import SimulationResult, evaluate_criteria, summarize, write_outputs
 from swarm.runtime.rng import AgentStreams, derive_rng
 from swarm.scenario import Scenario
 
 if TYPE_CHECKING:
+    from swarm.runtime.checkpoint import CheckpointInfo
     from swarm.runtime.shards import ShardedPopulation
+
+
+FINAL_REASONS = frozenset({"completed", "kill_switch"})
+"""How a run ends for good: such a run is not resumed (one interrupted, stopped or failed is)."""
 
 
 class SimulationError(SwarmError):
@@ -49,6 +67,29 @@ def policy_name(policy: object) -> str:
     """How a custom policy is logged and measured: its class's own ``kind``, else its class name."""
     kind = type(policy).__dict__.get("kind")
     return kind if isinstance(kind, str) else type(policy).__name__
+
+
+class _Resume:
+    """``Simulation.resume(run_dir)`` goes on with a stopped run; ``await sim.resume()`` un-pauses ``sim``.
+
+    On the class it is :meth:`Simulation.resume_run` (a run from its last checkpoint,
+    see docs/reliability.md); on a simulation, the control that undoes
+    :meth:`Simulation.pause` and :meth:`Simulation.step_epoch`.
+    """
+
+    @overload
+    def __get__(self, obj: None, owner: type[Simulation]) -> Callable[..., Simulation]: ...
+
+    @overload
+    def __get__(
+        self, obj: Simulation, owner: type[Simulation] | None = None
+    ) -> Callable[[], Awaitable[None]]: ...
+
+    def __get__(self, obj: Simulation | None, owner: type[Simulation] | None = None) -> Any:
+        if obj is None:
+            assert owner is not None
+            return owner.resume_run
+        return obj._resume_clock
 
 
 class Simulation:
@@ -82,8 +123,25 @@ class Simulation:
         freeze_heap: bool = True,
         shards: int = 1,
         shard_backend: str = "processes",
+        checkpoint_every: int | None = None,
+        keep_checkpoints: int | None = None,
     ) -> None:
         load_builtins()
+        if checkpoint_every is not None:
+            if checkpoint_every < 1:
+                raise ValueError(f"checkpoint_every must be at least 1 (epochs), got {checkpoint_every}")
+            if out_dir is None:
+                raise ValueError("checkpoints are written beside the event log: give out_dir too")
+            if shards != 1:
+                raise ValueError("checkpoints need every agent in this process (shards=1)")
+        if keep_checkpoints is not None and keep_checkpoints < 1:
+            raise ValueError(f"keep_checkpoints must be at least 1, got {keep_checkpoints}")
+        self._checkpoint_every = checkpoint_every
+        self._keep_checkpoints = keep_checkpoints
+        self._plan: _Restore | None = None
+        self._world: World | None = None
+        self._factory: Any = None
+        self._codec: Any = None
         if shards != 1 or shard_backend != "processes":
             from swarm.runtime.shards import check_sharding
 
@@ -120,6 +178,11 @@ class Simulation:
         return list(self._clock.step_seconds) if self._clock is not None else []
 
     @property
+    def resumed_from(self) -> int | None:
+        """For a resumed run or a fork: the epoch it goes on with (its checkpoint's); else None."""
+        return self._plan.info.epoch if self._plan is not None else None
+
+    @property
     def result(self) -> SimulationResult:
         """The finished run's result (available once the run is over)."""
         if self._result is None:
@@ -137,6 +200,10 @@ class Simulation:
         assert self._stack is not None
         try:
             if exc_type is None:
+                # Nobody reads the stream once the block is left (a loop over events() broken
+                # off early, its generator still referenced): a full stream must not hold the run.
+                if self._sub is not None:
+                    self._sub.close()
                 self._ensure_started()
                 await self._done.wait()
             else:
@@ -155,6 +222,9 @@ class Simulation:
         if self._error is not None:
             raise self._error
         return self.result
+
+    _cancel_reason = "cancelled"
+    """The ``run_ended`` reason of a cancelled run (the command line sets ``interrupted`` on a signal)."""
 
     async def events(self) -> AsyncIterator[Event]:
         """Every event of the run, live and typed, in log order, ending with ``RunEnded``.
@@ -181,7 +251,8 @@ class Simulation:
 
     async def _run(self) -> None:
         try:
-            await self._execute()
+            with _held_full_collections(self._freeze_heap):
+                await self._execute()
         except SimulationError as exc:
             self._error = exc
         finally:
@@ -189,11 +260,13 @@ class Simulation:
             if self._sub is not None:
                 self._sub.close()
 
-    def _seats(self, factory: Any) -> list[Seat]:
-        sc = self.scenario
+    def _seats(self, factory: Any, scenario: Scenario | None = None) -> list[Seat]:
+        sc = scenario or self.scenario
         ids = sc.agent_ids()
-        self._streams = AgentStreams(sc.simulation.seed, [a for a, _ in ids])
-        by_id = dict(zip((a for a, _ in ids), self._streams.streams, strict=True))
+        streams = AgentStreams(sc.simulation.seed, [a for a, _ in ids])
+        if scenario is None:
+            self._streams = streams
+        by_id = dict(zip((a for a, _ in ids), streams.streams, strict=True))
         ctx = BuildContext(sc, sc.simulation.seed, {a: spec.type for a, spec in ids}, factory, by_id)
         seats = []
         for agent_id, spec in ids:
@@ -216,6 +289,7 @@ class Simulation:
         population = await self._spawn_shards()  # the workers start while the agents are built
         try:
             seats = self._seats(factory)
+            monitor = _llm_monitor(sc, factory, seats) if needs_llm or self._custom else None
             start = getattr(factory, "astart", None)
             if start is not None:
                 await start()
@@ -233,14 +307,14 @@ class Simulation:
             if type(exc).__module__.startswith("adapters"):
                 raise SimulationError(f"the LLM agents cannot start: {exc}") from exc
             raise
+        self._factory = factory
         if self.log_path is not None:
-            header = LogHeader(
-                run_id=run_id_for(sc),
-                seed=sc.simulation.seed,
-                scenario=sc.model_dump(mode="json"),
-                versions=package_versions(),
-            )
-            self._writer = EventLogWriter(self.log_path, header)
+            try:
+                self._writer = self._open_log()
+            except BaseException:
+                await _close_population(population)
+                await _close_llm(factory)
+                raise
         started = time.time()
         reason = "completed"
         failure: BaseException | None = None
@@ -257,10 +331,19 @@ class Simulation:
                     population.bind(system, sc.simulation.policy_timeout)
                 world = World(system, sc, seats, governance, self._bus, self._streams, population)
                 self._clock = SimulationClock(world, derive_rng(sc.simulation.seed, "schedule"))
+                self._clock.monitor = monitor
+                self._world = world
+                if self._checkpoint_every is not None:
+                    self._clock.boundary = self._checkpoint
                 clock_ref = system.spawn(self._clock, name="clock")
+                if self._plan is not None:
+                    await self._restore(world, self._clock, self._plan, factory)
+                for control in self._early_controls:  # asked for before the clock existed
+                    await clock_ref.tell(control)
                 if population is not None:
                     await population.ready()
-                await self._bus.publish(self._opening(world))
+                if self._plan is None:
+                    await self._bus.publish(self._opening(world))
                 with _settled_heap(self._freeze_heap):
                     await clock_ref.tell(Start())
                     reason = await self._clock.finished
@@ -269,10 +352,10 @@ class Simulation:
                 reason = self._clock.stopped_by or reason
                 await self._bus.publish([self._ending(reason, started, None)], "epoch")
                 self._ended = True
-        except (ActorFailed, ShardFailure) as exc:
+        except (ActorFailed, ShardFailure, CheckpointError) as exc:
             reason, failure = "failed", exc
         except anyio.get_cancelled_exc_class():
-            reason = "cancelled"
+            reason = self._cancel_reason
             raise
         finally:
             try:
@@ -282,6 +365,9 @@ class Simulation:
                 await _close_llm(factory)
         if failure is not None:
             raise _explain_failure(failure) from failure
+        unhealthy = getattr(monitor, "error", None)
+        if reason == "llm_unhealthy" and unhealthy:
+            raise SimulationError(f"the run stopped: {unhealthy}")
 
     async def _spawn_shards(self) -> ShardedPopulation | None:
         """With ``shards`` > 1, a sharded population whose workers are starting."""
@@ -304,6 +390,147 @@ class Simulation:
         streams = self._streams
         population.assign(self.scenario, seats, streams.streams, frozenset(self._custom))
         self._streams = streams.subset(population.local_indices)
+
+    # ------------------------------------------------------------------ checkpoints, resume, forks
+
+    @classmethod
+    def resume_run(cls, run_dir: str | Path, *, epoch: int | None = None, **kwargs: Any) -> Simulation:
+        """A Simulation that goes on with the run in ``run_dir`` from its last usable checkpoint.
+
+        ``epoch`` picks the checkpoint taken when that many epochs were complete
+        instead. The log is cut back to that checkpoint and continued, so a run
+        killed at any point and resumed ends with the same log as one never
+        interrupted (the ``wall_clock`` field aside). ``kwargs`` are the
+        constructor's (an ``llm_factory`` replaying the same cassette, say);
+        checkpoints go on being written every epoch unless ``checkpoint_every``
+        says otherwise.
+        """
+        from swarm.runtime import checkpoint as ck
+
+        run = Path(run_dir)
+        header, log = _read_run(run)
+        scenario = _scenario_of(header, log)
+        reason = ck.ended(log)
+        if reason in FINAL_REASONS:
+            raise ck.CheckpointError(f"{run}: the run is over ({reason}); nothing to resume (fork it)")
+        path, info = ck.choose(run, log, header.run_id, epoch)
+        kwargs.setdefault("checkpoint_every", 1)
+        sim = cls(scenario, out_dir=run, **kwargs)
+        sim._plan = _Restore(path, info)
+        return sim
+
+    @classmethod
+    def fork(
+        cls,
+        run_dir: str | Path,
+        *,
+        at_epoch: int,
+        scenario: Scenario,
+        out_dir: str | Path,
+        **kwargs: Any,
+    ) -> Simulation:
+        """A branch of the run in ``run_dir`` from its checkpoint at ``at_epoch``, under ``scenario``.
+
+        ``scenario`` is the original with changes (``original.with_overrides([...])``,
+        another seed, more epochs); the agents must stay the same. What the change
+        alters takes effect at the fork; everything else carries over from the
+        checkpoint (see :mod:`swarm.runtime.checkpoint`). The fork's log starts
+        with its own header (naming the original) and the original's events up to
+        the fork; with no change it is the original's log.
+        """
+        from swarm.runtime import checkpoint as ck
+
+        run = Path(run_dir)
+        header, log = _read_run(run)
+        original = _scenario_of(header, log)
+        ck.check_fork(original, scenario)
+        path, info = ck.choose(run, log, header.run_id, at_epoch, exact=True)
+        kwargs.setdefault("checkpoint_every", 1)
+        sim = cls(scenario, out_dir=out_dir, **kwargs)
+        sim._plan = _Restore(path, info, original=original, source_log=log, source_run=header.run_id)
+        return sim
+
+    def _open_log(self) -> EventLogWriter:
+        assert self.log_path is not None
+        sc, plan = self.scenario, self._plan
+        if plan is not None and plan.original is None:
+            return EventLogWriter.resume(self.log_path, plan.info.log_bytes)
+        header = LogHeader(
+            run_id=run_id_for(sc),
+            seed=sc.simulation.seed,
+            scenario=sc.model_dump(mode="json"),
+            versions=package_versions(),
+        )
+        if plan is None:
+            return EventLogWriter(self.log_path, header)
+        assert plan.source_log is not None
+        origin = {"run_id": plan.source_run, "log": str(plan.source_log), "epoch": plan.info.epoch}
+        header = header.model_copy(update={"forked_from": origin})
+        return EventLogWriter.fork(self.log_path, header, plan.source_log, plan.info.log_bytes)
+
+    async def _checkpoint(self, epochs: int, ticks: int) -> None:
+        """Write a checkpoint when ``epochs`` epochs are complete (every ``checkpoint_every``)."""
+        from swarm.runtime import checkpoint as ck
+
+        every = self._checkpoint_every
+        world, clock, writer = self._world, self._clock, self._writer
+        if every is None or epochs % every or world is None or clock is None or writer is None:
+            return
+        assert self.out_dir is not None and self.log_path is not None
+        if epochs == 0 and self._plan is None:
+            for stale in ck.list_checkpoints(self.out_dir):  # an earlier run's, in a folder overwritten
+                stale.unlink()
+        await world.system.settle(exclude=clock.ref)  # every event written, every actor at rest
+        if self._codec is None:
+            self._codec = ck.StateCodec()
+        blob = self._codec.dumps(world, clock, self._factory)
+        writer.flush(fsync=True)
+        offset = writer.tell()
+        info = ck.CheckpointInfo(
+            format=ck.FORMAT,
+            version=ck.VERSION,
+            run_id=run_id_for(self.scenario),
+            epoch=epochs,
+            ticks=ticks,
+            seq=self._bus.seq,
+            log_bytes=offset,
+            log_tail=ck.tail_digest(ck.last_line_before(self.log_path, offset)),
+        )
+        ck.write(ck.path_for(self.out_dir, epochs), info, blob)
+        if self._keep_checkpoints is not None:
+            for old in ck.list_checkpoints(self.out_dir)[: -self._keep_checkpoints]:
+                old.unlink(missing_ok=True)
+
+    async def _restore(self, world: World, clock: SimulationClock, plan: _Restore, factory: Any) -> None:
+        """Give the fresh world the checkpoint's state (for a fork, what the change alters stays fresh)."""
+        from swarm.runtime import checkpoint as ck
+
+        self._codec = ck.StateCodec()
+        keep: frozenset[str] = frozenset()
+        if plan.original is not None:
+            mine = self._codec.field_bytes(world, clock, factory)
+            theirs = await self._fresh_fields(plan.original, factory)
+            keep = frozenset(k for k, v in mine.items() if theirs.get(k) != v)
+        payload = ck.read_state(plan.path, ck.named_objects(world, clock, factory))
+        ck.restore(world, clock, payload, keep_fresh=keep)
+        clock.ticks = plan.info.ticks
+        self._bus.seq = plan.info.seq
+
+    async def _fresh_fields(self, scenario: Scenario, factory: Any) -> dict[str, bytes]:
+        """Each saved attribute of a fresh world of ``scenario`` (built aside, never run)."""
+        from swarm.runtime import checkpoint as ck
+
+        seats = self._seats(factory, scenario)
+        streams = AgentStreams(scenario.simulation.seed, [s.agent_id for s in seats])
+        types = {s.agent_id: s.agent_type for s in seats}
+        setup = Setup(scenario, None, SoftPayoffEngine(scenario.payoff), types)
+        governance = build_governance(scenario, setup)
+        async with ActorSystem(name=f"swarm:{scenario.scenario_id}:fork-base") as system:
+            world = World(system, scenario, seats, governance, EventBus(), streams)
+            clock = SimulationClock(world, derive_rng(scenario.simulation.seed, "schedule"))
+            clock.monitor = _llm_monitor(scenario, factory, seats)
+            fields = ck.StateCodec().field_bytes(world, clock, factory)
+        return fields
 
     def _opening(self, world: World) -> list[Event]:
         sc = self.scenario
@@ -361,6 +588,10 @@ class Simulation:
         epochs: list[Metrics] = list(clock.epochs) if clock is not None else []
         agents = world.collector.agent_rows() if world is not None else []
         summary = summarize(epochs, agents)
+        report = getattr(clock.monitor if clock is not None else None, "report", None)
+        llm: dict[str, Any] | None = report() if report is not None else None
+        if llm is not None:  # every call, an epoch cut short by a budget stop included
+            summary.update(llm_calls=llm["calls"], llm_cost_usd=llm["cost_usd"])
         self._result = SimulationResult(
             scenario_id=self.scenario.scenario_id,
             seed=self.scenario.simulation.seed,
@@ -370,16 +601,114 @@ class Simulation:
             summary=summary,
             criteria=evaluate_criteria(self.scenario, summary),
             log_path=str(self.log_path) if self.log_path else None,
+            agent_history=world.collector.history() if world is not None else AgentHistory([], []),
+            llm=llm,
         )
         if self.out_dir is not None:
             write_outputs(self.out_dir, self.scenario, self._result)
 
+    # Control plane (for embedding code and the dashboard). Each call is a message to the clock,
+    # handled between two steps, so a paused and resumed run writes the same log as one that never
+    # paused. Called before the clock exists, a control is kept and sent to it first; once the run
+    # is over, a control does nothing.
+
+    _early_controls: tuple[Pause | Resume | AdvanceTo | Stop, ...] = ()
+    _paused = False
+
+    @property
+    def paused(self) -> bool:
+        """Whether the last control was :meth:`pause` or :meth:`step_epoch` (not yet resumed)."""
+        return self._paused
+
+    async def pause(self) -> None:
+        """Pause after the step under way; nothing happens until :meth:`resume`, :meth:`step_epoch`
+        or :meth:`stop`. Called before the run starts, the run starts paused."""
+        self._paused = True
+        await self._control(Pause())
+
+    resume = _Resume()
+
+    async def _resume_clock(self) -> None:
+        """Go on after :meth:`pause` or :meth:`step_epoch` (``await sim.resume()``)."""
+        self._paused = False
+        await self._control(Resume())
+
+    async def step_epoch(self) -> None:
+        """Run to the end of the epoch under way (a whole epoch if paused between two), then pause."""
+        self._paused = True
+        await self._control(AdvanceTo(multiple=self.scenario.simulation.steps_per_epoch))
+
+    async def stop(self) -> None:
+        """End the run after the step under way: a clean ``run_ended`` with reason ``stopped``
+        (outputs written as for any ending)."""
+        await self._control(Stop(reason="stopped"))
+
+    async def _control(self, msg: Pause | Resume | AdvanceTo | Stop) -> None:
+        clock = self._clock
+        if clock is None:
+            self._early_controls = (*self._early_controls, msg)
+            return
+        with suppress(ActorStopped):  # the run is over
+            await clock.ref.tell(msg)
+
+
+@dataclass(frozen=True)
+class _Restore:
+    """Where a resumed run or a fork starts: a checkpoint, and for a fork the original run."""
+
+    path: Path
+    info: CheckpointInfo
+    original: Scenario | None = None
+    source_log: Path | None = None
+    source_run: str | None = None
+
+
+def _read_run(run: Path) -> tuple[LogHeader, Path]:
+    """A run folder's log header (a clear error when the folder holds no run)."""
+    from swarm.errors import LogError
+    from swarm.runtime import checkpoint as ck
+
+    log = run / "events.jsonl"
+    if not run.is_dir():
+        raise ck.CheckpointError(f"{run}: no such run folder")
+    if not log.is_file():
+        raise ck.CheckpointError(f"{run}: not a run folder (no events.jsonl)")
+    try:
+        with log.open("rb") as fh:
+            return parse_header(fh.readline(), log), log
+    except LogError as exc:
+        raise ck.CheckpointError(str(exc)) from None
+
+
+def _scenario_of(header: LogHeader, log: Path) -> Scenario:
+    from swarm.scenario import validate_scenario
+
+    return validate_scenario(header.scenario, source=f"{log} (header)")
+
 
 def _explain_failure(exc: BaseException) -> SimulationError:
     cause = exc.__cause__
-    if isinstance(cause, PolicyError | RunFailure):
+    if isinstance(cause, PolicyError | RunFailure | CheckpointError):
         return SimulationError(f"the run stopped: {cause}")
     return SimulationError(f"the run stopped: {exc}")
+
+
+def _llm_monitor(scenario: Scenario, factory: object, seats: list[Seat]) -> Any:
+    """The run's LLM monitor (:class:`swarm.agents.llm_usage.LLMMonitor`): the LLM backend's, else a
+    new one, given to every LLM policy that reports to none; None in a run without LLM policies."""
+    from swarm.agents.llm import LLMPolicy
+    from swarm.agents.llm_usage import LLMMonitor
+
+    policies = [s.policy for s in seats if isinstance(s.policy, LLMPolicy)]
+    if not policies:
+        return None
+    monitor = getattr(factory, "monitor", None)
+    if not isinstance(monitor, LLMMonitor):
+        monitor = LLMMonitor.for_scenario(scenario)
+    for policy in policies:
+        if policy.monitor is None:
+            policy.monitor = monitor
+    return monitor
 
 
 def run(scenario: Scenario, **kwargs: Any) -> SimulationResult:
@@ -418,3 +747,33 @@ def _settled_heap(enabled: bool) -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+_held: list[tuple[int, int, int]] = []
+"""The collector's thresholds before the first of the runs now holding full collections back."""
+
+
+@contextmanager
+def _held_full_collections(enabled: bool) -> Iterator[None]:
+    """Hold full collections back while runs are being built and run (the oldest generation's threshold).
+
+    A run's long-lived objects are its world, which is built once and then only
+    grows: at 20,000 agents the full collections its set-up triggered cost about
+    a sixth of the run. Young generations are collected as usual; the thresholds
+    come back when the last run holding them ends (runs may overlap in one loop).
+    """
+    if not enabled:
+        yield
+        return
+    if not _held:
+        young, middle, old = gc.get_threshold()
+        _held.append((young, middle, old))
+        gc.set_threshold(young, middle, max(old, 1_000_000))
+    else:
+        _held.append(_held[0])
+    try:
+        yield
+    finally:
+        saved = _held.pop()
+        if not _held:
+            gc.set_threshold(*saved)

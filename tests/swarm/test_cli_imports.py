@@ -18,7 +18,10 @@ import pytest
 
 from tests.conftest import ROOT
 
-HEAVY = ("httpx", "httpx2", "anthropic", "openai", "aiohttp", "numpy", "pandas", "matplotlib", "uvicorn")
+HEAVY = (
+    *("httpx", "httpx2", "anthropic", "openai", "aiohttp", "numpy", "pandas", "matplotlib", "uvicorn"),
+    *("starlette", "playwright"),
+)
 """Never needed by --help, list or a run without LLM agents (numpy: only for populations of 128+)."""
 SWARM = [sys.executable, "-m", "swarm.cli"]
 
@@ -47,6 +50,10 @@ def test_help_imports_neither_the_simulation_nor_pydantic_nor_anything_heavy() -
         "swarm.registry",
         "swarm.analysis",
         "swarm.analysis.commands",
+        "swarm.dashboard",
+        "swarm.dashboard.commands",
+        "swarm.runtime",
+        "swarm.runtime.commands",
     }
 
 
