@@ -25,6 +25,8 @@ from swarm.events import (
     InteractionCompleted,
     KillSwitchTriggered,
     LedgerUpdated,
+    LLMCall,
+    LLMFallback,
     RunEnded,
     RunStarted,
 )
@@ -36,6 +38,8 @@ GOVERNANCE = 300
 """Governance actions kept for their feed."""
 EDGES = 300
 """The busiest pairs of agents drawn in the interaction network."""
+LLM_ROWS = 20
+"""Agents (and models) listed in the LLM panel, costliest first."""
 
 _COMMON = ("seq", "epoch", "step", "type", "wall_clock")
 
@@ -57,6 +61,7 @@ class Cursor:
     governance_seq: int = 0
     agents: int = -1
     edges: int = -1
+    llm: int = -1
     run: bool = False
 
 
@@ -68,6 +73,66 @@ class _Agent:
     resources: float
     interactions: int = 0
     frozen: bool = False
+
+
+@dataclass
+class _LLMUsage:
+    """The run's LLM calls so far: totals, failures by cause, and cost per agent and model."""
+
+    calls: int = 0
+    failed: int = 0
+    repaired: int = 0
+    fallbacks: int = 0
+    refusals: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    causes: dict[str, int] = field(default_factory=dict)
+    by_agent: dict[str, list[float]] = field(default_factory=dict)
+    by_model: dict[str, list[float]] = field(default_factory=dict)
+    version: int = 0
+
+    def call(self, e: LLMCall) -> None:
+        self.version += 1
+        self.calls += 1
+        self.repaired += e.repaired
+        self.refusals += e.rate_limited
+        self.input_tokens += e.input_tokens
+        self.output_tokens += e.output_tokens
+        self.cost_usd += e.cost_usd
+        if e.error is not None:
+            self.failed += 1
+            self.causes[e.error] = self.causes.get(e.error, 0) + 1
+        for key, table in ((e.agent_id, self.by_agent), (e.model, self.by_model)):
+            row = table.setdefault(key, [0, 0, 0.0])
+            row[0] += 1
+            row[1] += e.error is not None
+            row[2] += e.cost_usd
+
+    def fallback(self, e: LLMFallback) -> None:
+        self.version += 1
+        self.fallbacks += 1
+
+    def view(self) -> dict[str, Any]:
+        def rows(table: dict[str, list[float]]) -> list[dict[str, Any]]:
+            ordered = sorted(table.items(), key=lambda kv: (-kv[1][2], -kv[1][0], kv[0]))[:LLM_ROWS]
+            return [
+                {"id": k, "calls": int(c), "failed": int(f), "cost_usd": cost} for k, (c, f, cost) in ordered
+            ]
+
+        return {
+            "calls": self.calls,
+            "failed": self.failed,
+            "repaired": self.repaired,
+            "fallbacks": self.fallbacks,
+            "refusals": self.refusals,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": self.cost_usd,
+            "causes": dict(sorted(self.causes.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "agents": rows(self.by_agent),
+            "models": rows(self.by_model),
+        }
 
 
 @dataclass
@@ -92,6 +157,7 @@ class DashboardState:
     _edges_version: int = 0
     _recent: deque[Event] = field(default_factory=lambda: deque(maxlen=RECENT))
     _governance: deque[Event] = field(default_factory=lambda: deque(maxlen=GOVERNANCE))
+    _llm: _LLMUsage = field(default_factory=_LLMUsage)
 
     def __post_init__(self) -> None:
         self._fold: dict[type, Callable[[Any], None]] = {
@@ -104,6 +170,8 @@ class DashboardState:
             KillSwitchTriggered: self._governance.append,
             EpochCompleted: self._epoch,
             RunEnded: self._ended,
+            LLMCall: self._llm.call,
+            LLMFallback: self._llm.fallback,
         }
 
     @classmethod
@@ -236,6 +304,9 @@ class DashboardState:
         if self._edges_version != cursor.edges:
             out["edges"] = self.edges()
             cursor.edges = self._edges_version
+        if self._llm.calls and self._llm.version != cursor.llm:
+            out["llm"] = self._llm.view()
+            cursor.llm = self._llm.version
         recent = [describe(e) for e in self._recent if e.seq > cursor.recent_seq]
         if recent:
             out["recent"] = recent

@@ -80,6 +80,22 @@ function apply(d) {
   if (d.edges || d.agents) drawNetwork();
   if (d.recent) drawFeed("events", S.recent);
   if (d.governance) drawFeed("governance", S.governance);
+  if (d.llm) drawLLM(d.llm);
+}
+
+function drawLLM(u) {
+  $("llm").hidden = false;
+  const share = u.calls ? (100 * u.failed / u.calls).toFixed(1) : "0.0";
+  $("llm-totals").textContent =
+    `${u.calls} calls, ${u.failed} failed (${share}%), ${u.repaired} repaired, ${u.fallbacks} fallbacks, ` +
+    `${u.refusals} rate-limit refusals; tokens in ${u.input_tokens}, out ${u.output_tokens}; ` +
+    `cost ${u.cost_usd.toFixed(4)} USD`;
+  $("llm-causes").tBodies[0].innerHTML = Object.entries(u.causes).map(([cause, n]) =>
+    `<tr><td>${esc(cause)}</td><td>${n}</td></tr>`).join("");
+  const rows = (items) => items.map((r) =>
+    `<tr><td>${esc(r.id)}</td><td>${r.calls}</td><td>${r.failed}</td><td>${r.cost_usd.toFixed(4)}</td></tr>`).join("");
+  $("llm-agents").tBodies[0].innerHTML = rows(u.agents);
+  $("llm-models").tBodies[0].innerHTML = rows(u.models);
 }
 
 async function control(action) {

@@ -75,3 +75,25 @@ def test_deltas_add_up_to_the_state_whatever_the_browser_missed(
     assert agents == state.agents()
     assert seqs == sorted(set(seqs)) and seqs[-1] == events[-1].seq
     assert state.delta(cursor).keys() == {"version", "epoch", "step", "paused", "live", "ended"}
+
+
+def test_the_llm_panel_adds_up_to_the_runs_llm_summary(tmp_path: Path) -> None:
+    from swarm.agents.llm_backend import LLMBackend
+    from swarm.scenario import load_scenario
+    from tests.conftest import ROOT
+
+    sc = load_scenario(ROOT / "scenarios" / "llm_agents.yaml")
+    cassette = ROOT / "scenarios" / "cassettes" / "llm_agents.jsonl"
+    result = run(sc, out_dir=tmp_path, llm_factory=LLMBackend(replay=str(cassette), workers=1))
+    state = DashboardState.from_events(read_log(tmp_path / "events.jsonl")[1])
+    panel = state.snapshot()["llm"]
+    summary = json.loads((tmp_path / "summary.json").read_text())["llm"]
+    assert result.llm is not None and panel["calls"] == summary["calls"] > 0
+    assert panel["failed"] == summary["failed"]
+    assert panel["cost_usd"] == pytest.approx(summary["cost_usd"])
+    assert sum(r["calls"] for r in panel["models"]) == panel["calls"]
+    assert sum(panel["causes"].values()) == panel["failed"]
+
+
+def test_a_run_without_llm_agents_sends_no_llm_panel(finished: tuple[Path, list[Event]]) -> None:
+    assert "llm" not in DashboardState.from_events(finished[1]).snapshot()
