@@ -217,6 +217,14 @@ def test_a_fork_changes_only_what_follows_the_fork(baseline_runs: dict[str, Path
     col = rows[0].split(",").index("governance_costs")
     costs = [float(r.split(",")[col]) for r in rows[1:]]
     assert costs[:3] == [0.0, 0.0, 0.0] and all(c > 0 for c in costs[3:])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = str(tmp_path / "tax" / "events.jsonl")
+    recomputed = subprocess.run([sys.executable, "-m", "swarm", "replay", log], capture_output=True, env=env)
+    assert recomputed.returncode == 0, recomputed.stdout.decode() + recomputed.stderr.decode()
+    verify = subprocess.run(
+        [sys.executable, "-m", "swarm", "replay", log, "--verify"], capture_output=True, env=env
+    )
+    assert verify.returncode == 2 and "a fork of run" in verify.stderr.decode()
 
 
 def test_a_fork_with_another_seed_starts_fresh_streams_but_keeps_counters(
