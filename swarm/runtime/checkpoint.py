@@ -36,6 +36,7 @@ Checkpoints are read only from run folders you trust: loading one runs pickle.
 
 from __future__ import annotations
 
+import copyreg
 import hashlib
 import io
 import json
@@ -43,7 +44,7 @@ import os
 import pickle
 import types
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -191,18 +192,47 @@ def fields(obj: object) -> Iterator[tuple[str, Any]]:
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, buf: io.BytesIO, names: Mapping[int, str], code_as_marker: bool = False) -> None:
+    """Pickles a state; objects in ``names`` are written as their name (see :func:`_named`).
+
+    Only the classes of named objects get a reducer (a per-class table the C
+    pickler consults itself), so the many other objects of a large state cost no
+    Python call each.
+    """
+
+    def __init__(self, buf: io.BytesIO, names: Mapping[int, str], named_types: Iterable[type]) -> None:
+        super().__init__(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        protocol = pickle.HIGHEST_PROTOCOL
+
+        def reduce(obj: Any) -> Any:
+            name = names.get(id(obj))
+            if name is not None:
+                return (_named, (name,))
+            return obj.__reduce_ex__(protocol)
+
+        table = dict(copyreg.dispatch_table)
+        table.update({cls: reduce for cls in named_types})
+        self.dispatch_table = table
+
+
+class _MarkerPickler(pickle.Pickler):
+    """Pickles one attribute to compare it (names as persistent ids, code as a marker)."""
+
+    def __init__(self, buf: io.BytesIO, names: Mapping[int, str]) -> None:
         super().__init__(buf, protocol=pickle.HIGHEST_PROTOCOL)
         self._names = names
-        self._code_as_marker = code_as_marker
 
     def persistent_id(self, obj: Any) -> str | None:
         return self._names.get(id(obj))
 
     def reducer_override(self, obj: Any) -> Any:
-        if self._code_as_marker and _is_code(obj):
+        if _is_code(obj):
             return (_code_marker, ())
         return NotImplemented
+
+
+def _named(name: str) -> object:
+    """Stands for an object of the running process in a checkpoint (resolved when it is read)."""
+    raise CheckpointError(f"{name!r} is resolved only while a checkpoint is read")
 
 
 def _code_marker() -> None:
@@ -233,9 +263,14 @@ def _importable(obj: Any) -> bool:
     return found is obj
 
 
-def _dumps(value: Any, names: Mapping[int, str], code_as_marker: bool = False) -> bytes:
+def _dumps(
+    value: Any, names: Mapping[int, str], named_types: Iterable[type] = (), *, code_as_marker: bool = False
+) -> bytes:
     buf = io.BytesIO()
-    _Pickler(buf, names, code_as_marker).dump(value)
+    if code_as_marker:
+        _MarkerPickler(buf, names).dump(value)
+    else:
+        _Pickler(buf, names, named_types).dump(value)
     return buf.getvalue()
 
 
@@ -244,11 +279,18 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(buf)
         self._names = names
 
-    def persistent_load(self, pid: Any) -> object:
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name == "_named":
+            return self._resolve
+        return super().find_class(module, name)
+
+    def _resolve(self, name: str) -> object:
         try:
-            return self._names[pid]
+            return self._names[name]
         except KeyError:
-            raise CheckpointError(f"the checkpoint refers to {pid!r}, which this run does not have") from None
+            raise CheckpointError(
+                f"the checkpoint refers to {name!r}, which this run does not have"
+            ) from None
 
 
 class StateCodec:
@@ -266,27 +308,40 @@ class StateCodec:
         return out
 
     def dumps(self, world: World, clock: SimulationClock, llm: object = None) -> bytes:
-        names = {id(obj): name for name, obj in named_objects(world, clock, llm).items()}
+        named = named_objects(world, clock, llm)
+        names = {id(obj): name for name, obj in named.items()}
+        kinds = {type(obj) for obj in named.values()}
         payload = {"state": self.state(world, clock), "clock": clock_state(clock)}
         try:
-            return _dumps(payload, names)
+            return _dumps(payload, names, kinds)
         except Exception:
-            self._learn_code(world, clock, names)
+            pass
+        self._learn_code(world, clock, names, kinds)  # one object of each class
+        payload = {"state": self.state(world, clock), "clock": clock_state(clock)}
+        try:
+            return _dumps(payload, names, kinds)
+        except Exception:
+            self._learn_code(world, clock, names, kinds, every=True)  # names what cannot be saved
             payload = {"state": self.state(world, clock), "clock": clock_state(clock)}
-            return _dumps(payload, names)
+            return _dumps(payload, names, kinds)
 
     def field_bytes(self, world: World, clock: SimulationClock, llm: object = None) -> dict[str, bytes]:
         """Each saved attribute, pickled on its own (``root/attribute`` → bytes), to compare two worlds."""
-        names = {id(obj): name for name, obj in named_objects(world, clock, llm).items()}
-        self._learn_code(world, clock, names)
+        named = named_objects(world, clock, llm)
+        names = {id(obj): name for name, obj in named.items()}
+        self._learn_code(world, clock, names, {type(obj) for obj in named.values()})
         out: dict[str, bytes] = {}
+        shared: dict[int, bytes] = {}  # a value many objects hold (a type's allies, say) is pickled once
 
         def walk(path: str, value: Any, depth: int) -> None:
             if depth < 3 and _plain_object(value) and id(value) not in names:
                 for name, inner in fields(value):
                     walk(f"{path}/{name}", inner, depth + 1)
-            else:
-                out[path] = _dumps(value, names, code_as_marker=True)
+                return
+            done = shared.get(id(value))
+            if done is None:
+                done = shared[id(value)] = _dumps(value, names, code_as_marker=True)
+            out[path] = done
 
         for key, attrs in self.state(world, clock).items():
             for name, value in attrs.items():
@@ -295,14 +350,31 @@ class StateCodec:
             out[f"clock/{name}"] = _dumps(value, names, code_as_marker=True)
         return out
 
-    def _learn_code(self, world: World, clock: SimulationClock, names: Mapping[int, str]) -> None:
+    def _learn_code(
+        self,
+        world: World,
+        clock: SimulationClock,
+        names: Mapping[int, str],
+        kinds: Iterable[type],
+        *,
+        every: bool = False,
+    ) -> None:
+        """Learn which attributes of each class are code (left out); an error for one that cannot be saved.
+
+        Objects of one class hold the same kinds of attributes, so one of each is
+        looked at, unless ``every`` (after that was not enough).
+        """
+        seen: set[type] = set()
         for key, obj in roots(world, clock).items():
+            if not every and type(obj) in seen:
+                continue
+            seen.add(type(obj))
             skip = set(self._code.get(type(obj), frozenset()))
             for name, value in fields(obj):
                 if name in skip:
                     continue
                 try:
-                    _dumps(value, names)
+                    _dumps(value, names, kinds)
                 except Exception as exc:
                     try:
                         _dumps(value, names, code_as_marker=True)
