@@ -278,28 +278,19 @@ class LLMPolicy:
             self._report(request, TimeoutError("no answer within the policy timeout"))
             raise
         if self.monitor is not None:
-            meta = request.metadata
             usage = completion.usage
-            self.monitor.record(
-                self.agent_id,
-                meta.get("phase", ""),
-                int(meta.get("epoch", 0)),
-                int(meta.get("step", 0)),
-                request.model,
+            self._record(
+                request,
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,
                 repaired=completion.repaired,
                 rate_limited=completion.rate_limited,
-                priced=self.priced,
             )
         return completion.value
 
-    def _report(self, request: Any, exc: BaseException, falls_back: bool = False) -> None:
-        """Tell the monitor about a failed call (its cause, and the model's reply if there was one)."""
-        if self.monitor is None:
-            return
-        from swarm.agents.llm_usage import cause_of
-
+    def _record(self, request: Any, **figures: Any) -> None:
+        """Report one of this agent's calls to the run's LLM monitor (its place: the request's metadata)."""
+        assert self.monitor is not None
         meta = request.metadata
         self.monitor.record(
             self.agent_id,
@@ -307,6 +298,18 @@ class LLMPolicy:
             int(meta.get("epoch", 0)),
             int(meta.get("step", 0)),
             request.model,
+            priced=self.priced,
+            **figures,
+        )
+
+    def _report(self, request: Any, exc: BaseException, falls_back: bool = False) -> None:
+        """Tell the monitor about a failed call (its cause, and the model's reply if there was one)."""
+        if self.monitor is None:
+            return
+        from swarm.agents.llm_usage import cause_of
+
+        self._record(
+            request,
             input_tokens=int(getattr(exc, "input_tokens", 0) or 0),
             output_tokens=int(getattr(exc, "output_tokens", 0) or 0),
             error=cause_of(exc),
@@ -314,7 +317,6 @@ class LLMPolicy:
             reply=getattr(exc, "raw_text", None),
             fallback=self.fallback_name if falls_back else None,
             rate_limited=int(getattr(exc, "rate_limited", 0) or 0),
-            priced=self.priced,
         )
 
     async def decide(self, observation: Observation) -> Action:

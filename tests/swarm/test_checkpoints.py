@@ -116,6 +116,14 @@ def _swarm(*args: str, cwd: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def swarm_cli(*args: str, cwd: Path | None = None, columns: int = 80) -> subprocess.CompletedProcess[bytes]:
+    """Run a ``swarm`` command to its end in a subprocess."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": str(columns)}
+    return subprocess.run(
+        [sys.executable, "-m", "swarm", *args], cwd=cwd, capture_output=True, env=env, timeout=120
+    )
+
+
 def _wait_for_epochs(log: Path, proc: subprocess.Popen[bytes], epochs: int) -> None:
     """Poll the log until ``epochs`` epochs are complete (the run must still be going)."""
     deadline = time.monotonic() + 60
@@ -148,13 +156,7 @@ def test_kill_9_then_swarm_resume_gives_the_uninterrupted_log(
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert b'"run_ended"' not in (run_dir / "events.jsonl").read_bytes()
-    done = subprocess.run(
-        [sys.executable, "-m", "swarm", "resume", str(run_dir)],
-        cwd=tmp_path,
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-    )
+    done = swarm_cli("resume", str(run_dir), cwd=tmp_path)
     assert done.returncode in (0, 1), done.stderr.decode()
     assert events(run_dir / "events.jsonl") == events(uninterrupted / "events.jsonl")
     assert (run_dir / "metrics.csv").read_text() == (uninterrupted / "metrics.csv").read_text()
@@ -217,13 +219,10 @@ def test_a_fork_changes_only_what_follows_the_fork(baseline_runs: dict[str, Path
     col = rows[0].split(",").index("governance_costs")
     costs = [float(r.split(",")[col]) for r in rows[1:]]
     assert costs[:3] == [0.0, 0.0, 0.0] and all(c > 0 for c in costs[3:])
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = str(tmp_path / "tax" / "events.jsonl")
-    recomputed = subprocess.run([sys.executable, "-m", "swarm", "replay", log], capture_output=True, env=env)
+    recomputed = swarm_cli("replay", log)
     assert recomputed.returncode == 0, recomputed.stdout.decode() + recomputed.stderr.decode()
-    verify = subprocess.run(
-        [sys.executable, "-m", "swarm", "replay", log, "--verify"], capture_output=True, env=env
-    )
+    verify = swarm_cli("replay", log, "--verify")
     assert verify.returncode == 2 and "a fork of run" in verify.stderr.decode()
 
 
@@ -317,25 +316,18 @@ def test_the_fork_command_compares_paired_branches_with_an_interval(
 ) -> None:
     d = tmp_path / "run"
     shutil.copytree(baseline_runs["baseline"] / "with", d)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "swarm",
-            "fork",
-            str(d),
-            "--at-epoch",
-            "3",
-            "--set",
-            "governance.transaction_tax_rate=0.2",
-            "--seeds",
-            "3",
-            "--name",
-            "tax",
-        ],
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
-        timeout=120,
+    done = swarm_cli(
+        "fork",
+        str(d),
+        "--at-epoch",
+        "3",
+        "--set",
+        "governance.transaction_tax_rate=0.2",
+        "--seeds",
+        "3",
+        "--name",
+        "tax",
+        columns=200,
     )
     assert done.returncode == 0, done.stderr.decode()
     fs, diffs = forks.compare(d / "forks" / "tax")
@@ -343,26 +335,11 @@ def test_the_fork_command_compares_paired_branches_with_an_interval(
     by = {x.metric: x for x in diffs}
     assert by["governance_costs"].n == 3 and by["governance_costs"].ci_low > 0
     assert "governance_costs" in done.stdout.decode()
-    report = subprocess.run(
-        [sys.executable, "-m", "swarm", "report", str(d / "forks" / "tax")],
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
-        timeout=60,
-    )
+    report = swarm_cli("report", str(d / "forks" / "tax"), columns=200)
     assert report.returncode == 0 and "paired by seed" in report.stdout.decode()
-    again = subprocess.run(
-        [sys.executable, "-m", "swarm", "fork", str(d), "--at-epoch", "3", "--name", "tax"],
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=60,
-    )
+    again = swarm_cli("fork", str(d), "--at-epoch", "3", "--name", "tax")
     assert again.returncode == 2 and "--overwrite" in again.stderr.decode()
-    missing = subprocess.run(
-        [sys.executable, "-m", "swarm", "fork", str(d), "--at-epoch", "99"],
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=60,
-    )
+    missing = swarm_cli("fork", str(d), "--at-epoch", "99")
     assert missing.returncode == 2 and "no epoch left" in missing.stderr.decode()
 
 
@@ -378,12 +355,6 @@ def test_a_resumed_run_interrupted_by_ctrl_c_resumes_again(uninterrupted: Path, 
     assert again.wait(timeout=60) == 130
     last = (run_dir / "events.jsonl").read_bytes().rstrip().rsplit(b"\n", 1)[-1]
     assert b'"run_ended"' in last and b'"interrupted"' in last
-    done = subprocess.run(
-        [sys.executable, "-m", "swarm", "resume", str(run_dir)],
-        cwd=tmp_path,
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-    )
+    done = swarm_cli("resume", str(run_dir), cwd=tmp_path)
     assert done.returncode in (0, 1), done.stderr.decode()
     assert events(run_dir / "events.jsonl") == events(uninterrupted / "events.jsonl")
