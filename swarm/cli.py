@@ -44,9 +44,12 @@ err = Console(stderr=True, highlight=False)
 
 
 @app.callback()
-def _before_every_command() -> None:
+def _before_every_command(ctx: typer.Context) -> None:
     # Run by every command (not by --help): the built-ins register first, in
     # their fixed order, before a command imports anything (see swarm/__init__.py).
+    # `list` loads them itself, and only when it has to validate the scenarios again.
+    if ctx.invoked_subcommand == "list":
+        return
     from swarm.registry import load_builtins
 
     load_builtins()
@@ -695,29 +698,43 @@ def list_scenarios(
         Path | None, typer.Option("--dir", help="Where to look (default: the shipped scenarios).")
     ] = None,
 ) -> None:
-    """List scenarios with their descriptions."""
+    """List scenarios with their descriptions (each validated; the answer is cached while nothing changes)."""
     from rich.table import Table
 
-    from swarm.errors import ScenarioError
-    from swarm.scenario import load_scenario
+    from swarm._listing import cached_rows, remember
 
     where = directory or scenarios_dir()
     if not where.is_dir():
         err.print(f"{where}: no such directory")
         raise typer.Exit(EXIT_INPUT)
+    files = sorted(where.glob("*.yaml"))
+    key, rows = cached_rows(where, files)
+    if rows is None:
+        rows = _validated_rows(files)
+        remember(key, rows)
     table = Table("scenario", "agents", "description")
-    for path in sorted(where.glob("*.yaml")):
+    for name, agents, description in rows:
+        table.add_row(name, agents, description)
+    out.print(table)
+
+
+def _validated_rows(files: list[Path]) -> list[tuple[str, str, str]]:
+    """Each scenario file's name, number of agents and description, or what is wrong with it."""
+    from swarm.errors import ScenarioError
+    from swarm.registry import load_builtins
+    from swarm.scenario import load_scenario
+
+    load_builtins()
+    rows = []
+    for path in files:
         try:
             sc = load_scenario(path)
         except ScenarioError as exc:
-            table.add_row(path.stem, "?", f"[red]invalid: {exc.problem}[/]")
+            rows.append((path.stem, "?", f"[red]invalid: {exc.problem}[/]"))
             continue
-        table.add_row(
-            path.stem,
-            str(len(sc.agent_ids())),
-            sc.description.strip().splitlines()[0] if sc.description else "",
-        )
-    out.print(table)
+        description = sc.description.strip().splitlines()[0] if sc.description else ""
+        rows.append((path.stem, str(len(sc.agent_ids())), description))
+    return rows
 
 
 @app.command()

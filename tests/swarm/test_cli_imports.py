@@ -63,7 +63,10 @@ def test_the_console_script_starts_as_lightly_as_python_m() -> None:
     assert "typer" in modules and not top_level(modules) & {*HEAVY, "pydantic", "actors"}
 
 
-def test_list_validates_scenarios_without_the_simulation_or_the_llm_stack() -> None:
+def test_list_validates_scenarios_without_the_simulation_or_the_llm_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWARM_CACHE_DIR", str(tmp_path / "cache"))  # cold: nothing remembered
     modules = imported(["list"])
     assert "swarm.scenario._schema" in modules
     assert not top_level(modules) & {*HEAVY, "adapters", "structlog"}
@@ -117,3 +120,33 @@ def test_the_command_registers_the_built_ins_in_the_library_order(tmp_path: Path
     assert list(library["summary"]) == list(command["summary"])
     logs = [(tmp_path / name / "events.jsonl").read_text().splitlines() for name in ("library", "command")]
     assert logs[0][:-1] == logs[1][:-1]  # the same events (components and levers act in registration order)
+
+
+def test_list_remembers_its_answer_until_a_scenario_or_the_code_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWARM_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    for name in ("baseline", "status_game"):
+        (folder / f"{name}.yaml").write_bytes((ROOT / "scenarios" / f"{name}.yaml").read_bytes())
+
+    def listing() -> tuple[set[str], str]:
+        env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1", "COLUMNS": "200"}
+        done = subprocess.run(
+            [*SWARM, "list", "--dir", str(folder)], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return set(
+            re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", done.stderr, re.MULTILINE)
+        ), done.stdout
+
+    cold, first = listing()
+    warm, second = listing()
+    assert "swarm.scenario._schema" in cold and "swarm.scenario._schema" not in warm
+    assert second == first and "baseline" in first and "status_game" in first
+    (folder / "status_game.yaml").write_text("scenario_id: broken\nsimulation: {n_epochs: -3}\n")
+    again, third = listing()
+    assert "swarm.scenario._schema" in again and "invalid" in third and "baseline" in third
+    _, fourth = listing()
+    assert fourth == third
