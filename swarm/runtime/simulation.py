@@ -260,12 +260,10 @@ class Simulation:
             if self._sub is not None:
                 self._sub.close()
 
-    def _seats(self, factory: Any, scenario: Scenario | None = None) -> list[Seat]:
-        sc = scenario or self.scenario
+    def _seats(self, factory: Any, sc: Scenario) -> tuple[list[Seat], AgentStreams]:
+        """The agents of ``sc`` with their policies, and the random streams those policies draw from."""
         ids = sc.agent_ids()
         streams = AgentStreams(sc.simulation.seed, [a for a, _ in ids])
-        if scenario is None:
-            self._streams = streams
         by_id = dict(zip((a for a, _ in ids), streams.streams, strict=True))
         ctx = BuildContext(sc, sc.simulation.seed, {a: spec.type for a, spec in ids}, factory, by_id)
         seats = []
@@ -276,7 +274,7 @@ class Simulation:
                 continue
             policy = AGENT_TYPES[spec.type].build(agent_id, spec, ctx)
             seats.append(Seat(agent_id, spec.type, spec.role, policy))
-        return seats
+        return seats, streams
 
     async def _execute(self) -> None:
         sc = self.scenario
@@ -288,7 +286,7 @@ class Simulation:
             factory = LLMBackend()
         population = await self._spawn_shards()  # the workers start while the agents are built
         try:
-            seats = self._seats(factory)
+            seats, self._streams = self._seats(factory, sc)
             monitor = _llm_monitor(sc, factory, seats) if needs_llm or self._custom else None
             start = getattr(factory, "astart", None)
             if start is not None:
@@ -323,10 +321,7 @@ class Simulation:
             async with ActorSystem(name=f"swarm:{sc.scenario_id}") as system:
                 if self._writer is not None:
                     self._bus.topic.attach(system.spawn(Recorder(self._writer), name="recorder"))
-                types = {s.agent_id: s.agent_type for s in seats}
-                governance = self._governance or build_governance(
-                    sc, Setup(sc, None, SoftPayoffEngine(sc.payoff), types)
-                )
+                governance = self._governance or _levers(sc, seats)
                 if population is not None:
                     population.bind(system, sc.simulation.policy_timeout)
                 world = World(system, sc, seats, governance, self._bus, self._streams, population)
@@ -520,11 +515,8 @@ class Simulation:
         """Each saved attribute of a fresh world of ``scenario`` (built aside, never run)."""
         from swarm.runtime import checkpoint as ck
 
-        seats = self._seats(factory, scenario)
-        streams = AgentStreams(scenario.simulation.seed, [s.agent_id for s in seats])
-        types = {s.agent_id: s.agent_type for s in seats}
-        setup = Setup(scenario, None, SoftPayoffEngine(scenario.payoff), types)
-        governance = build_governance(scenario, setup)
+        seats, streams = self._seats(factory, scenario)
+        governance = _levers(scenario, seats)
         async with ActorSystem(name=f"swarm:{scenario.scenario_id}:fork-base") as system:
             world = World(system, scenario, seats, governance, EventBus(), streams)
             clock = SimulationClock(world, derive_rng(scenario.simulation.seed, "schedule"))
@@ -661,6 +653,12 @@ class _Restore:
     original: Scenario | None = None
     source_log: Path | None = None
     source_run: str | None = None
+
+
+def _levers(scenario: Scenario, seats: list[Seat]) -> Governance:
+    """The levers ``scenario`` switches on, set up for its agents."""
+    types = {s.agent_id: s.agent_type for s in seats}
+    return build_governance(scenario, Setup(scenario, None, SoftPayoffEngine(scenario.payoff), types))
 
 
 def _read_run(run: Path) -> tuple[LogHeader, Path]:
