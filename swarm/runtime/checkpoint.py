@@ -87,7 +87,6 @@ class CheckpointInfo:
     """Bytes of the event log (header included) written by then."""
     log_tail: str
     """SHA-256 of the log's last line before ``log_bytes`` (checks the log is this run's)."""
-    stopped_by: str | None = None
 
 
 def path_for(run_dir: Path, epoch: int) -> Path:
@@ -409,7 +408,13 @@ def _plain_object(value: Any) -> bool:
 
 
 def clock_state(clock: SimulationClock) -> dict[str, Any]:
-    return {"rng": clock.rng.getstate(), "epochs": list(clock.epochs), "stopped_by": clock.stopped_by}
+    """The clock's state to save: its schedule stream and the metrics of the epochs so far.
+
+    Not whether it was asked to stop: a checkpoint is taken only on the way on, and a
+    stop asked for while it is written (Ctrl-C, say) belongs to that process, not to
+    the run that resumes from it.
+    """
+    return {"rng": clock.rng.getstate(), "epochs": list(clock.epochs)}
 
 
 # ------------------------------------------------------------------ files
@@ -499,7 +504,6 @@ def restore(
     if "clock/rng" not in keep_fresh:
         clock.rng.setstate(saved["rng"])
     clock.epochs = list(saved["epochs"])
-    clock.stopped_by = saved["stopped_by"]
 
 
 # ------------------------------------------------------------------ choosing one

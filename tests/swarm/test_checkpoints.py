@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -358,3 +359,23 @@ def test_a_resumed_run_interrupted_by_ctrl_c_resumes_again(uninterrupted: Path, 
     done = swarm_cli("resume", str(run_dir), cwd=tmp_path)
     assert done.returncode in (0, 1), done.stderr.decode()
     assert events(run_dir / "events.jsonl") == events(uninterrupted / "events.jsonl")
+
+
+def test_a_stop_asked_for_while_a_checkpoint_is_written_does_not_stop_the_resumed_run(
+    baseline_runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = ck.StateCodec.dumps
+
+    def interrupted_meanwhile(self: ck.StateCodec, world: Any, clock: Any, llm: object = None) -> bytes:
+        if len(clock.epochs) == 3:
+            clock.stopped_by = "interrupted"  # as the Ctrl-C handler does, while the actors settle
+        return original(self, world, clock, llm)
+
+    monkeypatch.setattr(ck.StateCodec, "dumps", interrupted_meanwhile)
+    run(short("baseline"), tmp_path / "r", checkpoint_every=1)
+    assert ck.ended(tmp_path / "r" / "events.jsonl") == "interrupted"
+    monkeypatch.setattr(ck.StateCodec, "dumps", original)
+    resume(tmp_path / "r")
+    assert events(tmp_path / "r" / "events.jsonl") == events(
+        baseline_runs["baseline"] / "plain" / "events.jsonl"
+    )
