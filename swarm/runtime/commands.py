@@ -88,20 +88,21 @@ def resume(
 ) -> None:
     """Go on with a run from its last checkpoint; its log ends as an uninterrupted run's would."""
     from swarm.errors import SwarmError
-    from swarm.runtime.simulation import Simulation
+    from swarm.runtime.simulation import Simulation, _read_run, _scenario_of
 
     try:
-        probe = Simulation.resume_run(run_dir, epoch=epoch)
+        scenario = _scenario_of(*_read_run(run_dir))
     except (SwarmError, ValueError) as exc:
         raise fail_input(exc) from None
-    scenario = probe.scenario
     backend = _backend(scenario, replay_llm)
-    err.print(f"resuming {run_dir} with epoch {probe.resumed_from} (its checkpoint)", markup=False)
-
-    def make(llm: LLMBackend | None) -> Simulation:
-        return Simulation.resume_run(run_dir, epoch=epoch, llm_factory=llm)
-
-    _exit_for(_drive(make, scenario, backend, stream=stream, progress=progress))
+    try:
+        sim = Simulation.resume_run(run_dir, epoch=epoch, llm_factory=backend)
+    except (SwarmError, ValueError) as exc:
+        if backend is not None:
+            backend.close()
+        raise fail_input(exc) from None
+    err.print(f"resuming {run_dir} with epoch {sim.resumed_from} (its checkpoint)", markup=False)
+    _exit_for(_drive(lambda _: sim, scenario, backend, stream=stream, progress=progress))
 
 
 def _exit_for(result: SimulationResult) -> None:
