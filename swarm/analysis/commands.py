@@ -196,7 +196,9 @@ def _figure(value: object) -> str:
 
 # What `swarm report` takes, tried in order: (test, report, what the folder must hold).
 def _is_fork_set(directory: Path) -> bool:
-    return (directory / "fork.json").is_file()
+    from swarm.analysis.forks import is_fork_set
+
+    return is_fork_set(directory)
 
 
 def _report_forks(directory: Path, plots: bool) -> None:

@@ -23,7 +23,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from swarm.analysis.aggregate import mean_ci
 from swarm.errors import SwarmError
@@ -183,7 +182,3 @@ def describe(fs: ForkSet) -> str:
         f"fork of {fs.run} at epoch {fs.at_epoch} ({changes}); one branch against the original run "
         "(no interval from a single pair: fork with --seeds N for one)"
     )
-
-
-def as_rows(diffs: Sequence[Difference]) -> list[dict[str, Any]]:
-    return [asdict(d) for d in diffs]
