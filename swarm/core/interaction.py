@@ -79,3 +79,13 @@ class SoftInteraction(msgspec.Struct, frozen=True, gc=False, kw_only=True, forbi
     def with_costs(self, c_a: float, c_b: float) -> SoftInteraction:
         """A copy with governance costs added to c_a and c_b."""
         return msgspec.structs.replace(self, c_a=self.c_a + c_a, c_b=self.c_b + c_b)
+
+    def with_reputation_terms(self) -> SoftInteraction:
+        """A copy whose ``r_a``/``r_b`` are the reputation changes the interaction brings.
+
+        An accepted interaction moves its initiator's reputation by ``(p − 0.5) − c_a``
+        and leaves the counterparty's alone, so ``r_a`` is that change and ``r_b`` is 0;
+        a rejected one changes nothing (both 0). Call it after the governance costs are in.
+        """
+        r_a = (self.p - 0.5) - self.c_a if self.accepted else 0.0
+        return msgspec.structs.replace(self, r_a=r_a, r_b=0.0)

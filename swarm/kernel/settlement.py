@@ -51,6 +51,7 @@ def settle(
             ca = sum(c.amount for c in charged if c.agent_id == i.initiator)
             cb = sum(c.amount for c in charged if c.agent_id == i.counterparty)
             i = i.with_costs(ca, cb)
+        i = i.with_reputation_terms()
         pa, pb = engine.payoffs(i)
         out.completed.append(
             InteractionCompleted(
@@ -70,7 +71,7 @@ def settle(
                     counterparty=i.counterparty,
                     payoff_initiator=pa,
                     payoff_counterparty=pb,
-                    reputation=(i.p - 0.5) - i.c_a,
+                    reputation=i.r_a,
                     created=engine.expected_surplus(i.p) + cfg.w_rep * (i.r_a + i.r_b),
                     destroyed=(cfg.rho_a + cfg.rho_b) * engine.expected_harm(i.p),
                     costs=tuple((c.account, c.amount) for c in charged) if charged else (),

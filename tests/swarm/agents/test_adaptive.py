@@ -442,10 +442,11 @@ AUDITS = {
 BREAKER = {"circuit_breaker_enabled": True}  # the lever's defaults: toxicity 0.55, 3 violations, 2 epochs
 
 
-def world(governance: Mapping[str, Any], seed: int, epochs: int) -> swarm.Scenario:
+def world(governance: Mapping[str, Any], seed: int, epochs: int, w_rep: float = 1.0) -> swarm.Scenario:
     return swarm.load_scenario(
         {
             "scenario_id": "red",
+            "payoff": {"w_rep": w_rep},
             "agents": [
                 {"type": "honest", "count": 4},
                 {"type": "opportunistic", "count": 2},
@@ -522,16 +523,18 @@ def test_a_breaker_cuts_a_learners_harm_less_than_that_of_the_same_adversary_tha
     """Both adversaries learnt for 30 epochs without governance; then the breaker comes on.
 
     The one that goes on learning moves off the strategies that get it frozen; the one
-    that stopped keeps its habit, is frozen more, and its harm falls further.
+    that stopped keeps its habit, is frozen more, and its harm falls further. The payoff's
+    reputation term is off (``w_rep`` 0): it charges harm to the harmer too, which the
+    learner also learns from, so with it the two ratios are closer (about 0.89 against 0.86).
     """
     kept: dict[tuple[str, bool], list[float]] = {}
     for seed in SEEDS:
-        school = world({}, 1000 + seed, 30)
+        school = world({}, 1000 + seed, 30, w_rep=0.0)
         trained = adversaries(school)
         play(school, trained)
         for name, governance in (("off", {}), ("breaker", BREAKER)):
             for learning in (True, False):
-                scenario = world(governance, seed, 20)
+                scenario = world(governance, seed, 20, w_rep=0.0)
                 policies = {
                     a: p.carried_over(Stream.of(seed, "agent", a), learning=learning)
                     for a, p in trained.items()
