@@ -27,6 +27,7 @@ from actors import (
     Subscription,
 )
 from swarm.agents.policy import Policy
+from swarm.agents.roles import unwrap, with_role
 from swarm.agents.types import AGENT_TYPES, BuildContext
 from swarm.core.payoff import SoftPayoffEngine
 from swarm.errors import PolicyError, RunFailure, ShardFailure, SwarmError
@@ -273,6 +274,7 @@ class Simulation:
                 seats.append(Seat(agent_id, policy_name(custom), spec.role, custom))
                 continue
             policy = AGENT_TYPES[spec.type].build(agent_id, spec, ctx)
+            policy = with_role(policy, spec.role, agent_id, ctx.stream(agent_id), sc)
             seats.append(Seat(agent_id, spec.type, spec.role, policy))
         return seats, streams
 
@@ -697,7 +699,7 @@ def _llm_monitor(scenario: Scenario, factory: object, seats: list[Seat]) -> Any:
     from swarm.agents.llm import LLMPolicy
     from swarm.agents.llm_usage import LLMMonitor
 
-    policies = [s.policy for s in seats if isinstance(s.policy, LLMPolicy)]
+    policies = [p for p in (unwrap(s.policy) for s in seats) if isinstance(p, LLMPolicy)]
     if not policies:
         return None
     monitor = getattr(factory, "monitor", None)
