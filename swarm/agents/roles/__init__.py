@@ -97,6 +97,8 @@ class _WithRole:
         self.inner.observe(outcome)
 
     def __getattr__(self, name: str) -> Any:  # the policy's other attributes (work_conduct, rng, ...)
+        if name.startswith("__") or name in ("inner", "role"):  # unpickling asks before the slots are set
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
 
