@@ -3,7 +3,8 @@
 Population: 4 honest, 2 opportunistic, 2 deceptive, 2 adversarial agents,
 10 epochs x 10 steps. The same seeds for every configuration (paired). Prints
 the mean and 95% confidence interval of pooled toxicity, honest agents' mean
-total payoff, and Brier score per configuration.
+total payoff and its paired change against the baseline, and Brier score per
+configuration.
 
     python examples/governance_study.py [--seeds 20]
 """
@@ -94,15 +95,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=20)
     args = parser.parse_args()
-    print(f"{'configuration':<20} {'toxicity (95% CI)':<26} {'honest payoff (95% CI)':<28} {'Brier':>6}")
+    print(
+        f"{'configuration':<20} {'toxicity (95% CI)':<26} {'honest payoff (95% CI)':<28} "
+        f"{'change, paired (95% CI)':<28} {'Brier':>6}"
+    )
+    base: list[float] = []
     for name, governance in CONFIGURATIONS.items():
         runs = [measure(governance, seed) for seed in range(args.seeds)]
+        honest = [r["honest_payoff"] for r in runs]
+        base = base or honest
         tox = ci([r["toxicity"] for r in runs])
-        pay = ci([r["honest_payoff"] for r in runs])
+        pay = ci(honest)
+        change = ci([x - b for x, b in zip(honest, base, strict=True)])
         brier = statistics.fmean(r["brier"] for r in runs)
         print(
             f"{name:<20} {tox[0]:.4f} [{tox[1]:.4f}, {tox[2]:.4f}]   "
-            f"{pay[0]:7.2f} [{pay[1]:7.2f}, {pay[2]:7.2f}]   {brier:6.3f}"
+            f"{pay[0]:7.2f} [{pay[1]:7.2f}, {pay[2]:7.2f}]   "
+            f"{change[0]:7.2f} [{change[1]:7.2f}, {change[2]:7.2f}]   {brier:6.3f}"
         )
 
 
