@@ -9,9 +9,10 @@ order (the fixed engine order), never in arrival order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -24,6 +25,8 @@ from swarm.views import AgentPublic
 
 if TYPE_CHECKING:
     from swarm.scenario import Scenario
+
+V = TypeVar("V")
 
 
 class LeverConfig(BaseModel):
@@ -45,10 +48,31 @@ class Lever(Actor):
     """The key that turns the lever on, as a user would set it (``audit_enabled: true``)."""
     Notice: ClassVar[type | None] = None
     """The class of what :meth:`notice` publishes (None: the lever publishes nothing)."""
+    _public: Mapping[type, Any] = MappingProxyType({})
 
     def __init__(self, config: Any, setup: Setup) -> None:
         self.config = config
         self.setup = setup
+
+    def published(self, kind: type[V]) -> V | None:
+        """The view of this class published in the step's snapshot, or None.
+
+        Readable in :meth:`blocked` (the views of the step being admitted) and in
+        :meth:`epoch_end` (the views of the epoch's last step); elsewhere, and when
+        no component of the run publishes ``kind``, it is None. The sybil lever
+        reads :class:`~swarm.env.identity_view.IdentityView` this way.
+        """
+        found: V | None = self._public.get(kind)
+        return found
+
+    @classmethod
+    def check(cls, scenario: Scenario) -> None:
+        """Cross-section checks of the lever's settings against the scenario (a section it needs, say).
+
+        Raise :class:`~swarm.errors.ConfigProblem` naming the key; called for every
+        registered lever while the scenario is validated (a lever that is off should
+        return at once).
+        """
 
     @classmethod
     def active(cls, config: Any) -> bool:
@@ -89,6 +113,15 @@ class Lever(Actor):
 
     @handler
     def on_hook(self, msg: Hook) -> Any:
+        if msg.public is None:
+            return self._on_hook(msg)
+        self._public = msg.public
+        try:
+            return self._on_hook(msg)
+        finally:
+            del self._public  # back to the class's empty mapping: nothing of the step is kept
+
+    def _on_hook(self, msg: Hook) -> Any:
         if msg.name == "epoch_start":
             return self.epoch_start(msg.at, msg.agents)
         if msg.name == "blocked":
@@ -108,6 +141,8 @@ class Hook:
     at: At
     agents: tuple[AgentPublic, ...] = ()
     interactions: tuple[SoftInteraction, ...] = ()
+    public: Mapping[type, Any] | None = None
+    """The step's snapshot views, keyed by class (what :meth:`Lever.published` reads), or None."""
 
 
 LEVERS: Registry[type[Lever]] = Registry("governance lever")
@@ -167,9 +202,12 @@ class Governance:
     async def epoch_start(self, at: At, agents: tuple[AgentPublic, ...]) -> list[Effect]:
         return [e for reply in await self._ask("epoch_start", at, agents=agents) for e in reply]
 
-    async def blocked(self, at: At, agents: tuple[AgentPublic, ...]) -> dict[str, str]:
+    async def blocked(
+        self, at: At, agents: tuple[AgentPublic, ...], public: Mapping[type, Any] | None = None
+    ) -> dict[str, str]:
+        """Agents no lever admits this step; ``public`` is the step's views (for :meth:`Lever.published`)."""
         out: dict[str, str] = {}
-        for reply in await self._ask("blocked", at, agents=agents):
+        for reply in await self._ask("blocked", at, agents=agents, public=public):
             for agent, reason in reply.items():
                 out.setdefault(agent, reason)
         return out
@@ -177,8 +215,11 @@ class Governance:
     async def on_interactions(self, at: At, interactions: tuple[SoftInteraction, ...]) -> list[Effect]:
         return [e for reply in await self._ask("interactions", at, interactions=interactions) for e in reply]
 
-    async def epoch_end(self, at: At, agents: tuple[AgentPublic, ...]) -> list[Effect]:
-        return [e for reply in await self._ask("epoch_end", at, agents=agents) for e in reply]
+    async def epoch_end(
+        self, at: At, agents: tuple[AgentPublic, ...], public: Mapping[type, Any] | None = None
+    ) -> list[Effect]:
+        """The levers' epoch-end effects; ``public`` is the views of the epoch's last step."""
+        return [e for reply in await self._ask("epoch_end", at, agents=agents, public=public) for e in reply]
 
     async def live_notices(self, at: At) -> dict[type, Any]:
         """The notices for this step: the static ones plus any that changed."""

@@ -66,6 +66,9 @@ class SimulationClock(Clock):
         """Awaited between epochs with (epochs completed, steps completed) — checkpoints, say."""
         self.monitor: StepMonitor | None = None
         """Asked after every step and epoch for events to log and whether to stop (LLM budgets, say)."""
+        self._watchers = self._with("observe_events")
+        self._views: Mapping[type, Any] | None = None
+        """The last step's snapshot views: what levers read at the epoch's end."""
 
     def _with(self, hook: str) -> list[Placed]:
         return [p for p in self.world.components if p.cls.overrides(hook)]
@@ -106,7 +109,8 @@ class SimulationClock(Clock):
             done.add(await placed.ref.ask(hooks.CloseEpoch(at, agents)))
         events = await self._settle(at, done)  # components first: their interactions meet the levers
         levers = Applied()
-        levers.add_effects(await w.governance.epoch_end(at, (await w.ledger.ask(Publics())).agents))
+        agents = (await w.ledger.ask(Publics())).agents
+        levers.add_effects(await w.governance.epoch_end(at, agents, self._views))
         await w.bus.publish(events + await self._settle(at, levers))
         metrics: Metrics = await w.metrics.ask(CloseEpochMetrics(at.epoch))
         self.epochs.append(metrics)
@@ -134,7 +138,8 @@ class SimulationClock(Clock):
         snap = Snapshot(
             at.epoch, at.step, state.agents, public, state.exhausted, state.never, w.governance.deterrence
         )
-        blocked = await w.governance.blocked(at, state.agents)
+        blocked = await w.governance.blocked(at, state.agents, public)
+        self._views = public
         active = [k for k, a in enumerate(state.agents) if not a.frozen and a.agent_id not in blocked]
         done = Applied()
         replies = await w.population.act(snap, active)
@@ -174,6 +179,10 @@ class SimulationClock(Clock):
             answers = await self._ask_agents(at, placed, snap, blocked, done)
             done.add(await placed.ref.ask(hooks.TakeAnswers(at, answers)))
         events = await self._settle(at, done)
+        if self._watchers:
+            step_events = hooks.StepEvents(at, tuple(events))
+            for placed in self._watchers:
+                await placed.ref.ask(step_events)
         if self.monitor is not None:
             extra, stop = self.monitor.after_step(at.epoch, at.step)
             events += extra

@@ -14,7 +14,8 @@ and any later one) is an actor that declares, on its class:
 and overrides the hooks it needs: :meth:`view`, :meth:`apply` (a step's batch
 of admitted actions → events, ledger entries, interactions), :meth:`questions`
 / :meth:`resolve` (things its agents must answer, such as proposals),
-:meth:`epoch_start`, :meth:`epoch_end` and :meth:`observe_settled`. Hooks are
+:meth:`epoch_start`, :meth:`epoch_end`, :meth:`observe_settled` and
+:meth:`observe_events`. Hooks are
 plain methods: the clock calls them through the component's mailbox, and since
 they never wait, each call runs at once in the clock's task.
 """
@@ -112,6 +113,16 @@ class Setup:
     engine: SoftPayoffEngine
     agents: Mapping[str, str]
     """Every agent id and its type, in registration order."""
+    built: Mapping[str, WorldComponent] = field(default_factory=dict)
+    """The components of the run built so far (those acting earlier), by key."""
+
+    def component(self, key: str) -> WorldComponent | None:
+        """The run's component ``key`` when it was built before this one (lower ``order``), else None.
+
+        For a component that extends another's state (moderation hides the feed's posts);
+        prefer :meth:`WorldComponent.published` views when a snapshot is enough.
+        """
+        return self.built.get(key)
 
     def rng(self, *names: str) -> random.Random:
         """A random stream of this run for ``names`` (independent of every other stream)."""
@@ -171,7 +182,22 @@ class Settled:
     completed: tuple[InteractionCompleted, ...]
 
 
-HOOKS = ("view", "apply", "questions", "resolve", "epoch_start", "epoch_end", "observe_settled")
+@dataclass(frozen=True, slots=True)
+class StepEvents:
+    at: At
+    events: tuple[Event, ...]
+
+
+HOOKS = (
+    "view",
+    "apply",
+    "questions",
+    "resolve",
+    "epoch_start",
+    "epoch_end",
+    "observe_settled",
+    "observe_events",
+)
 
 
 class WorldComponent(Actor):
@@ -259,6 +285,10 @@ class WorldComponent(Actor):
         """React to this step's settled interactions (all of them, whichever component made them)."""
         return Applied()
 
+    def observe_events(self, at: At, events: Sequence[Event]) -> None:
+        """Watch every event of a step, whichever component made it (posts, votes, ...), once the
+        step is settled and before it is logged; it can only observe (called only when overridden)."""
+
     @classmethod
     def prompt_view(cls, view: Any, agent_id: str) -> Any:
         """A bounded extract of ``view`` for one agent's prompt (the whole view by default)."""
@@ -305,6 +335,10 @@ class WorldComponent(Actor):
     @handler
     def on_settled(self, msg: Settled) -> Applied:
         return self.observe_settled(msg.at, msg.completed)
+
+    @handler
+    def on_step_events(self, msg: StepEvents) -> None:
+        self.observe_events(msg.at, msg.events)
 
 
 COMPONENTS: Registry[type[WorldComponent]] = Registry("world component")

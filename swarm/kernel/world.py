@@ -78,9 +78,10 @@ class World:
         classes = [cls for cls in components_in_order() if cls.enabled(scenario)]
         self.components: list[Placed] = []
         self.router: dict[type[Action], int] = {}
+        built: dict[str, WorldComponent] = {}
         for cls in classes:
-            setup = Setup(scenario, scenario.section(cls.key), self.engine, self.types)
-            component = cls(setup)
+            setup = Setup(scenario, scenario.section(cls.key), self.engine, self.types, built)
+            component = built[cls.key] = cls(setup)
             self.components.append(Placed(cls, system.spawn(component, name=cls.key), component))
             for action in cls.actions:
                 self.router[action] = len(self.components) - 1

@@ -26,6 +26,7 @@ from swarm.events import (
     Metrics,
     Record,
 )
+from swarm.governance import detection
 from swarm.kernel.bus import EventBatch
 from swarm.metrics.registry import COUNTERS, EPOCH_METRICS, Counter, EpochData
 from swarm.registry import load_builtins
@@ -105,6 +106,8 @@ class MetricsCollector:
         self.agents: dict[str, AgentRow] = {}
         self.types: dict[str, str] = {}
         self.frozen: set[str] = set()
+        self.detected: set[str] = set()
+        """Agents governance detected at least once (:mod:`swarm.governance.detection`)."""
         self.interactions: list[SoftInteraction] = []
         self._counters: dict[type, list[Counter]] = {}
         for c in COUNTERS.values():
@@ -118,6 +121,7 @@ class MetricsCollector:
             AgentCreated: self._created,
             AgentFrozen: self._frozen,
             AgentUnfrozen: self._unfrozen,
+            **dict.fromkeys(detection.EVENTS, self._detection),
         }
         self._handlers: dict[type, tuple[Callable[[Any], None], ...]] = {}
         for kind in {*self._core, *self._counters}:
@@ -178,6 +182,11 @@ class MetricsCollector:
         if (row := self.agents.get(ev.agent_id)) is not None:
             row.frozen = True
 
+    def _detection(self, ev: Event) -> None:
+        agent = detection.detected_agent(ev)
+        if agent is not None:
+            self.detected.add(agent)
+
     def _unfrozen(self, ev: AgentUnfrozen) -> None:
         self.frozen.discard(ev.agent_id)
         if (row := self.agents.get(ev.agent_id)) is not None:
@@ -197,6 +206,8 @@ class MetricsCollector:
         )
         values = Metrics(epoch=epoch)
         for name, metric in EPOCH_METRICS.items():
+            if metric.optional and name not in data.counts:
+                continue  # an opt-in feature this run does not have (or that measured nothing)
             values[name] = metric.compute(data)
         self.snapshot(epoch)
         self.interactions = []

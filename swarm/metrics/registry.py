@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from swarm.core.interaction import SoftInteraction
 from swarm.core.payoff import SoftPayoffEngine
@@ -68,6 +68,9 @@ class EpochMetric:
     compute: Callable[[EpochData], Value]
     plot: bool = False
     """Shown as a time series in reports and the dashboard."""
+    optional: bool = False
+    """Left out of an epoch's record when the epoch had none of its events (an opt-in feature's
+    metric: runs without the feature log exactly what they logged before)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class RunData:
 
     epochs: Sequence[Mapping[str, Value]]
     agents: Sequence[Mapping[str, Any]]
+    detected: frozenset[str] = frozenset()
+    """Agents governance detected at least once (:mod:`swarm.governance.detection`)."""
 
 
 @dataclass(frozen=True)
@@ -135,11 +140,23 @@ def count(
     return counter
 
 
-def latest(name: str, event: type[Event], description: str, value: Callable[[Any], float]) -> Counter:
-    """Register an epoch metric holding ``value`` of the epoch's last ``event`` (None without one)."""
-    counter = Counter(name, description, event, None, value, latest=True)
+def latest(
+    name: str,
+    event: type[Event],
+    description: str,
+    value: Callable[[Any], float | None],
+    *,
+    optional: bool = False,
+) -> Counter:
+    """Register an epoch metric holding ``value`` of the epoch's last ``event`` (None without one).
+
+    ``optional``: an epoch without the event leaves the metric out of its record altogether.
+    """
+    counter = Counter(name, description, event, None, cast("Callable[[Any], float]", value), latest=True)
     COUNTERS.add(name, counter)
-    EPOCH_METRICS.add(name, EpochMetric(name, description, lambda data: data.counts.get(name)))
+    EPOCH_METRICS.add(
+        name, EpochMetric(name, description, lambda data: data.counts.get(name), optional=optional)
+    )
     return counter
 
 

@@ -61,9 +61,13 @@ class SimulationResult:
         return all(c.passed for c in self.criteria) and self.reason in ("completed", "kill_switch")
 
 
-def summarize(epochs: Sequence[Mapping[str, Any]], agents: Sequence[Mapping[str, Any]]) -> Record:
-    """The run figures of a run."""
-    return Record(figures(RunData(epochs, agents)))
+def summarize(
+    epochs: Sequence[Mapping[str, Any]],
+    agents: Sequence[Mapping[str, Any]],
+    detected: frozenset[str] = frozenset(),
+) -> Record:
+    """The run figures of a run (``detected``: the agents governance detected at least once)."""
+    return Record(figures(RunData(epochs, agents, detected)))
 
 
 def _fmt(x: float | int | None) -> str:

@@ -274,7 +274,7 @@ class Simulation:
                 seats.append(Seat(agent_id, policy_name(custom), spec.role, custom))
                 continue
             policy = AGENT_TYPES[spec.type].build(agent_id, spec, ctx)
-            policy = with_role(policy, spec.role, agent_id, ctx.stream(agent_id), sc)
+            policy = with_role(policy, spec.role, agent_id, ctx.stream(agent_id), sc, spec.role_config)
             seats.append(Seat(agent_id, spec.type, spec.role, policy))
         return seats, streams
 
@@ -545,7 +545,7 @@ class Simulation:
                 AgentCreated(
                     agent_id=seat.agent_id,
                     agent_type=seat.agent_type,
-                    policy=type(seat.policy).__name__,
+                    policy=type(unwrap(seat.policy)).__name__,
                     role=seat.role,
                     reputation=b.reputation,
                     resources=b.resources,
@@ -581,7 +581,8 @@ class Simulation:
         clock = self._clock
         epochs: list[Metrics] = list(clock.epochs) if clock is not None else []
         agents = world.collector.agent_rows() if world is not None else []
-        summary = summarize(epochs, agents)
+        detected = frozenset(getattr(world.collector, "detected", ())) if world is not None else frozenset()
+        summary = summarize(epochs, agents, detected)
         report = getattr(clock.monitor if clock is not None else None, "report", None)
         llm: dict[str, Any] | None = report() if report is not None else None
         if llm is not None:  # every call, an epoch cut short by a budget stop included

@@ -101,6 +101,11 @@ def _limits_model(section: str) -> list[type[BaseModel]]:
 class GovernanceBase(Section):
     """Every lever's keys; see docs/governance.md."""
 
+    composite_tasks_enabled: bool = Field(
+        default=False,
+        description="the reference's switch: true acts as an empty composite_tasks section",
+    )
+
     @model_validator(mode="after")
     def _cannot_lie(self) -> GovernanceBase:
         for cls in levers_in_order():
@@ -238,6 +243,8 @@ def _checked(model: type[Scenario]) -> type[Scenario]:
             for cls in components_in_order():
                 if cls.enabled(self):
                     cls.check(self)
+            for lever_cls in levers_in_order():
+                lever_cls.check(self)
             return self
 
     Checked.__name__ = Checked.__qualname__ = "Scenario"
