@@ -212,8 +212,11 @@ class LLMPolicy:
         priced: bool = True,
         fallback: Policy | None = None,
         fallback_name: str | None = None,
+        susceptibility: float | None = None,
     ) -> None:
         self.agent_id = agent_id
+        self.susceptibility = susceptibility
+        """For the scripted double only: its chance to follow an injected instruction (request metadata)."""
         self.monitor = monitor
         """Where each call is reported (tokens, failures; see :mod:`swarm.agents.llm_usage`)."""
         self.priced = priced
@@ -242,6 +245,9 @@ class LLMPolicy:
         memory = "\n".join(self._memory[-5:])
         if memory:
             user = f"Recent outcomes:\n{memory}\n\n{user}"
+        metadata = {"agent_id": self.agent_id, "epoch": str(doc.epoch), "step": str(doc.step), "phase": phase}
+        if self.susceptibility is not None:
+            metadata["susceptibility"] = repr(self.susceptibility)
         return CompletionRequest(
             system=self.system,
             user=user,
@@ -249,12 +255,7 @@ class LLMPolicy:
             model=self.model,
             temperature=self.temperature,
             max_tokens=self.max_tokens,
-            metadata={
-                "agent_id": self.agent_id,
-                "epoch": str(doc.epoch),
-                "step": str(doc.step),
-                "phase": phase,
-            },
+            metadata=metadata,
         )
 
     async def _complete(self, request: Any) -> Any:

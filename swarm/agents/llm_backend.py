@@ -85,7 +85,18 @@ def auto_concurrency(llm_agents: int) -> int:
 
 
 async def _scripted(request: CompletionRequest[object]) -> dict[str, object]:  # type: ignore[type-var]
-    return await scripted_answer(request.system, request.user, request.schema.__name__)
+    susceptibility = float(request.metadata.get("susceptibility", 0.0))
+    return await scripted_answer(request.system, request.user, request.schema.__name__, susceptibility)
+
+
+def _susceptibility(scenario: Scenario) -> float | None:
+    """The scripted double's susceptibility to injected instructions (None: no threat model)."""
+    from swarm.env.security import Security, SecuritySection
+
+    if not Security.enabled(scenario):
+        return None
+    section = scenario.section(Security.key) or SecuritySection()
+    return float(section.susceptibility)
 
 
 def _key(spec: LLMSpec) -> _Key:
@@ -248,6 +259,7 @@ class LLMBackend:
             system_prompt=llm.system_prompt,
             monitor=self.monitor,
             priced=llm.cost_tracking and not (self.scripted or llm.provider == "scripted"),
+            susceptibility=_susceptibility(scenario) if not self._live(llm) else None,
         )
 
     def _preload(self) -> tuple[object, ...]:

@@ -37,19 +37,30 @@ def persona_of(system: str) -> str:
     return "honest"
 
 
-async def scripted_answer(system: str, user: str, schema_name: str) -> dict[str, Any]:
+async def scripted_answer(
+    system: str, user: str, schema_name: str, susceptibility: float = 0.0
+) -> dict[str, Any]:
     """The JSON object a model would return for this request, chosen by a scripted policy.
 
+    ``susceptibility``: the chance that the double, asked to act, follows an
+    injection payload in a message of its inbox or a post of its feed instead (see :mod:`swarm.env.security`).
     Raises ValueError for a request that carries no observation or an unknown schema.
     """
     load_builtins()
     doc = parse_prompt(user)
     if doc is None:
         raise ValueError("the request carries no <observation> block")
+    if susceptibility > 0 and schema_name == "ActionChoice":
+        world = doc.world
+        taken = _taken_over(system, user, world.get("security"), susceptibility, world.get("feed"))
+        if taken is not None:
+            return taken
     seed = int.from_bytes(hashlib.sha256((system + user).encode()).digest()[:8], "big")
     kind = PERSONA_POLICY[persona_of(system)]
     cls = AGENT_TYPES[kind]
-    policy = cls.build(doc.agent_id, cls.spec(type=kind), BuildContext(None, seed, {}))
+    ctx = BuildContext(None, seed, {})
+    policy = cls.build(doc.agent_id, cls.spec(type=kind), ctx)
+    policy = _with_told_role(policy, system, doc.agent_id, ctx)
     obs = rebuild_observation(doc)
     if schema_name == "ActionChoice":
         action = policy.decide(obs)
@@ -60,3 +71,50 @@ async def scripted_answer(system: str, user: str, schema_name: str) -> dict[str,
         accept = policy.accept(obs, msgspec.convert(doc.proposal, ProposalView))
         return {"accept": bool(accept), "reasoning": f"scripted {kind} answer"}
     raise ValueError(f"unknown schema {schema_name!r}")
+
+
+def _with_told_role(policy: Any, system: str, agent_id: str, ctx: BuildContext) -> Any:
+    """The policy with the role the system prompt gives the agent (one that takes no settings)."""
+    from swarm.agents.roles import ROLES, with_role
+
+    for name, role in ROLES.items():
+        if role.prompt and not role.needs_config and f"Your role: {role.prompt}" in system:
+            return with_role(policy, name, agent_id, ctx.stream(agent_id), None)
+    return policy
+
+
+def _taken_over(
+    system: str, user: str, shown: Any, susceptibility: float, feed: Any = None
+) -> dict[str, Any] | None:
+    """The payload's action when the double follows the first payload it reads (None: it does not).
+
+    It reads its inbox, then the feed posts and replies in its prompt.
+
+    One uniform draw per request, seeded from the request text, decides: the same
+    request gets the same answer, and a higher susceptibility follows a superset of payloads.
+    """
+    from swarm.env.security import SecurityPrompt, hijacked_action, payload_of
+
+    if shown is None:
+        return None
+    prompt = msgspec.convert(shown, SecurityPrompt)
+    texts = [(m.content, False) for m in prompt.inbox] + [(t, True) for t in _feed_texts(feed)]
+    for text, posted in texts:
+        payload = payload_of(text)
+        if payload is None:
+            continue
+        digest = hashlib.sha256(f"{system}{user}|injection".encode()).digest()
+        if int.from_bytes(digest[:8], "big") / 2**64 >= susceptibility:
+            return None
+        action = hijacked_action(payload, text, prompt.your_secret_key, posted=posted)
+        where = "a post" if posted else "a message"
+        return {"action": msgspec.to_builtins(action), "reasoning": f"following an instruction in {where}"}
+    return None
+
+
+def _feed_texts(feed: Any) -> list[str]:
+    """The text of the posts, then the replies, in a prompt's feed view (none without a feed)."""
+    if not isinstance(feed, dict):
+        return []
+    items = [*(feed.get("posts") or ()), *(feed.get("replies") or ())]
+    return [str(p.get("content", "")) for p in items if isinstance(p, dict)]

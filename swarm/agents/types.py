@@ -12,11 +12,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
 
 from swarm.agents.policy import Policy
+from swarm.errors import ConfigProblem
 from swarm.registry import Registry
 from swarm.runtime.rng import Stream, derive_rng
 
@@ -24,6 +25,18 @@ if TYPE_CHECKING:
     from swarm.scenario import Scenario
 
 Role = Literal["worker", "poster", "planner", "verifier", "moderator"]
+Capability = Literal[
+    "research",
+    "analysis",
+    "planning",
+    "execution",
+    "verification",
+    "coordination",
+    "creativity",
+    "communication",
+]
+"""What an agent can do on a composite task (the reference's capability types)."""
+CAPABILITIES: tuple[str, ...] = get_args(Capability)
 
 
 class PolicyConfig(BaseModel):
@@ -46,7 +59,41 @@ class AgentSpec(BaseModel):
     count: int = Field(default=1, ge=0)
     name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)
     role: Role = "worker"
+    role_config: dict[str, Any] = Field(
+        default_factory=dict, description="settings of the agent's role (see docs/social.md, Roles)"
+    )
+    capabilities: list[Capability] = Field(
+        default_factory=list, description="what these agents can do on composite tasks (distinct names)"
+    )
     config: PolicyConfig = PolicyConfig()
+
+    @field_validator("role_config")
+    @classmethod
+    def _role_settings(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """``role_config`` must be settings of ``role`` (its behaviour's ``Config``), checked here."""
+        from swarm.agents.roles import check_role_config
+
+        if "role" in info.data:  # else the role itself is wrong, and that error is reported
+            check_role_config(info.data["role"], value, "agents.*.role_config")
+        return value
+
+    @field_validator("capabilities", mode="before")
+    @classmethod
+    def _known_capabilities(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value  # the type check says what is wrong
+        for index, name in enumerate(value):
+            if name not in CAPABILITIES:
+                raise ConfigProblem(
+                    f"capabilities.{index}",
+                    f"unknown capability {name!r}",
+                    f"one of {', '.join(CAPABILITIES)}",
+                )
+            if name in value[:index]:
+                raise ConfigProblem(
+                    f"capabilities.{index}", f"{name!r} is listed twice", "each capability once"
+                )
+        return value
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,14 @@ counted in simulation steps (never wall-clock time). Only posts from the last
 ``feed_window_steps`` steps are ranked (older ones are archived), so a step costs O(recent posts), not
 O(history). With vote normalisation on, a voter's k-th vote of an epoch weighs
 1/(1 + (k − 1)/max_weight).
+
+Hidden posts (a moderator's decision, :mod:`swarm.env.moderation`) leave every
+visible feed, with their replies, and take no more votes or replies. Replies form
+threads: each post knows its root and depth. When threads are tracked (an agent with
+the role moderator, a poster with a content strategy, or ``environment.feed_threads: true``) the feed view
+carries them — each ranked post's thread size and depth, the latest visible
+replies — and the epoch's feed statistics, and a ``feed_measured`` event closes each
+epoch; otherwise none of this is shown or logged.
 """
 
 from __future__ import annotations
@@ -19,10 +27,11 @@ import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from swarm.actions import Action
+from swarm.env.identity_view import UNCREDENTIALED, IdentityView
 from swarm.env.network_view import NetworkView
 from swarm.events import ActionRejected, Event
 from swarm.kernel.component import Applied, At, RateLimit, Setup, Turn, WorldComponent, component
-from swarm.metrics.registry import count
+from swarm.metrics.registry import count, latest
 from swarm.views import AgentPublic
 
 # ----------------------------------------------------------------------- actions
@@ -67,11 +76,36 @@ class VoteCast(Event, tag="vote_cast", frozen=True):
     changed: bool = True
 
 
+class FeedMeasured(Event, tag="feed_measured", frozen=True):
+    """The feed at an epoch's end (only when threads are tracked): the epoch's statistics and
+    the threads still live."""
+
+    posts: int
+    replies: int
+    hidden: int
+    upvotes: int
+    downvotes: int
+    deepest_reply: int
+    hidden_total: int
+    threads: int
+    """Live top-level posts with at least one reply."""
+    mean_thread_size: float
+    """Mean replies per live top-level post (0 when there is none)."""
+    largest_thread: int
+    max_thread_depth: int
+
+
 # -------------------------------------------------------------------------- view
 
 
 class PostView(msgspec.Struct, frozen=True, gc=False):
-    """A post as every agent sees it (votes included)."""
+    """A post as every agent sees it (votes included).
+
+    The thread fields are set only when the feed tracks threads (unset, and never
+    encoded, otherwise): ``root_id`` and ``depth`` (0 for a top-level post) on every
+    post, ``thread_size`` (replies at any depth) and ``thread_depth`` (the deepest
+    reply's depth) on top-level posts.
+    """
 
     post_id: str
     author: str
@@ -81,6 +115,10 @@ class PostView(msgspec.Struct, frozen=True, gc=False):
     downvotes: int = 0
     reply_count: int = 0
     created_at_step: int = 0
+    root_id: str | msgspec.UnsetType = msgspec.UNSET
+    depth: int | msgspec.UnsetType = msgspec.UNSET
+    thread_size: int | msgspec.UnsetType = msgspec.UNSET
+    thread_depth: int | msgspec.UnsetType = msgspec.UNSET
 
     @property
     def net_votes(self) -> int:
@@ -95,6 +133,27 @@ class FeedView(msgspec.Struct, frozen=True, gc=False):
     latest: dict[str, PostView] | msgspec.UnsetType = msgspec.UNSET
     """With an agent network only: each author's latest live top-level post, so that an agent
     can read its neighbours' posts whatever their rank (unset, and never encoded, otherwise)."""
+    replies: tuple[PostView, ...] | msgspec.UnsetType = msgspec.UNSET
+    """With threads tracked only: the latest visible replies, newest first (at most ``visible_posts``)."""
+    stats: FeedStats | msgspec.UnsetType = msgspec.UNSET
+    """With threads tracked only: the feed's statistics for the epoch so far."""
+
+
+class FeedStats(msgspec.Struct, frozen=True, gc=False):
+    """What happened on the feed in an epoch (so far): the feed statistics moderators read."""
+
+    posts: int = 0
+    """Top-level posts created."""
+    replies: int = 0
+    hidden: int = 0
+    """Posts hidden by moderators."""
+    upvotes: int = 0
+    """Votes up that changed a post (as the ``upvotes`` metric)."""
+    downvotes: int = 0
+    deepest_reply: int = 0
+    """The depth of the deepest reply created (0: none)."""
+    hidden_total: int = 0
+    """Posts hidden since the start of the run."""
 
 
 class FeedConfig(BaseModel):
@@ -112,6 +171,11 @@ class FeedConfig(BaseModel):
         default=1000,
         ge=1,
         description="most top-level posts kept live; the lowest-ranked beyond are archived",
+    )
+    feed_threads: bool = Field(
+        default=False,
+        description="show threads and feed statistics to agents and log feed_measured each epoch "
+        "(on anyway with a moderator, or a poster with a role_config)",
     )
 
 
@@ -135,22 +199,70 @@ class _Post:
     version: int = 0
     """Bumped whenever the post's score changes (older heap entries are then stale)."""
     _view: PostView | None = None
+    parent: _Post | None = None
+    root: _Post | None = None
+    """The top-level post of its thread (None: it is one)."""
+    depth: int = 0
+    thread_size: int = 0
+    """On a top-level post: replies in its thread, at any depth."""
+    thread_depth: int = 0
+    """On a top-level post: the deepest reply's depth."""
+    hidden: bool = False
 
-    def view(self) -> PostView:
-        """The post as agents see it (rebuilt only after a change)."""
+    def view(self, threads: bool = False) -> PostView:
+        """The post as agents see it (rebuilt only after a change); with thread fields if ``threads``."""
         view = self._view
         if view is None:
-            view = self._view = PostView(
-                self.post_id,
-                self.author,
-                self.content,
-                self.parent_id,
-                self.upvotes,
-                self.downvotes,
-                self.reply_count,
-                self.created_at_step,
-            )
+            if not threads:
+                view = PostView(
+                    self.post_id,
+                    self.author,
+                    self.content,
+                    self.parent_id,
+                    self.upvotes,
+                    self.downvotes,
+                    self.reply_count,
+                    self.created_at_step,
+                )
+            elif self.root is None:
+                view = PostView(
+                    self.post_id,
+                    self.author,
+                    self.content,
+                    None,
+                    self.upvotes,
+                    self.downvotes,
+                    self.reply_count,
+                    self.created_at_step,
+                    root_id=self.post_id,
+                    depth=0,
+                    thread_size=self.thread_size,
+                    thread_depth=self.thread_depth,
+                )
+            else:
+                view = PostView(
+                    self.post_id,
+                    self.author,
+                    self.content,
+                    self.parent_id,
+                    self.upvotes,
+                    self.downvotes,
+                    self.reply_count,
+                    self.created_at_step,
+                    root_id=self.root.post_id,
+                    depth=self.depth,
+                )
+            self._view = view
         return view
+
+    def visible(self) -> bool:
+        """Whether neither the post nor any post it replies to is hidden."""
+        post: _Post | None = self
+        while post is not None:
+            if post.hidden:
+                return False
+            post = post.parent
+        return True
 
 
 Entry = tuple[float, int, int, "_Post"]
@@ -187,6 +299,13 @@ class FeedState:
         self.latest: dict[str, _Post] = {}
         """Each author's latest top-level post (kept only when the feed is asked for it)."""
         self.track_latest = False
+        self.track_threads = False
+        """Whether views carry thread fields, the latest replies and the statistics."""
+        self.stats = FeedStats()
+        """The current epoch's statistics (kept only when threads are tracked)."""
+        self.hidden_total = 0
+        self._replies: deque[_Post] = deque(maxlen=256)
+        """The latest replies, oldest first (kept only when threads are tracked)."""
         self._live: deque[_Post] = deque()
         self._recent = 0
         """Live top-level posts."""
@@ -195,6 +314,7 @@ class FeedState:
 
     def create(self, author: str, content: str, parent_id: str | None, clock: int) -> _Post:
         """Add a post (or a reply when ``parent_id`` is set); KeyError for an unknown parent."""
+        parent = None
         if parent_id is not None:
             parent = self.posts[parent_id]
             parent.reply_count += 1
@@ -203,17 +323,61 @@ class FeedState:
         post = _Post(f"post-{self._counter}", author, content, parent_id, clock, self._counter)
         self.posts[post.post_id] = post
         self._live.append(post)
-        if parent_id is None:
+        if parent is None:
             self._recent += 1
             self._rerank(post)
             if self.track_latest:
                 self.latest[author] = post
+            if self.track_threads:
+                self.stats = msgspec.structs.replace(self.stats, posts=self.stats.posts + 1)
+        else:
+            root = post.root = parent.root or parent
+            post.parent = parent
+            post.depth = parent.depth + 1
+            root.thread_size += 1
+            root.thread_depth = max(root.thread_depth, post.depth)
+            root._view = None
+            if self.track_threads:
+                self._replies.append(post)
+                stats = self.stats
+                self.stats = msgspec.structs.replace(
+                    stats, replies=stats.replies + 1, deepest_reply=max(stats.deepest_reply, post.depth)
+                )
         return post
+
+    def hide(self, post_id: str) -> _Post:
+        """Hide a live post (KeyError for an unknown one): it leaves every visible feed for good."""
+        post = self.posts[post_id]
+        if not post.hidden:
+            post.hidden = True
+            post.version += 1  # its heap entries are stale now, and none is pushed again
+            post._view = None
+            self.hidden_total += 1
+            if self.track_threads:
+                self.stats = msgspec.structs.replace(
+                    self.stats, hidden=self.stats.hidden + 1, hidden_total=self.hidden_total
+                )
+        return post
+
+    def recent_replies(self, limit: int) -> tuple[PostView, ...]:
+        """The latest live, visible replies, newest first (at most ``limit``)."""
+        out: list[PostView] = []
+        posts = self.posts
+        for post in reversed(self._replies):
+            if len(out) >= limit:
+                break
+            if post.post_id in posts and post.visible():
+                out.append(post.view(True))
+        return tuple(out)
+
+    def new_epoch(self) -> None:
+        """Start the next epoch's statistics."""
+        self.stats = FeedStats(hidden_total=self.hidden_total)
 
     def latest_views(self) -> dict[str, PostView]:
         """Each author's latest top-level post that is still live, by author."""
-        posts = self.posts
-        return {a: p.view() for a, p in self.latest.items() if p.post_id in posts}
+        posts, threads = self.posts, self.track_threads
+        return {a: p.view(threads) for a, p in self.latest.items() if p.post_id in posts and not p.hidden}
 
     @property
     def created(self) -> int:
@@ -233,7 +397,9 @@ class FeedState:
             if posts.pop(post.post_id, None) is not None and post.parent_id is None:
                 self._recent -= 1
         if self._recent > 2 * self.capacity:  # amortised: one pass per `capacity` new posts
-            kept = heapq.nsmallest(self.capacity, (self._entry(p) for p in live if p.parent_id is None))
+            kept = heapq.nsmallest(
+                self.capacity, (self._entry(p) for p in live if p.parent_id is None and not p.hidden)
+            )
             keep = {id(e[3]) for e in kept}
             for post in live:
                 if post.parent_id is None and id(post) not in keep:
@@ -276,12 +442,19 @@ class FeedState:
         post.weighted += signed
         voters[voter] = signed
         self._rerank(post)
+        if self.track_threads:
+            stats = self.stats
+            self.stats = (
+                msgspec.structs.replace(stats, upvotes=stats.upvotes + 1)
+                if direction == 1
+                else msgspec.structs.replace(stats, downvotes=stats.downvotes + 1)
+            )
         return True
 
     def _rerank(self, post: _Post) -> None:
         """Record a changed score: a fresh heap entry, and the post's view to be rebuilt."""
         post._view = None
-        if post.parent_id is not None:
+        if post.parent_id is not None or post.hidden:  # a hidden post is never ranked again
             return
         post.version += 1
         heapq.heappush(self._heap, self._entry(post))
@@ -311,7 +484,7 @@ class FeedState:
         self._archive(clock)
         heap, posts = self._heap, self.posts
         if len(heap) > 2 * self._recent + 1024:
-            heap[:] = [self._entry(p) for p in self._live if p.parent_id is None]
+            heap[:] = [self._entry(p) for p in self._live if p.parent_id is None and not p.hidden]
             heapq.heapify(heap)
         top: list[Entry] = []
         while heap and len(top) < limit:
@@ -321,7 +494,8 @@ class FeedState:
                 top.append(entry)
         for entry in top:
             heapq.heappush(heap, entry)
-        return tuple(entry[3].view() for entry in top)
+        threads = self.track_threads
+        return tuple(entry[3].view(threads) for entry in top)
 
 
 # --------------------------------------------------------------------- component
@@ -359,13 +533,50 @@ class Feed(WorldComponent):
         )
         network = getattr(setup.scenario, "network", None)  # agents then read their neighbours' posts
         self.state.track_latest = network is not None and bool(network.enabled)
+        self.state.track_threads = self.config.feed_threads or any(
+            spec.count > 0 and (spec.role == "moderator" or (spec.role == "poster" and spec.role_config))
+            for spec in setup.scenario.agents
+        )
 
     def view(self, at: At) -> FeedView:
         s = self.state
         ranked = s.ranked(at.clock, self.config.visible_posts)
+        if s.track_threads:
+            return FeedView(
+                ranked,
+                s.created,
+                s.latest_views() if s.track_latest else msgspec.UNSET,
+                s.recent_replies(self.config.visible_posts),
+                s.stats,
+            )
         if s.track_latest:
             return FeedView(ranked, s.created, s.latest_views())
         return FeedView(ranked, s.created)
+
+    def epoch_end(self, at: At, agents: Sequence[AgentPublic]) -> Applied:
+        s = self.state
+        if not s.track_threads:
+            return Applied()
+        roots = [p for p in s.posts.values() if p.parent_id is None and not p.hidden]
+        threads = [p for p in roots if p.thread_size]
+        st = s.stats
+        measured = FeedMeasured(
+            epoch=at.epoch,
+            step=at.step,
+            posts=st.posts,
+            replies=st.replies,
+            hidden=st.hidden,
+            upvotes=st.upvotes,
+            downvotes=st.downvotes,
+            deepest_reply=st.deepest_reply,
+            hidden_total=s.hidden_total,
+            threads=len(threads),
+            mean_thread_size=sum(p.thread_size for p in roots) / len(roots) if roots else 0.0,
+            largest_thread=max((p.thread_size for p in threads), default=0),
+            max_thread_depth=max((p.thread_depth for p in threads), default=0),
+        )
+        s.new_epoch()
+        return Applied(events=[measured])
 
     def apply(self, at: At, turns: Sequence[Turn], agents: Mapping[str, AgentPublic]) -> Applied:
         out = Applied()
@@ -373,8 +584,20 @@ class Feed(WorldComponent):
         s = self.state
         epoch, step = at.epoch, at.step
         network = self.published(NetworkView)
+        identity = self.published(IdentityView)
         for _, agent, action in turns:
             if type(action) is CastVote:
+                if identity is not None and not identity.may_vote(agent):
+                    events.append(
+                        ActionRejected(
+                            epoch=epoch,
+                            step=step,
+                            agent_id=agent,
+                            action="vote",
+                            reason=UNCREDENTIALED.format(what="vote"),
+                        )
+                    )
+                    continue
                 if action.post_id not in s.posts or (
                     network is not None and not _in_reach(network, agent, s.posts[action.post_id].author)
                 ):
@@ -385,6 +608,17 @@ class Feed(WorldComponent):
                             agent_id=agent,
                             action="vote",
                             reason=self._missing(action.post_id, network is not None),
+                        )
+                    )
+                    continue
+                if not s.posts[action.post_id].visible():
+                    events.append(
+                        ActionRejected(
+                            epoch=epoch,
+                            step=step,
+                            agent_id=agent,
+                            action="vote",
+                            reason=_hidden(action.post_id),
                         )
                     )
                     continue
@@ -415,6 +649,13 @@ class Feed(WorldComponent):
                     )
                 )
                 continue
+            if parent is not None and not s.posts[parent].visible():
+                events.append(
+                    ActionRejected(
+                        epoch=epoch, step=step, agent_id=agent, action="reply", reason=_hidden(parent)
+                    )
+                )
+                continue
             assert isinstance(action, CreatePost | Reply)
             post = s.create(agent, action.content, parent, at.clock)
             events.append(
@@ -439,10 +680,22 @@ class Feed(WorldComponent):
 
     @classmethod
     def prompt_view(cls, view: FeedView, agent_id: str) -> FeedView:
+        if view.replies is not msgspec.UNSET:
+            return FeedView(
+                view.posts[:MAX_POSTS_SHOWN],
+                view.total_posts,
+                replies=view.replies[:MAX_REPLIES_SHOWN],
+                stats=view.stats,
+            )
         return FeedView(view.posts[:MAX_POSTS_SHOWN], view.total_posts)
 
 
 MAX_POSTS_SHOWN = 10
+MAX_REPLIES_SHOWN = 5
+
+
+def _hidden(post_id: str) -> str:
+    return f"post {post_id} is hidden by moderation"
 
 
 def _in_reach(network: NetworkView, agent: str, author: str) -> bool:
@@ -455,3 +708,31 @@ count("replies", PostCreated, "replies", where=lambda e: e.parent_id is not None
 count("total_posts", PostCreated, "posts and replies since the start", cumulative=True)
 count("upvotes", VoteCast, "votes up that changed a post", where=lambda e: e.changed and e.direction > 0)
 count("downvotes", VoteCast, "votes down that changed a post", where=lambda e: e.changed and e.direction < 0)
+latest(
+    "feed_threads",
+    FeedMeasured,
+    "live threads (top-level posts with replies)",
+    lambda e: e.threads,
+    optional=True,
+)
+latest(
+    "feed_mean_thread_size",
+    FeedMeasured,
+    "mean replies per live top-level post",
+    lambda e: e.mean_thread_size,
+    optional=True,
+)
+latest(
+    "feed_largest_thread",
+    FeedMeasured,
+    "replies in the largest live thread",
+    lambda e: e.largest_thread,
+    optional=True,
+)
+latest(
+    "feed_max_thread_depth",
+    FeedMeasured,
+    "depth of the deepest live thread",
+    lambda e: e.max_thread_depth,
+    optional=True,
+)

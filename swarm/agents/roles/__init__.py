@@ -13,13 +13,19 @@ composite tasks), leaves the agent exactly as it was.
 For LLM agents a role adds its :attr:`RoleBehaviour.prompt` to the system prompt
 and, when :attr:`RoleBehaviour.scripted_for_llm` is false, leaves the choice of
 action to the model.
+
+A role with settings declares them as a pydantic model (:attr:`RoleBehaviour.Config`);
+an agent item's ``role_config:`` is validated against it when the scenario loads
+(:func:`check_role_config`) and the behaviour receives it as ``self.config``.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ValidationError
 
 from swarm.actions import Action, Conduct
 from swarm.agents.policy import Outcome, Policy
@@ -30,7 +36,7 @@ if TYPE_CHECKING:
     from swarm.runtime.rng import Rng
     from swarm.scenario import Scenario
 
-__all__ = ["ROLES", "RoleBehaviour", "register_role", "unwrap", "with_role"]
+__all__ = ["ROLES", "RoleBehaviour", "check_role_config", "register_role", "unwrap", "with_role"]
 
 
 class RoleBehaviour:
@@ -42,11 +48,19 @@ class RoleBehaviour:
     """What an LLM agent with this role is told (added to its system prompt)."""
     scripted_for_llm: ClassVar[bool] = False
     """Whether :meth:`act` also decides for LLM agents (otherwise the model does)."""
+    Config: ClassVar[type[BaseModel] | None] = None
+    """The role's settings (an agent item's ``role_config:``); None: the role takes none."""
+    needs_config: ClassVar[bool] = False
+    """Whether the role acts only for agents whose ``role_config`` is given (a role that scenarios
+    used as a mere label before it could act stays a label there)."""
 
-    def __init__(self, agent_id: str, rng: Rng, scenario: Scenario | None) -> None:
+    def __init__(
+        self, agent_id: str, rng: Rng, scenario: Scenario | None, config: Mapping[str, Any] | None = None
+    ) -> None:
         self.agent_id = agent_id
         self.rng = rng
         self.scenario = scenario
+        self.config: Any = self.Config.model_validate(dict(config or {})) if self.Config is not None else None
 
     @classmethod
     def applies(cls, scenario: Scenario | None) -> bool:
@@ -59,6 +73,10 @@ class RoleBehaviour:
 
     def observe(self, outcome: Outcome) -> None:
         """Learn from a settled interaction of this agent."""
+
+    def role_prompt(self) -> str:
+        """What an LLM agent with this role is told: :attr:`prompt` (a role may add its settings)."""
+        return self.prompt
 
 
 ROLES: Registry[type[RoleBehaviour]] = Registry("role")
@@ -120,14 +138,62 @@ class _AwaitingWithRole(_WithRole):
         return await result if inspect.isawaitable(result) else result
 
 
-def with_role(policy: Policy, role: str, agent_id: str, rng: Rng, scenario: Scenario | None) -> Policy:
-    """``policy`` with the behaviour of ``role`` when one is registered and applies, else ``policy``."""
+def with_role(
+    policy: Policy,
+    role: str,
+    agent_id: str,
+    rng: Rng,
+    scenario: Scenario | None,
+    config: Mapping[str, Any] | None = None,
+) -> Policy:
+    """``policy`` with the behaviour of ``role`` when one is registered and applies, else ``policy``.
+
+    ``config`` is the agent item's ``role_config``. An LLM policy (one with a ``system``
+    prompt) is told the role's :attr:`~RoleBehaviour.prompt`.
+    """
     cls = ROLES.get(role)
-    if cls is None or not cls.applies(scenario):
+    if cls is None or not cls.applies(scenario) or (cls.needs_config and not config):
         return policy
-    behaviour = cls(agent_id, rng, scenario)
+    behaviour = cls(agent_id, rng, scenario, config)
     awaiting = any(inspect.iscoroutinefunction(getattr(policy, n, None)) for n in ("decide", "accept"))
+    told = behaviour.role_prompt() if awaiting else ""
+    if told and isinstance(getattr(policy, "system", None), str):
+        policy.system = f"{policy.system}\n\nYour role: {told}"  # type: ignore[attr-defined]
     return (_AwaitingWithRole if awaiting else _WithRole)(policy, behaviour)
+
+
+def check_role_config(role: str, config: Mapping[str, Any], key: str = "role_config") -> None:
+    """Raise :class:`~swarm.errors.ConfigProblem` (naming ``key``) unless ``config`` is valid settings
+    of ``role``."""
+    from swarm.errors import ConfigProblem
+    from swarm.registry import load_builtins
+
+    load_builtins()
+    cls = ROLES.get(role)
+    model = cls.Config if cls is not None else None
+    if model is None:
+        if config:
+            keys = ", ".join(sorted(map(str, config)))
+            raise ConfigProblem(key, f"{keys} given, but role {role} takes no settings", "no role_config")
+        return
+    try:
+        model.model_validate(dict(config))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, ConfigProblem):  # the settings' own check, named from role_config
+            raise ConfigProblem(
+                key + cause.key.removeprefix("role_config"), cause.problem, cause.expected
+            ) from None
+        where = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            problem, expected = "unknown key", f"one of {', '.join(model.model_fields)}"
+        else:
+            problem, expected = (
+                f"{error['input']!r} is invalid",
+                error["msg"].removeprefix("Input should be "),
+            )
+        raise ConfigProblem(f"{key}.{where}" if where else key, problem, expected) from None
 
 
 def unwrap(policy: Any) -> Any:

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from swarm.actions import NOOP, Action, Conduct
 from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.external import external_action
 from swarm.agents.scripted.market import market_action
 from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
@@ -75,6 +76,8 @@ class AdversarialPolicy(ScriptedPolicy):
         c, rng = self.config, self.rng
         if (trade := market_action(self, observation)) is not None:
             return trade
+        if (request := external_action(self, observation)) is not None:
+            return request
         if self._cooldown > 0:
             self._cooldown -= 1
         others: list[AgentPublic] | None = None
@@ -103,7 +106,7 @@ class AdversarialPolicy(ScriptedPolicy):
         if mine:
             return SubmitWork(task_id=mine[0].task_id, content="done", conduct=self.conduct)
         if observation.can(CreatePost) and rng.random() < c.post_probability:
-            return CreatePost(content=rng.choice(POSTS))
+            return self._post(observation, POSTS)
         posts = self.posts(observation)
         if observation.can(CastVote) and posts:
             for p in posts:

@@ -22,7 +22,8 @@ from swarm.actions import Action, Conduct
 from swarm.agents.policy import Outcome
 from swarm.agents.types import AgentSpec, BuildContext, PolicyConfig, register_agent_type
 from swarm.env.broker import ProposalView
-from swarm.env.feed import CastVote, FeedView, PostView
+from swarm.env.culture_view import CultureView, tell
+from swarm.env.feed import CastVote, CreatePost, FeedView, PostView
 from swarm.env.network_view import NetworkView
 from swarm.env.tasks import TaskBoardView, TaskView
 from swarm.governance.notices import TaxNotice, TransparencyNotice
@@ -67,7 +68,7 @@ class ScriptedPolicy:
     its last ``BOOK`` counterparts, its last ``SAMPLE`` partners and its last 64 votes.
     """
 
-    __slots__ = ("_book", "_partners", "_tally", "_voted", "agent_id", "allies", "config", "rng")
+    __slots__ = ("_book", "_partners", "_story", "_tally", "_voted", "agent_id", "allies", "config", "rng")
 
     kind: ClassVar[str] = "scripted"
     SAMPLE: ClassVar[int] = 8
@@ -100,6 +101,8 @@ class ScriptedPolicy:
         """The last ``SAMPLE`` counterparts of accepted dealings, oldest first."""
         self._voted: dict[str, None] = {}
         """The posts it voted on (the last 64), oldest first."""
+        self._story: list[int] | None = None
+        """The story it tells, when the scenario's culture has story content (see :func:`tell`)."""
 
     @classmethod
     def register(cls, description: str, *, spec_base: type[AgentSpec] = AgentSpec) -> None:
@@ -236,6 +239,16 @@ class ScriptedPolicy:
         tau = proposal.offered_transfer
         cost = tax.rate * (1 - tax.split) * (max(surplus, 0.0) + abs(tau))
         return 0.5 * surplus + tau - cost > 0
+
+    def _post(self, observation: Observation, lines: tuple[str, ...]) -> Action:
+        """A post: one of its stock ``lines``, or with culture story content its story (possibly a reply)."""
+        culture = observation.view(CultureView)
+        if culture is None:
+            return CreatePost(content=self.rng.choice(lines))
+        story = self._story
+        if story is None:
+            story = self._story = []
+        return tell(culture, story, self.rng, self.agent_id, self.posts(observation))
 
     def _vote_on(self, post: PostView, direction: int) -> CastVote:
         voted = self._voted

@@ -10,6 +10,7 @@ from swarm.actions import NOOP, Action, Conduct
 from swarm.agents.learning import ConductLearner, LearningAgentSpec
 from swarm.agents.policy import Outcome
 from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.external import external_action
 from swarm.agents.scripted.honest import COMPLIANT
 from swarm.agents.scripted.market import market_action
 from swarm.agents.types import PolicyConfig, chance
@@ -111,6 +112,8 @@ class DeceptivePolicy(ScriptedPolicy):
             learner.tick(observation, rng)
         if (trade := market_action(self, observation)) is not None:
             return trade
+        if (request := external_action(self, observation)) is not None:
+            return request
         deterred = 1.0 if learner is not None else max(0.0, 1 - 2 * observation.snapshot.deterrence)
         if self.exploiting and observation.can(Propose) and rng.random() < c.exploit_probability * deterred:
             marks = sorted(
@@ -142,7 +145,7 @@ class DeceptivePolicy(ScriptedPolicy):
             easy = [t for t in tasks if t.difficulty in ("easy", "medium")]
             return ClaimTask(task_id=(easy or list(tasks))[0].task_id)
         if observation.can(CreatePost) and rng.random() < c.post_probability:
-            return CreatePost(content=rng.choice(POSTS))
+            return self._post(observation, POSTS)
         posts = self.posts(observation)
         if observation.can(CastVote) and posts and rng.random() < c.vote_probability:
             return self._vote_on(rng.choice(posts), 1)

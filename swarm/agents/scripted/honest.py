@@ -6,6 +6,7 @@ from pydantic import Field
 
 from swarm.actions import NOOP, Action, Conduct
 from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.external import external_action
 from swarm.agents.scripted.market import market_action
 from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
@@ -56,6 +57,8 @@ class HonestPolicy(ScriptedPolicy):
         c, rng = self.config, self.rng
         if (trade := market_action(self, observation)) is not None:
             return trade
+        if (request := external_action(self, observation)) is not None:
+            return request
         mine = self.my_tasks(observation)
         if mine:
             task = mine[0]
@@ -69,7 +72,7 @@ class HonestPolicy(ScriptedPolicy):
             if best is not None:
                 return ClaimTask(task_id=best.task_id)
         if observation.can(CreatePost) and rng.random() < c.post_probability:
-            return CreatePost(content=rng.choice(POSTS))
+            return self._post(observation, POSTS)
         posts = self.posts(observation)
         if observation.can(CastVote) and posts and rng.random() < c.vote_probability:
             fresh = [p for p in posts if p.post_id not in self._voted and p.author != self.agent_id]

@@ -10,6 +10,7 @@ from swarm.actions import NOOP, Action, Conduct
 from swarm.agents.learning import ConductLearner, LearningAgentSpec
 from swarm.agents.policy import Outcome
 from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.external import external_action
 from swarm.agents.scripted.honest import COMPLIANT
 from swarm.agents.scripted.market import market_action
 from swarm.agents.types import PolicyConfig, chance
@@ -101,6 +102,8 @@ class OpportunisticPolicy(ScriptedPolicy):
             self._learner.tick(observation, rng)
         if (trade := market_action(self, observation)) is not None:
             return trade
+        if (request := external_action(self, observation)) is not None:
+            return request
         if observation.can(ClaimTask):
             best = self._best_task(self.open_tasks(observation), observation.me.reputation, DIFFICULTY_WEIGHT)
             if best is not None:
@@ -114,7 +117,7 @@ class OpportunisticPolicy(ScriptedPolicy):
                 conduct=self._conduct_now(observation),
             )
         if observation.can(CreatePost) and rng.random() < c.post_probability:
-            return CreatePost(content=rng.choice(POSTS))
+            return self._post(observation, POSTS)
         posts = self.posts(observation)
         if observation.can(CastVote) and posts and rng.random() < c.vote_probability:
             for post in posts:
