@@ -852,6 +852,7 @@ def mock_llm(
 
 from swarm.analysis import commands as _analysis_commands  # noqa: E402,F401  (registers sweep, report, export)
 from swarm.dashboard import commands as _dashboard_commands  # noqa: E402,F401  (registers dashboard)
+from swarm.redteam import commands as _redteam_commands  # noqa: E402,F401  (registers redteam)
 from swarm.runtime import commands as _run_commands  # noqa: E402,F401  (registers resume, fork)
 
 

@@ -650,6 +650,19 @@ run_figure(
 )
 
 
+def _adversary_detection_rate(run: RunData) -> float | None:
+    ids = [a["agent_id"] for a in run.agents if a.get("agent_type") in ADVERSARY_TYPES]
+    return sum(a in run.detected for a in ids) / len(ids) if ids else None
+
+
+run_figure(
+    "adversary_detection_rate",
+    "share of the adversarial and adaptive adversary agents governance detected at least once "
+    "(a finding, freeze or penalty against them; none without them)",
+    _adversary_detection_rate,
+)
+
+
 def _build(agent_id: str, spec: Any, ctx: BuildContext) -> AdaptiveAdversaryPolicy:
     allies = ctx.ids_of_type(AdaptiveAdversaryPolicy.kind) | ctx.ids_of_type(AdversarialPolicy.kind)
     return AdaptiveAdversaryPolicy(agent_id, ctx.stream(agent_id), spec.config, allies=allies)

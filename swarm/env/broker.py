@@ -23,6 +23,7 @@ from swarm.actions import DEFAULT_CONDUCT, Action, Conduct
 from swarm.core.interaction import InteractionType, SoftInteraction
 from swarm.core.observables import draw_ground_truth, generate_observables
 from swarm.core.proxy import ProxyComputer
+from swarm.env.identity_view import UNCREDENTIALED, IdentityView
 from swarm.env.network_view import NetworkView
 from swarm.events import ActionRejected, Event
 from swarm.kernel.component import Applied, At, RateLimit, Setup, Turn, WorldComponent, component
@@ -235,11 +236,14 @@ class InteractionBroker(WorldComponent):
     def apply(self, at: At, turns: Sequence[Turn], agents: Mapping[str, AgentPublic]) -> Applied:
         out = Applied()
         network = self.published(NetworkView)
+        identity = self.published(IdentityView)
         for _, agent, action in turns:
             assert isinstance(action, Propose)
             other = agents.get(action.counterparty)
             reason = None
-            if action.counterparty == agent:
+            if identity is not None and not identity.may_propose(agent):
+                reason = UNCREDENTIALED.format(what="propose")
+            elif action.counterparty == agent:
                 reason = "cannot propose an interaction to oneself"
             elif other is None:
                 reason = f"unknown counterparty {action.counterparty}"

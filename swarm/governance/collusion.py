@@ -4,23 +4,40 @@ Scoring follows the reference detector (spec/core.md, governance levers). For ea
 unordered pair with at least ``min_interactions`` interactions in the history:
 
 - frequency: ``clamp(z / frequency_threshold, 0, 1)``, z the pair's interaction
-  count standardised over all pairs (0 with fewer than two pairs or no spread);
-- correlation: ``max(0, Pearson(benefit_x, benefit_y))`` of what each side got per
-  interaction (``−τ − c_a`` for the initiator, ``τ − c_b`` for the counterparty);
+  count standardised over the pairs its two members take part in (0 with fewer
+  than two such pairs or no spread);
+- reciprocity: ``1 − |a_xy − a_yx| / (a_xy + a_yx)``, a_xy the accepted
+  interactions x initiated with y (the reference's benefit correlation instead: see
+  below);
 - acceptance: ``max(0, 2·(acceptance rate − 0.5))``;
 - quality: ``max(0, 2·(0.5 − mean p))`` when the acceptance rate is above one half;
 
-``score = (0.25·frequency + 0.30·correlation + 0.20·acceptance + 0.25·quality)·min(1, n/10)``.
+``score = (0.25·frequency + 0.30·reciprocity + 0.20·acceptance + 0.25·quality)·min(1, n/10)``.
 Flagged pairs (score ≥ threshold) are joined into groups (connected components);
 a group scores ``(0.4·max(0, 2·(internal share − 0.5)) + 0.6·max(0, p inside − p
 outside))·(0.5 + 0.5·min(1, size/5))``. An agent's risk is the largest score of
 its pairs and groups.
 
-Departures, both fixing what the reference gets wrong:
+Departures, each fixing what the reference gets wrong:
 
+- The reference standardises a pair's count over *all* pairs, so a ring can only
+  score on frequency by out-trading the busiest pairs of the population — in a
+  small world, the honest neighbours. Here the yardstick is the other pairs its
+  own members are in: a pair scores on frequency when its members prefer each
+  other to whoever else they deal with.
+- The reference's third term is ``max(0, Pearson(benefit_x, benefit_y))`` of what
+  each side got per interaction (``−τ − c_a`` and ``τ − c_b``). It measures the
+  cost model, not the pair: any cost proportional to a shared base makes it 1 for
+  everyone, transfers between the two make it −1, and without either it is 0
+  (spec/governance.md §6.1). Reciprocity — both sides getting their work
+  accepted by the other — is what it stands for, and what a ring does.
 - Only pairs with quality evidence (mean p below one half while accepting) can be
   flagged. Without it the frequent, mutually accepting exchanges of honest agents
   are what the reference flags in practice.
+- The evidence must be mutual: each side accepted, on average, low-quality work
+  (mean p below one half) that the other initiated. An agent that keeps exploiting
+  one victim makes a frequent, accepted, low-quality pair too; the victim is not
+  its accomplice.
 - Evidence is penalised once: at each epoch end an agent pays for the *increase*
   of its risk over what it has already paid for (the reference re-penalises the
   whole history every epoch).
@@ -66,13 +83,23 @@ class Exchange:
         return cls(i.initiator, i.counterparty, i.accepted, i.p, -i.tau - i.c_a, i.tau - i.c_b)
 
 
-def _pearson(xs: Sequence[float], ys: Sequence[float]) -> float:
-    if len(xs) < 2 or len(set(xs)) < 2 or len(set(ys)) < 2:
+def _preference(n: int, of_x: Sequence[int], of_y: Sequence[int]) -> float:
+    """The pair's count ``n`` standardised over the counts of the pairs either member is in (it once)."""
+    counts = [*of_x, *of_y]
+    counts.remove(n)  # the pair itself is in both lists
+    if len(counts) < 2:
         return 0.0
-    try:
-        return statistics.correlation(xs, ys)
-    except statistics.StatisticsError:  # a spread too small to measure: as good as constant
-        return 0.0
+    spread = statistics.pstdev(counts)
+    return (n - statistics.fmean(counts)) / spread if spread > 0 else 0.0
+
+
+def _mutual(exchanges: Sequence[Exchange]) -> bool:
+    """Whether each side accepted, on average, low-quality work (mean p below one half) from the other."""
+    sums: dict[str, list[float]] = defaultdict(list)
+    for e in exchanges:
+        if e.accepted:
+            sums[e.initiator].append(e.p)
+    return len(sums) == 2 and all(statistics.fmean(ps) < 0.5 for ps in sums.values())
 
 
 def pair_scores(
@@ -82,26 +109,29 @@ def pair_scores(
     by_pair: dict[tuple[str, str], list[Exchange]] = defaultdict(list)
     for e in history:
         by_pair[tuple(sorted((e.initiator, e.counterparty)))].append(e)  # type: ignore[index]
-    counts = [len(v) for v in by_pair.values()]
-    mean = statistics.fmean(counts) if counts else 0.0
-    spread = statistics.pstdev(counts) if len(counts) >= 2 else 0.0
+    counts_of: dict[str, list[int]] = defaultdict(list)
+    for (x, y), exchanges in sorted(by_pair.items()):
+        counts_of[x].append(len(exchanges))
+        counts_of[y].append(len(exchanges))
     scores: dict[tuple[str, str], float] = {}
     for (x, y), exchanges in sorted(by_pair.items()):
         n = len(exchanges)
         if n < min_interactions:
             continue
-        z = (n - mean) / spread if spread > 0 else 0.0
+        z = _preference(n, counts_of[x], counts_of[y])
         frequency = min(1.0, max(0.0, z / frequency_threshold))
-        gets_x = [e.benefit_initiator if e.initiator == x else e.benefit_counterparty for e in exchanges]
-        gets_y = [e.benefit_counterparty if e.initiator == x else e.benefit_initiator for e in exchanges]
-        correlation = max(0.0, _pearson(gets_x, gets_y))
+        from_x = sum(1 for e in exchanges if e.accepted and e.initiator == x)
+        from_y = sum(1 for e in exchanges if e.accepted and e.initiator == y)
+        reciprocity = 1 - abs(from_x - from_y) / (from_x + from_y) if from_x + from_y else 0.0
         rate = sum(e.accepted for e in exchanges) / n
         acceptance = max(0.0, 2 * (rate - 0.5))
         mean_p = statistics.fmean(e.p for e in exchanges)
         quality = max(0.0, 2 * (0.5 - mean_p)) if rate > 0.5 else 0.0
         if quality == 0.0:
             continue  # no quality evidence: frequent, friendly and good is not collusion
-        score = (0.25 * frequency + 0.30 * correlation + 0.20 * acceptance + 0.25 * quality) * min(
+        if not _mutual(exchanges):
+            continue  # one side exploiting the other is not the two colluding
+        score = (0.25 * frequency + 0.30 * reciprocity + 0.20 * acceptance + 0.25 * quality) * min(
             1.0, n / 10
         )
         scores[(x, y)] = score

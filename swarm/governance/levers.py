@@ -1,7 +1,7 @@
 """Imports the built-in levers so they register. The engine order comes from each lever's
 ``order``: reputation decay (10) → staking (20) → transaction tax (30) → random
 audits (40) → moderator (50) → circuit breaker (60) → transparency ledger (70) →
-collusion detection (80); vote normalisation and the bandwidth cap act in the
+collusion detection (80) → sybil detection (85); vote normalisation and the bandwidth cap act in the
 feed and the ledger and have no hooks.
 """
 
@@ -15,6 +15,7 @@ from swarm.governance import (  # noqa: F401
     rails,
     reputation,
     staking,
+    sybil,
     tax,
     transparency,
 )

@@ -10,29 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-LATER_SECTIONS = {
-    "boundaries": "sandbox boundaries",
-    "composite_tasks": "composite tasks",
-    "security": "the security lever",
-    "identity": "identity and credentials",
-}
-LATER_GOVERNANCE_PREFIXES = {
-    "security_": "the security lever",
-    "sybil_": "sybil detection",
-    "boundary_": "sandbox boundaries",
-    "composite_tasks": "composite tasks",
-}
+LATER_SECTIONS: dict[str, str] = {}
+LATER_GOVERNANCE_PREFIXES: dict[str, str] = {}
 LATER_AGENT_TYPES: dict[str, str] = {}
-LATER_AGENT_KEYS = {"capabilities": "agent capabilities (composite tasks)"}
+LATER_AGENT_KEYS: dict[str, str] = {}
 LATER_LLM_KEYS: dict[str, str] = {}
-LATER_CRITERIA = {
-    "max_ecosystem_threat_level": "the security lever",
-    "max_contagion_depth": "the security lever",
-    "min_containment_effectiveness": "the security lever",
-    "min_composite_tasks_completed": "composite tasks",
-    "min_avg_synergy_score": "composite tasks",
-    "min_adversary_detection_rate": "the red team",
-}
+LATER_CRITERIA: dict[str, str] = {}
 
 Location = tuple[str | int, ...]
 

@@ -52,6 +52,8 @@ def test_help_imports_neither_the_simulation_nor_pydantic_nor_anything_heavy() -
         "swarm.analysis.commands",
         "swarm.dashboard",
         "swarm.dashboard.commands",
+        "swarm.redteam",
+        "swarm.redteam.commands",
         "swarm.runtime",
         "swarm.runtime.commands",
     }

@@ -28,13 +28,12 @@ LOADABLE = {
     "marketplace_economy",
     "network_effects",
     "collusion_detection",
+    "emergent_capabilities",
+    "boundary_test",
+    "security_evaluation",
+    "adversarial_redteam",
 }
-LATER = {
-    "adversarial_redteam": "red team",
-    "boundary_test": "sandbox boundaries",
-    "emergent_capabilities": "composite tasks",
-    "security_evaluation": "security lever",
-}
+LATER: dict[str, str] = {}
 FILES = sorted(REFERENCE.glob("*.yaml"))
 
 
@@ -64,11 +63,13 @@ def test_reference_file_loads_and_runs_with_its_keys_meaning_what_they_say(
     path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = yaml.safe_load(path.read_text())
-    scenario = load_scenario(path, ["simulation.n_epochs=2", "simulation.steps_per_epoch=3"])
+    epochs = "epochs" if "epochs" in data["simulation"] else "n_epochs"  # boundary_test uses the alias
+    scenario = load_scenario(path, [f"simulation.{epochs}=2", "simulation.steps_per_epoch=3"])
     assert scenario.scenario_id == data["scenario_id"]
     assert scenario.simulation.seed == data["simulation"]["seed"]
     for key, value in data.get("governance", {}).items():
-        assert getattr(scenario.governance, key) == value
+        if key in type(scenario.governance).model_fields:  # aliases: test_the_reference_aliases_...
+            assert getattr(scenario.governance, key) == value
     monkeypatch.chdir(tmp_path)
     result = run(scenario, out_dir=tmp_path / "run")
     assert result.reason == "completed"
@@ -122,3 +123,5 @@ def test_the_reference_aliases_carry_their_meaning() -> None:
     assert g.audit_enabled and g.circuit_breaker_enabled  # enable_audits, enable_circuit_breaker
     assert g.freeze_threshold_toxicity == 0.6 and g.reputation_decay_rate == 0.98
     assert sc.metrics_to_track == ["toxicity_rate", "quality_gap", "total_welfare"]
+    boundaries = sc.section("boundaries")  # boundaries.enabled / sensitivity_threshold
+    assert boundaries is not None and boundaries.enabled and boundaries.sensitivity_threshold == 0.5

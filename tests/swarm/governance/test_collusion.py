@@ -346,3 +346,92 @@ def test_realtime_costs_in_a_run_are_charged_inside_the_payoffs_of_flagged_pairs
         i = completed[cost.interaction_id]
         assert cost.agent_id in pair and cost.epoch > flagged_at[cost.agent_id]
         assert (i.c_a if cost.agent_id == i.initiator else i.c_b) == pytest.approx(cost.amount)
+
+
+# ------------------------------------------- the reference's failure: honest clusters
+
+
+def reference_pair_score(exchanges: list[Exchange], counts: list[int]) -> float:
+    """The reference's pair score (spec/governance.md §6.1): frequency over all pairs, benefit correlation,
+    no quality gate."""
+    import statistics
+
+    n = len(exchanges)
+    spread = statistics.pstdev(counts)
+    z = (n - statistics.fmean(counts)) / spread if spread > 0 else 0.0
+    x = exchanges[0].initiator
+    gets_x = [e.benefit_initiator if e.initiator == x else e.benefit_counterparty for e in exchanges]
+    gets_y = [e.benefit_counterparty if e.initiator == x else e.benefit_initiator for e in exchanges]
+    corr = max(0.0, statistics.correlation(gets_x, gets_y))
+    rate = sum(e.accepted for e in exchanges) / n
+    mean_p = statistics.fmean(e.p for e in exchanges)
+    quality = max(0.0, 2 * (0.5 - mean_p)) if rate > 0.5 else 0.0
+    freq = min(1.0, max(0.0, z / 2.0))
+    return (0.25 * freq + 0.30 * corr + 0.20 * max(0.0, 2 * (rate - 0.5)) + 0.25 * quality) * min(1.0, n / 10)
+
+
+def dense_honest_cluster(rng: random.Random) -> list[SoftInteraction]:
+    """Four agents trading often and well among themselves under a proportional tax; others rarely."""
+    out = []
+    for n in range(160):
+        a, b = rng.sample(["h0", "h1", "h2", "h3"], 2)
+        p = rng.uniform(0.6, 0.9)
+        tax = 0.05 * max(3 * p - 1, 0.0)
+        out.append(ix(n, a, b, p).with_costs(tax / 2, tax / 2))
+    for n in range(160, 200):
+        a, b = rng.sample(["h4", "h5", "h6", "h7", "h0"], 2)
+        out.append(ix(n, a, b, rng.uniform(0.5, 0.9)))
+    return out
+
+
+def test_a_dense_honest_cluster_is_what_the_reference_flags_and_is_not_flagged_here() -> None:
+    history = [Exchange.of(i) for i in dense_honest_cluster(random.Random(8))]
+    by_pair: dict[frozenset[str], list[Exchange]] = {}
+    for e in history:
+        by_pair.setdefault(frozenset((e.initiator, e.counterparty)), []).append(e)
+    counts = [len(v) for v in by_pair.values()]
+    cluster = [v for k, v in by_pair.items() if k <= {"h0", "h1", "h2", "h3"}]
+    assert all(reference_pair_score(v, counts) >= 0.5 for v in cluster)  # the reference's failure
+    assert agent_risks(history, min_interactions=3, frequency_threshold=2.0, score_threshold=0.0) == {}
+
+
+def test_an_exploiter_and_its_victim_are_not_a_colluding_pair() -> None:
+    """x keeps selling y bad work y accepts; y's own work for x is good: no mutual low quality."""
+    rng = random.Random(5)
+    history = [Exchange.of(ix(n, "x", "y", rng.uniform(0.1, 0.3))) for n in range(30)]
+    history += [Exchange.of(ix(n, "y", "x", rng.uniform(0.7, 0.9))) for n in range(30, 40)]
+    assert pair_scores(history, min_interactions=3, frequency_threshold=2.0) == {}
+
+
+def test_a_pair_that_prefers_each_other_scores_on_frequency_whoever_else_is_busier() -> None:
+    """c0–c1 trade 20 times together and twice with each of four others; honest pairs trade 40 times."""
+    rng = random.Random(6)
+    history = [Exchange.of(ix(n, *rng.sample(["h0", "h1", "h2"], 2), 0.8)) for n in range(120)]
+    for n in range(20):
+        history.append(Exchange.of(ix(1000 + n, *(("c0", "c1") if n % 2 else ("c1", "c0")), 0.3)))
+    for k, other in enumerate(["o0", "o1", "o2", "o3"]):
+        for side in ("c0", "c1"):
+            history += [Exchange.of(ix(2000 + 10 * k + j, side, other, 0.3)) for j in range(2)]
+    scores = pair_scores(history, min_interactions=3, frequency_threshold=2.0)
+    # frequency 1, reciprocity 1, acceptance 1, quality 0.4
+    assert scores[("c0", "c1")] == pytest.approx(0.25 + 0.30 + 0.20 + 0.25 * 0.4)
+
+
+def test_an_honest_population_under_collusion_detection_trades_exactly_as_without_it(tmp_path: Path) -> None:
+    """The honest cluster is never starved: no flag, no penalty, no realtime cost, the same interactions."""
+    base = {"transaction_tax_rate": 0.05}
+    on = {
+        **base,
+        "collusion_detection_enabled": True,
+        "collusion_score_threshold": 0.5,
+        "collusion_realtime_penalty": True,
+    }
+    logs = []
+    for name, governance in (("off", base), ("on", on)):
+        sc = make_scenario(honest=6, epochs=10, steps=8, seed=5, governance=governance)
+        run(sc, out_dir=tmp_path / name)
+        logs.append(read_log(tmp_path / name / "events.jsonl")[1])
+    lever_effects = [e for e in logs[1] if isinstance(e, Effect) and e.lever == "collusion"]
+    assert lever_effects and all(type(e) is CollusionReport and e.flagged_pairs == 0 for e in lever_effects)
+    done = [[e.interaction for e in log if isinstance(e, InteractionCompleted)] for log in logs]
+    assert len(done[0]) > 30 and done[0] == done[1]
