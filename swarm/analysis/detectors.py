@@ -201,18 +201,23 @@ def _share(flagged: Mapping[str, int], agents: Sequence[str]) -> float:
     return sum(a in flagged for a in agents) / len(agents) if agents else 0.0
 
 
-def run_harness(seeds: Iterable[int], **population: Any) -> list[DetectorScore]:
-    """Run :func:`planted_population` for every seed and score both detectors."""
+def logged_events(scenario: Scenario, llm_factory: Any = None) -> list[Event]:
+    """Run ``scenario`` in a temporary folder and return the events of its log."""
     from swarm import run
     from swarm.runtime.eventlog import read_log
 
+    with tempfile.TemporaryDirectory() as tmp:
+        run(scenario, out_dir=Path(tmp), llm_factory=llm_factory)
+        _, events = read_log(Path(tmp) / "events.jsonl")
+    return list(events)
+
+
+def run_harness(seeds: Iterable[int], **population: Any) -> list[DetectorScore]:
+    """Run :func:`planted_population` for every seed and score both detectors."""
     out: list[DetectorScore] = []
     for seed in seeds:
         scenario = planted_population(seed=seed, **population)
-        with tempfile.TemporaryDirectory() as tmp:
-            run(scenario, out_dir=Path(tmp))
-            _, events = read_log(Path(tmp) / "events.jsonl")
-        out.extend(score_run(scenario, events))
+        out.extend(score_run(scenario, logged_events(scenario)))
     return out
 
 
@@ -271,6 +276,7 @@ def _ci(v: tuple[float, float, float, float] | None) -> str:
 __all__ = [
     "DetectorScore",
     "auroc",
+    "logged_events",
     "planted_population",
     "risk_scores",
     "run_harness",

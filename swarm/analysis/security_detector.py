@@ -27,12 +27,10 @@ passes its harm on); their members are the positives. From the log:
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from swarm.analysis.detectors import DetectorScore, auroc
+from swarm.analysis.detectors import DetectorScore, auroc, logged_events
 from swarm.env.security import ATTACKER_TYPES, InjectionSucceeded
 from swarm.events import Event
 from swarm.governance.effects import Evidence, FreezeOrder, ReputationChange, ResourceChange
@@ -134,16 +132,10 @@ def laundering_population(
 
 def run_laundering(seeds: Iterable[int], **population: Any) -> list[DetectorScore]:
     """Run :func:`laundering_population` for every seed and score the analyzer (positives: the chains)."""
-    from swarm import run
-    from swarm.runtime.eventlog import read_log
-
     out: list[DetectorScore] = []
     for seed in seeds:
         scenario = laundering_population(seed=seed, **population)
-        with tempfile.TemporaryDirectory() as tmp:
-            run(scenario, out_dir=Path(tmp))
-            _, events = read_log(Path(tmp) / "events.jsonl")
-        out.append(score_security_run(scenario, events))
+        out.append(score_security_run(scenario, logged_events(scenario)))
     return out
 
 
@@ -214,18 +206,14 @@ def _share(flagged: Mapping[str, int], agents: Sequence[str]) -> float:
 
 def run_chains(seeds: Iterable[int], **population: Any) -> list[DetectorScore]:
     """Run :func:`chain_population` for every seed (LLM agents answered offline) and score the analyzer."""
-    from swarm import run
     from swarm.agents.llm_backend import LLMBackend
-    from swarm.runtime.eventlog import read_log
 
     out: list[DetectorScore] = []
     for seed in seeds:
         scenario = chain_population(seed=seed, **population)
         backend = LLMBackend(scripted=True)
         try:
-            with tempfile.TemporaryDirectory() as tmp:
-                run(scenario, out_dir=Path(tmp), llm_factory=backend)
-                _, events = read_log(Path(tmp) / "events.jsonl")
+            events = logged_events(scenario, backend)
         finally:
             backend.close()
         out.append(score_security_run(scenario, events))
