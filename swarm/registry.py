@@ -92,6 +92,9 @@ BUILTIN_MODULES = (
     "swarm.env.security",
     "swarm.agents.scripted.injector",
     "swarm.agents.scripted.launder",
+    "swarm.env.auction",
+    "swarm.env.missions",
+    "swarm.env.orderbook",
 )
 
 _loaded = False

@@ -8,6 +8,7 @@ from swarm.actions import NOOP, Action, Conduct
 from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
 from swarm.agents.scripted.external import external_action
 from swarm.agents.scripted.market import market_action
+from swarm.agents.scripted.missions import mission_action
 from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
 from swarm.env.broker import ProposalView, Propose
@@ -59,6 +60,8 @@ class HonestPolicy(ScriptedPolicy):
             return trade
         if (request := external_action(self, observation)) is not None:
             return request
+        if (mission := mission_action(self, observation, contribute=True)) is not None:
+            return mission
         mine = self.my_tasks(observation)
         if mine:
             task = mine[0]

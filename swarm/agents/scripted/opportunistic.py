@@ -13,6 +13,7 @@ from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
 from swarm.agents.scripted.external import external_action
 from swarm.agents.scripted.honest import COMPLIANT
 from swarm.agents.scripted.market import market_action
+from swarm.agents.scripted.missions import mission_action
 from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
 from swarm.env.broker import ProposalView, Propose
@@ -104,6 +105,8 @@ class OpportunisticPolicy(ScriptedPolicy):
             return trade
         if (request := external_action(self, observation)) is not None:
             return request
+        if (mission := mission_action(self, observation, contribute=False)) is not None:
+            return mission
         if observation.can(ClaimTask):
             best = self._best_task(self.open_tasks(observation), observation.me.reputation, DIFFICULTY_WEIGHT)
             if best is not None:
