@@ -21,7 +21,16 @@ window's maximum starts a crash (``flash_crash_detected``), which ends when the
 price is back to 95 % of the pre-crash maximum. With ``halt_on_crash`` the
 crashing market halts for ``halt_duration_ticks`` ticks (``market_halted``, then
 ``market_resumed``): orders may still be placed and cancelled, but nothing
-clears while halted. Agents (LLM ones included) trade with ``place_order`` and
+clears while halted. With the governance lever ``market_halt_enabled`` a market
+also halts (``governance_market_halt``, then ``market_halted`` naming the lever)
+for ``market_halt_ticks`` ticks as soon as its price is ``market_halt_drop`` or
+more below the window's maximum, whether or not the detector calls it a crash.
+With ``holdings_from_auction`` the holdings of every resource the Dworkin
+auction (``auction:``) allocates come from its latest clearing: they start at 0
+and, at the first step after each ``auction_cleared``, every agent's holding of
+such a resource is set to its allocation (0 when it got none); other resources
+keep ``initial_holdings``. Holdings are goods, not money: the reset moves no money.
+Agents (LLM ones included) trade with ``place_order`` and
 ``cancel_orders``; an order placed in a step rests over the step's ticks until
 it fills, is cancelled or expires.
 """
@@ -54,6 +63,8 @@ Side = Literal["buy", "sell"]
 Strategy = Literal["market_maker", "momentum", "value", "manipulator"]
 STRATEGIES: tuple[str, ...] = ("market_maker", "momentum", "value", "manipulator")
 _EPS = 1e-9
+HALT_LEVER = "market_halt"
+"""The governance lever that can halt a market (``swarm/governance/market_halt.py``)."""
 RECOVERY = 0.95
 """A crash ends when the price is back to this share of its pre-crash maximum..."""
 CRASH_SPAN = 50
@@ -99,6 +110,17 @@ class MarketHalted(Event, tag="market_halted", frozen=True):
     until_tick: int
     """The last tick of the halt: nothing clears up to and including it."""
     reason: str
+
+
+class GovernanceMarketHalt(Event, tag="governance_market_halt", frozen=True):
+    """The ``market_halt`` lever halted a market: its price fell ``drop`` below the window's maximum."""
+
+    lever: str
+    resource: str
+    tick: int
+    drop: float
+    threshold: float
+    halt_ticks: int
 
 
 class MarketResumed(Event, tag="market_resumed", frozen=True):
@@ -192,6 +214,9 @@ class OrderBookConfig(BaseModel):
     crash_window_ticks: int = Field(default=10, ge=2, description="ticks of prices the detector watches")
     halt_on_crash: bool = Field(default=False, description="halt a market when it crashes")
     halt_duration_ticks: int = Field(default=20, ge=1, description="ticks a halt lasts")
+    holdings_from_auction: bool = Field(
+        default=False, description="holdings of auctioned resources come from the auction's latest clearing"
+    )
     strategies: dict[str, Strategy] = Field(
         default_factory=dict, description="algorithmic trader of agents, by agent id, name or type"
     )
@@ -309,8 +334,11 @@ class Market:
         strategies: Mapping[str, str],
         cash: Mapping[str, float],
         rng: random.Random,
+        governance_halt: tuple[float, int] | None = None,
     ) -> None:
+        """``governance_halt``: the ``market_halt`` lever's (drop, ticks) when it is on."""
         self.config = config
+        self.governance_halt = governance_halt
         self.agents = list(agents)
         self.strategies = dict(strategies)
         self.rng = rng
@@ -424,7 +452,28 @@ class Market:
                 self.stats.returns.append((book.price - hist[-1]) / hist[-1])
             hist.append(book.price)
             events += self._detect(book, hist, at)
+            if self.governance_halt is not None and not book.halted(tick + 1):
+                events += self._governance_halt(book, hist, at)
         return events
+
+    def _governance_halt(self, book: _Book, hist: deque[float], at: At) -> list[Event]:
+        assert self.governance_halt is not None
+        threshold, ticks = self.governance_halt
+        peak = max(hist)
+        drop = (peak - book.price) / peak
+        if len(hist) < 2 or drop < threshold:
+            return []
+        ordered = GovernanceMarketHalt(
+            epoch=at.epoch,
+            step=at.step,
+            lever=HALT_LEVER,
+            resource=book.resource,
+            tick=self.tick,
+            drop=drop,
+            threshold=threshold,
+            halt_ticks=ticks,
+        )
+        return [ordered, *self.halt(book.resource, ticks, f"governance lever {HALT_LEVER}", at)]
 
     def _clear(self, book: _Book) -> list[Trade]:
         """Match the book while it crosses; the trades."""
@@ -700,13 +749,40 @@ class OrderBook(WorldComponent):
     def __init__(self, setup: Setup) -> None:
         super().__init__(setup)
         cash = dict.fromkeys(setup.agents, setup.scenario.environment.initial_resources)
+        gov = setup.scenario.governance
+        halt = (
+            (float(gov.market_halt_drop), int(gov.market_halt_ticks))
+            if getattr(gov, "market_halt_enabled", False)
+            else None
+        )
         self.market = Market(
             self.config,
             list(setup.agents),
             assign_strategies(self.config, setup.scenario),
             cash,
             setup.rng("order_book"),
+            halt,
         )
+        self._auction: Any = setup.component("auction") if self.config.holdings_from_auction else None
+        self._auctions_seen = 0
+        if self._auction is not None:
+            for r in self._auctioned():
+                self.market.holdings[r] = dict.fromkeys(self.market.agents, 0.0)
+
+    def _auctioned(self) -> list[str]:
+        """The book's resources the auction allocates, in the book's order."""
+        return [r for r in self.config.resources if r in self._auction.config.resources]
+
+    def _sync_auction(self) -> None:
+        """After a new clearing, set the holdings of the auctioned resources to its allocation."""
+        if self._auction is None or self._auction.count == self._auctions_seen:
+            return
+        self._auctions_seen = self._auction.count
+        allocation: Mapping[str, Mapping[str, float]] = self._auction.holdings
+        for r in self._auctioned():
+            self.market.holdings[r] = {
+                a: float(allocation.get(a, {}).get(r, 0.0)) for a in self.market.agents
+            }
 
     @classmethod
     def check(cls, scenario: Scenario) -> None:
@@ -718,6 +794,14 @@ class OrderBook(WorldComponent):
                     f"order_book.strategies.{key}",
                     f"no agent, name or type {key!r}",
                     "an agent id, name or type",
+                )
+        if config.holdings_from_auction:
+            auction = scenario.section("auction")
+            if auction is None or not getattr(auction, "enabled", True):
+                raise ConfigProblem(
+                    "order_book.holdings_from_auction",
+                    "true without an auction: section",
+                    "an enabled auction: section (or false)",
                 )
 
     def view(self, at: At) -> OrderBookView:
@@ -743,6 +827,7 @@ class OrderBook(WorldComponent):
 
     def epoch_start(self, at: At, agents: Sequence[AgentPublic]) -> Applied:
         self._refresh(agents)
+        self._sync_auction()
         return Applied()
 
     def apply(self, at: At, turns: Sequence[Turn], agents: Mapping[str, AgentPublic]) -> Applied:
@@ -779,6 +864,7 @@ class OrderBook(WorldComponent):
 
     def resolve(self, at: At, answers: Sequence[tuple[str, Any, Any]]) -> Applied:
         out = Applied()
+        self._sync_auction()
         m = self.market
         for _ in range(self.config.ticks_per_step):
             out.events += m.run_tick(at)

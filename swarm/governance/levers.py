@@ -11,6 +11,7 @@ from swarm.governance import (  # noqa: F401
     audit,
     circuit_breaker,
     collusion,
+    market_halt,
     moderator,
     rails,
     reputation,
