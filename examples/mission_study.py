@@ -19,20 +19,17 @@ from typing import Any
 import yaml
 
 from swarm import load_scenario, run
+from swarm.analysis.aggregate import mean_ci
 from swarm.env.missions import MissionClosed
 from swarm.events import Event
 from swarm.runtime.eventlog import read_log
 
 ROOT = Path(__file__).resolve().parents[1]
-T95 = {4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228, 11: 2.201, 19: 2.093}
 
 
 def interval(xs: list[float]) -> str:
-    m = statistics.mean(xs)
-    if len(xs) < 2:
-        return f"{m:.3f}"
-    half = T95.get(len(xs) - 1, 1.96) * statistics.stdev(xs) / math.sqrt(len(xs))
-    return f"{m:.3f} [{m - half:.3f}, {m + half:.3f}]"
+    m, _, lo, hi = mean_ci(xs)
+    return f"{m:.3f}" if len(xs) < 2 else f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
 def events(data: dict[str, Any], seed: int, **missions: Any) -> list[Event]:
