@@ -859,9 +859,6 @@ class OrderBook(WorldComponent):
                     self.market.cancel(agent, action.resource)
         return out
 
-    def questions(self, at: At) -> Mapping[str, Sequence[Any]]:
-        return {}  # asks nobody: the hook runs every step, and the step's ticks run in resolve
-
     def resolve(self, at: At, answers: Sequence[tuple[str, Any, Any]]) -> Applied:
         out = Applied()
         self._sync_auction()

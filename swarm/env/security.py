@@ -453,9 +453,6 @@ class Security(WorldComponent):
         if self.settings.posts:
             self._posted += [(e.author, e.content, at.clock) for e in events if isinstance(e, PostCreated)]
 
-    def questions(self, at: At) -> Mapping[str, Sequence[Any]]:
-        return {}  # none: the hook only gives the component a turn in every step (see :meth:`resolve`)
-
     def resolve(self, at: At, answers: Sequence[tuple[str, Any, Any]]) -> Applied:
         return self._examine_posts(at)
 

@@ -70,8 +70,9 @@ class SimulationClock(Clock):
         self._views: Mapping[type, Any] | None = None
         """The last step's snapshot views: what levers read at the epoch's end."""
 
-    def _with(self, hook: str) -> list[Placed]:
-        return [p for p in self.world.components if p.cls.overrides(hook)]
+    def _with(self, *hooks: str) -> list[Placed]:
+        """The components that implement any of ``hooks``, in the world's order."""
+        return [p for p in self.world.components if any(p.cls.overrides(h) for h in hooks)]
 
     async def tick(self, n: int) -> bool:
         epoch, step = divmod(n, self.steps)
@@ -175,7 +176,7 @@ class SimulationClock(Clock):
         for placed, batch in zip(w.components, batches, strict=True):
             if batch:
                 done.add(await placed.ref.ask(hooks.ApplyTurns(at, tuple(batch), snap.agent_index, public)))
-        for placed in self._with("questions"):
+        for placed in self._with("questions", "resolve"):
             answers = await self._ask_agents(at, placed, snap, blocked, done)
             done.add(await placed.ref.ask(hooks.TakeAnswers(at, answers)))
         events = await self._settle(at, done)

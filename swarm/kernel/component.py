@@ -272,7 +272,12 @@ class WorldComponent(Actor):
         raise NotImplementedError(f"{cls.__name__} poses questions but does not say how to ask them")
 
     def resolve(self, at: At, answers: Sequence[tuple[str, Any, Answer]]) -> Applied:
-        """Take the answers, as (agent, question, answer) in question order."""
+        """Take the answers, as (agent, question, answer) in question order.
+
+        Called every step, after the actions are applied, for a component that implements it
+        or :meth:`questions`: a component with no questions (``answers`` then empty) uses it for
+        work of its own each step (the order book's ticks, say).
+        """
         return Applied()
 
     def epoch_start(self, at: At, agents: Sequence[AgentPublic]) -> Applied:
