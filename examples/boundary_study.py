@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import swarm
+from swarm.analysis.aggregate import t95
 
 POPULATIONS = {
     "reference": [
@@ -53,7 +54,6 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "adaptive (base 1)": {"permeability": 1.0, "adaptive": True},
     "open, detector not blocking": {"permeability": 1.0, "adaptive": False, "block_leaks": False},
 }
-_T95 = {4: 2.776, 9: 2.262, 14: 2.145, 19: 2.093, 29: 2.045}
 
 
 def interval(xs: list[float]) -> str:
@@ -64,7 +64,7 @@ def interval(xs: list[float]) -> str:
     m = statistics.fmean(xs)
     if len(xs) < 2:
         return f"{m:.3f}"
-    t = _T95.get(len(xs) - 1, 1.96)
+    t = t95(len(xs) - 1)
     return f"{m:.3f} ± {t * statistics.stdev(xs) / math.sqrt(len(xs)):.3f}"
 
 

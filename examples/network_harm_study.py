@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import swarm
+from swarm.analysis.aggregate import mean_ci
 from swarm.events import InteractionCompleted
 from swarm.runtime.eventlog import read_log
 
@@ -135,20 +136,10 @@ def measure(network: dict[str, Any], seed: int, epochs: int = 20, steps: int = 1
     return harm_measures(events, [a for a, _ in ids], {a: spec.type for a, spec in ids}, sc.payoff.h)
 
 
-# Student's t quantiles (two-sided 95%) by degrees of freedom.
-_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-        10: 2.228, 11: 2.201, 12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042}  # fmt: skip
-
-
 def ci(xs: Sequence[float]) -> tuple[float, float, float]:
     """Mean and 95% t-interval."""
-    mean = statistics.fmean(xs)
-    if len(xs) < 2:
-        return mean, mean, mean
-    df = len(xs) - 1
-    t = _T95[max(k for k in _T95 if k <= df)]
-    half = t * statistics.stdev(xs) / len(xs) ** 0.5
-    return mean, mean - half, mean + half
+    mean, _, low, high = mean_ci(xs)
+    return mean, low, high
 
 
 def main() -> None:
