@@ -1,11 +1,13 @@
 """The market of ``scenarios/order_book.yaml`` over seeds: calm, manipulated, manipulated with halts.
 
-For each seed it runs the scenario three ways: *calm* (the manipulator trades as a
-value trader instead), *manipulated* (``halt_on_crash: false``) and *halted* (the
-scenario as shipped), and prints the mean and 95 % t-interval over the seeds of the
+For each seed it runs the scenario four ways: *calm* (the manipulator trades as a
+value trader instead), *manipulated* (``halt_on_crash: false``), *halted* (the
+scenario as shipped: the book halts when it detects a crash) and *governed* (no halt
+on crash, but the ``market_halt`` lever on with its defaults), and prints the mean and 95 % t-interval over the seeds of the
 flash crashes detected, the deepest crash (0 in a run without one), halted ticks,
 spread, volatility, trade quality and the manipulator's price impact, then the
-paired difference in crash depth between manipulated and halted runs::
+paired differences in crash depth between the manipulated runs and the halted and
+governed ones::
 
     python examples/order_book_study.py --seeds 10
 """
@@ -26,6 +28,7 @@ VARIANTS = {
     "calm": ["order_book.strategies.spoofer=value", "order_book.halt_on_crash=false"],
     "manipulated": ["order_book.halt_on_crash=false"],
     "halted": [],
+    "governed": ["order_book.halt_on_crash=false", "governance.market_halt_enabled=true"],
 }
 MEASURES = ("crashes", "depth", "halted_ticks", "spread", "volatility", "trade_quality", "impact")
 
@@ -72,11 +75,12 @@ def main() -> None:
         print(m.ljust(14) + "".join(c.ljust(30) for c in cells))
     for v in VARIANTS:
         print(f"{v}: runs with a crash {sum(1 for r in results[v] if (r['crashes'] or 0) > 0)}/{args.seeds}")
-    diff = [
-        (a["depth"] or 0.0) - (b["depth"] or 0.0)
-        for a, b in zip(results["manipulated"], results["halted"], strict=True)
-    ]
-    print(f"deepest crash, manipulated − halted (paired): {interval(diff)}")
+    for other in ("halted", "governed"):
+        diff = [
+            (a["depth"] or 0.0) - (b["depth"] or 0.0)
+            for a, b in zip(results["manipulated"], results[other], strict=True)
+        ]
+        print(f"deepest crash, manipulated − {other} (paired): {interval(diff)}")
 
 
 if __name__ == "__main__":
