@@ -397,9 +397,10 @@ class FeedState:
             if posts.pop(post.post_id, None) is not None and post.parent_id is None:
                 self._recent -= 1
         if self._recent > 2 * self.capacity:  # amortised: one pass per `capacity` new posts
-            kept = heapq.nsmallest(
-                self.capacity, (self._entry(p) for p in live if p.parent_id is None and not p.hidden)
-            )
+            entries = [self._entry(p) for p in live if p.parent_id is None and not p.hidden]
+            k = self.capacity
+            # the same k smallest either way; sorting is faster while k is a large share of them
+            kept = sorted(entries)[:k] if len(entries) <= 4 * k else heapq.nsmallest(k, entries)
             keep = {id(e[3]) for e in kept}
             for post in live:
                 if post.parent_id is None and id(post) not in keep:

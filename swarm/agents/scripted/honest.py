@@ -78,7 +78,8 @@ class HonestPolicy(ScriptedPolicy):
             return self._post(observation, POSTS)
         posts = self.posts(observation)
         if observation.can(CastVote) and posts and rng.random() < c.vote_probability:
-            fresh = [p for p in posts if p.post_id not in self._voted and p.author != self.agent_id]
+            voted, me = self._voted, self.agent_id
+            fresh = [p for p in posts if p.post_id not in voted and p.author != me]
             if not fresh:
                 return NOOP
             post = rng.choice(fresh)

@@ -124,7 +124,8 @@ class _Ring(ScriptedPolicy):
         if not observation.can(CastVote):
             return None
         posts = self.posts(observation)
-        fresh = [p for p in posts if p.post_id not in self._voted and p.author != self.agent_id]
+        voted, me = self._voted, self.agent_id
+        fresh = [p for p in posts if p.post_id not in voted and p.author != me]
         up = [p for p in fresh if p.author in self.allies]
         if up:
             return self._vote_on(_newest(up), 1)
