@@ -1,15 +1,15 @@
-"""The market of ``scenarios/order_book.yaml`` over seeds: calm, manipulated, manipulated with halts.
+"""The market of ``scenarios/order_book.yaml`` over seeds: calm, manipulated, halted, governed.
 
 For each seed it runs the scenario four ways: *calm* (the manipulator trades as a
 value trader instead), *manipulated* (``halt_on_crash: false``), *halted* (the
 scenario as shipped: the book halts when it detects a crash) and *governed* (no halt
-on crash, but the ``market_halt`` lever on with its defaults), and prints the mean and 95 % t-interval over the seeds of the
-flash crashes detected, the deepest crash (0 in a run without one), halted ticks,
-spread, volatility, trade quality and the manipulator's price impact, then the
-paired differences in crash depth between the manipulated runs and the halted and
-governed ones::
+on crash, but the ``market_halt`` lever on with its defaults), and prints the mean
+and 95 % t-interval over the seeds of the flash crashes detected, the deepest crash
+(0 in a run without one), halted ticks, spread, volatility, trade quality and the
+manipulator's price impact, then the paired differences in crash depth between the
+manipulated runs and the halted and governed ones::
 
-    python examples/order_book_study.py --seeds 10
+    python examples/order_book_study.py --seeds 20
 """
 
 from __future__ import annotations

@@ -274,7 +274,7 @@ class LLMPolicy:
             self._report(request, exc, falls_back)
             if falls_back:
                 raise _Refused from exc
-            raise PolicyFailure(f"{type(exc).__name__}: {exc}") from exc
+            raise PolicyFailure(f"{type(exc).__name__}: {exc}{_what_was_wrong(exc)}") from exc
         except (TimeoutError, anyio.get_cancelled_exc_class()):
             self._report(request, TimeoutError("no answer within the policy timeout"))
             raise
@@ -329,7 +329,12 @@ class LLMPolicy:
             assert self.fallback is not None
             action = self.fallback.decide(observation)
             return await action if inspect.isawaitable(action) else action
-        return to_action(choice, self.components) if choice is not None else NOOP
+        if choice is None:
+            return NOOP
+        try:
+            return to_action(choice, self.components)
+        except msgspec.ValidationError as exc:  # the schema let through what the action refuses
+            raise PolicyFailure(f"the reply's action is not valid: {exc}") from exc
 
     async def accept(self, observation: Observation, proposal: ProposalView) -> bool:
         doc = observation_doc(observation, self.components, proposal)
@@ -358,6 +363,22 @@ class LLMPolicy:
 
 class _Refused(Exception):
     """The provider refused a request for its rate: the fallback policy acts instead."""
+
+
+def _what_was_wrong(exc: BaseException) -> str:
+    """For a reply that failed validation: ``" (where: what; ...)"``, each field and its problem, short.
+
+    The validation report's first line (the count) and its links are dropped, so a
+    ``policy_failed`` cause says which field of the reply was wrong and why.
+    """
+    errors = getattr(exc, "errors", None)
+    if not isinstance(errors, str) or not errors:
+        return ""
+    lines = [line.strip() for line in errors.splitlines()[1:]]
+    lines = [line for line in lines if line and not line.startswith("For further information")]
+    pairs = [f"{lines[i]}: {lines[i + 1]}" for i in range(0, len(lines) - 1, 2)]
+    text = "; ".join(p.split(" [type=")[0] for p in pairs) or " ".join(lines).split(" [type=")[0]
+    return f" ({text[:160]})" if text else ""
 
 
 def scenario_components(scenario: Scenario) -> tuple[str, ...]:

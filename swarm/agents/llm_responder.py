@@ -4,12 +4,14 @@ The observation travels inside the prompt (see :func:`swarm.agents.llm.render_pr
 so a responder needs nothing but the request text: it rebuilds the observation,
 asks the scripted policy that matches the persona, and returns the object the
 model would have returned. Its random stream is seeded from the request text,
-so the same request always gets the same answer.
+so the same request always gets the same answer. In a world with economies it
+first acts in them by their scripted rules (:mod:`swarm.agents.llm_economies`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
 from typing import Any
 
 import msgspec
@@ -56,7 +58,15 @@ async def scripted_answer(
         if taken is not None:
             return taken
     seed = int.from_bytes(hashlib.sha256((system + user).encode()).digest()[:8], "big")
-    kind = PERSONA_POLICY[persona_of(system)]
+    persona = persona_of(system)
+    kind = PERSONA_POLICY[persona]
+    if schema_name == "ActionChoice" and _ECONOMIES & doc.world.keys():
+        from swarm.agents.llm_economies import economy_action, without_full_missions
+
+        economy = economy_action(persona, kind, doc, _economy_rng(system, user))
+        if economy is not None:
+            return {"action": msgspec.to_builtins(economy), "reasoning": f"scripted {kind} economy choice"}
+        doc = without_full_missions(doc)
     cls = AGENT_TYPES[kind]
     ctx = BuildContext(None, seed, {})
     policy = cls.build(doc.agent_id, cls.spec(type=kind), ctx)
@@ -71,6 +81,16 @@ async def scripted_answer(
         accept = policy.accept(obs, msgspec.convert(doc.proposal, ProposalView))
         return {"accept": bool(accept), "reasoning": f"scripted {kind} answer"}
     raise ValueError(f"unknown schema {schema_name!r}")
+
+
+_ECONOMIES = frozenset({"auction", "missions", "order_book"})
+
+
+def _economy_rng(system: str, user: str) -> random.Random:
+    """The double's stream for its economy decisions, seeded from the request text (apart from the
+    scripted policy's, which a world without economies leaves as it was)."""
+    digest = hashlib.sha256(f"{system}{user}|economies".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
 
 
 def _with_told_role(policy: Any, system: str, agent_id: str, ctx: BuildContext) -> Any:

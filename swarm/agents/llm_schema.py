@@ -2,7 +2,9 @@
 
 An action is defined once, as a msgspec struct on its component; its pydantic
 twin (for the providers' structured output and validation) is generated here,
-with the struct's ``msgspec.Meta`` constraints carried over. ``ActionChoice``
+with the struct's ``msgspec.Meta`` constraints carried over (also inside lists,
+tuples and dicts: an auction bid's values per resource), and non-finite numbers
+refused (a reply with ``NaN`` or an overflowing number is malformed). ``ActionChoice``
 for a scenario is the union of the actions of the components it has (plus the
 no-op); its class name encodes those components, so worker processes rebuild
 the same class by name when it is sent to them (see :func:`__getattr__`).
@@ -57,7 +59,7 @@ def pydantic_twin(struct: type[msgspec.Struct]) -> type[BaseModel]:
             fields[f.name] = (annotation, ...)
     return create_model(
         struct.__name__,
-        __config__=ConfigDict(extra="forbid"),
+        __config__=ConfigDict(extra="forbid", allow_inf_nan=False),
         __doc__=struct.__doc__,
         __module__=_MODULE,
         **fields,
@@ -74,7 +76,7 @@ def _convert(tp: Any) -> Any:
         return pydantic_twin(tp)
     if origin in (Union, types.UnionType):
         return functools.reduce(operator.or_, [_convert(a) for a in get_args(tp)])
-    if origin in (tuple, list):
+    if origin in (tuple, list, dict):
         return origin[tuple(_convert(a) for a in get_args(tp))]
     return tp
 

@@ -11,7 +11,8 @@ value per unit for each resource:
   ``shading`` (they understate what they care less about), the others report
   the truth;
 * any agent (an LLM agent, say) may send an ``auction_bid`` action with its own
-  values; its latest bid replaces the rule at the next auction.
+  values; its latest bid replaces the rule at the next auction. An LLM agent is
+  shown its true values, its latest bid and when the next auction runs.
 
 Prices start at max(1, ``reserve_price``) and move by tatonnement,
 p ← max(reserve, p·(1 + rate·excess/supply)), for at most ``max_rounds``
@@ -28,6 +29,9 @@ Each agent pays Σ price × quantity tokens; tokens are ledger resources
 (1 token = 1 unit): the payments go to the ``auction:proceeds`` account and,
 with ``payment: rebate`` (the default), are handed back in equal shares to the
 participants, so the auction only moves money from big buyers to small ones.
+With the governance lever ``economy_tax_rate`` above 0
+(:mod:`swarm.governance.economy_tax`) the tax is taken from the proceeds before
+the rebate, which then shares what is left.
 The allocation replaces every agent's holdings, published in the
 :class:`AuctionView` of the snapshot for other components to read.
 
@@ -53,10 +57,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from swarm.actions import Action
 from swarm.errors import ConfigProblem
 from swarm.events import ActionRejected, Event
+from swarm.governance.economy_tax import economy_tax_rule
 from swarm.kernel.component import Applied, At, Setup, Turn, WorldComponent, component
 from swarm.metrics.inequality import gini
 from swarm.metrics.registry import latest
-from swarm.money import Entry, Transfer
+from swarm.money import Burn, Entry, Transfer
 from swarm.views import AgentPublic
 
 if TYPE_CHECKING:
@@ -315,27 +320,49 @@ def agent_valuations(
     true = {r: rng.uniform(low, high) for r in resources}
     if not strategic:
         return true, dict(true)
-    top = max(resources, key=lambda r: (true[r], r))
-    return true, {r: (v if r == top else v * (1.0 - shading)) for r, v in true.items()}
+    return true, shade(true, shading)
+
+
+def shade(values: Mapping[str, float], shading: float) -> dict[str, float]:
+    """``values`` with every value but the highest (ties: the last name) understated by ``shading``."""
+    top = max(values, key=lambda r: (values[r], r))
+    return {r: (v if r == top else v * (1.0 - shading)) for r, v in values.items()}
 
 
 # ------------------------------------------------------------------------ view
 
 
 class AuctionView(msgspec.Struct, frozen=True, gc=False):
-    """The last clearing: every agent's holdings (resource → quantity) and the prices."""
+    """The last clearing: every agent's holdings (resource → quantity) and the prices.
+
+    Also what the next auction is made of: the resources with their supply, the
+    endowment, the epoch at whose end it runs (None: none before the run ends),
+    every agent's own value per unit of each resource and the latest bid it sent.
+    """
 
     holdings: dict[str, dict[str, float]]
     prices: dict[str, float]
     auctions: int
+    resources: dict[str, float] = msgspec.field(default_factory=dict)
+    endowment: float = 0.0
+    next_auction_epoch: int | None = None
+    values: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
+    bids: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
 
     def holding(self, agent: str, resource: str) -> float:
         return self.holdings.get(agent, {}).get(resource, 0.0)
 
 
 class AuctionPrompt(msgspec.Struct, frozen=True, gc=False):
-    """What an LLM agent is shown: its own holdings and the last clearing prices."""
+    """What an LLM agent is shown: the next auction (resources and supply, its budget, when),
+    what a unit of each resource is worth to it, its latest bid (None: none sent), its
+    holdings and the last clearing prices."""
 
+    resources: dict[str, float]
+    endowment: float
+    next_auction_epoch: int | None
+    your_values: dict[str, float]
+    your_bid: dict[str, float] | None
     holdings: dict[str, float]
     prices: dict[str, float]
     auctions: int
@@ -356,8 +383,11 @@ class DworkinAuction(WorldComponent):
     prompt_rules = (
         "Auction: at some epoch ends every agent gets the same token budget and the auctioned resources "
         "are sold at prices that adjust until demand meets supply; you spend your budget on what you value "
-        "most per token. Send auction_bid with your value per unit of each resource (0 or more); your latest "
-        "bid counts. Payments come from your resources and are rebated in equal shares."
+        "most per token. your_values says what a unit of each resource is worth to you. Send auction_bid "
+        "with the value per unit you report for each resource (0 or more; what you report is what the "
+        "auction and its envy check use); your latest bid (your_bid) counts, and without one a rule reports "
+        "for you. The auction runs at the end of next_auction_epoch; your allocation becomes your holdings. "
+        "Payments come from your resources and are rebated in equal shares."
     )
     config: AuctionConfig
 
@@ -383,6 +413,8 @@ class DworkinAuction(WorldComponent):
         self.prices: dict[str, float] = {}
         self.count = 0
         self._view: AuctionView | None = None
+        self._view_epoch = -1
+        self.tax = economy_tax_rule(setup.scenario)
 
     @classmethod
     def check(cls, scenario: Scenario) -> None:
@@ -393,18 +425,54 @@ class DworkinAuction(WorldComponent):
             )
 
     def view(self, at: At) -> AuctionView:
-        if self._view is None:
-            self._view = AuctionView(self.holdings, self.prices, self.count)
+        if self._view is None or self._view_epoch != at.epoch:
+            cfg = self.config
+            self._view_epoch = at.epoch
+            self._view = AuctionView(
+                self.holdings,
+                self.prices,
+                self.count,
+                cfg.resources,
+                cfg.endowment,
+                self._next_auction(at.epoch),
+                self.true_values,
+                dict(self.bids),
+            )
         return self._view
+
+    def _next_auction(self, epoch: int) -> int | None:
+        """The first epoch from ``epoch`` on at whose end the auction runs (None: none in the run)."""
+        last = self.setup.scenario.simulation.n_epochs
+        return next((e for e in range(epoch, last) if self.due(e)), None)
 
     @classmethod
     def prompt_view(cls, view: AuctionView, agent_id: str) -> AuctionPrompt:
-        return AuctionPrompt(dict(view.holdings.get(agent_id, {})), dict(view.prices), view.auctions)
+        bid = view.bids.get(agent_id)
+        return AuctionPrompt(
+            dict(view.resources),
+            view.endowment,
+            view.next_auction_epoch,
+            dict(view.values.get(agent_id, {})),
+            dict(bid) if bid is not None else None,
+            dict(view.holdings.get(agent_id, {})),
+            dict(view.prices),
+            view.auctions,
+        )
 
     @classmethod
     def view_from_prompt(cls, value: Any, agent_id: str) -> AuctionView:
-        shown = msgspec.convert(value, AuctionPrompt)
-        return AuctionView({agent_id: shown.holdings}, shown.prices, shown.auctions)
+        s = msgspec.convert(value, AuctionPrompt)
+        bids = {agent_id: s.your_bid} if s.your_bid is not None else {}
+        return AuctionView(
+            {agent_id: s.holdings},
+            s.prices,
+            s.auctions,
+            s.resources,
+            s.endowment,
+            s.next_auction_epoch,
+            {agent_id: s.your_values},
+            bids,
+        )
 
     def apply(self, at: At, turns: Sequence[Turn], agents: Mapping[str, AgentPublic]) -> Applied:
         out = Applied()
@@ -425,6 +493,7 @@ class DworkinAuction(WorldComponent):
                 continue
             values = {r: float(action.valuations.get(r, 0.0)) for r in self.config.resources}
             self.bids[agent] = values
+            self._view = None
             out.events.append(
                 AuctionBidReceived(epoch=at.epoch, step=at.step, agent_id=agent, valuations=values)
             )
@@ -479,20 +548,32 @@ class DworkinAuction(WorldComponent):
                 total_utility=sum(outcome.utilities.values()),
             )
         )
-        out.entries += _payments(auction_id, outcome.payments, rebate=cfg.payment == "rebate")
+        taxed: list[Entry] = []
+        if self.tax is not None:
+            base = sum(paid for paid in outcome.payments.values() if paid > 0.0)
+            levied = self.tax.levy(at, "auction", PROCEEDS, base, auction_id)
+            out.events += levied.events
+            taxed = levied.entries
+        out.entries += _payments(auction_id, outcome.payments, rebate=cfg.payment == "rebate", taxed=taxed)
         self.holdings = outcome.allocations
         self.prices = outcome.prices
         self._view = None
         return out
 
 
-def _payments(auction_id: str, payments: Mapping[str, float], *, rebate: bool) -> list[Entry]:
+def _payments(
+    auction_id: str, payments: Mapping[str, float], *, rebate: bool, taxed: Sequence[Entry] = ()
+) -> list[Entry]:
+    """The payments into the proceeds, then ``taxed`` (the economy tax's entries), then the rebates."""
     entries: list[Entry] = [
         Transfer(reason="auction_payment", ref=auction_id, payer=a, payee=PROCEEDS, amount=paid)
         for a, paid in payments.items()
         if paid > 0.0
     ]
     total = sum(e.amount for e in entries if isinstance(e, Transfer))
+    if taxed:
+        entries += taxed
+        total -= sum(e.amount for e in taxed if isinstance(e, Transfer | Burn))
     if rebate and payments and total > 0.0:
         share = total / len(payments)
         entries += [

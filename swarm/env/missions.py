@@ -30,6 +30,12 @@ A member whose contribution share is below ``free_rider_threshold`` times the
 equal share is a *free rider*; ``free_rider_penalty`` withholds that fraction of
 its payout and gives it to the other members in proportion to their payouts.
 Money only moves through ledger entries, so it is conserved.
+
+Two governance levers act here when they are on: the economy tax
+(``economy_tax_rate``, :mod:`swarm.governance.economy_tax`) takes its share of a
+succeeded mission's pool before the payout, and mission audits
+(``mission_audit_enabled``, :mod:`swarm.governance.mission_audit`) withhold part
+of an audited mission's free riders' payouts.
 """
 
 from __future__ import annotations
@@ -45,6 +51,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from swarm.actions import Action
 from swarm.events import ActionRejected, Event, InteractionCompleted
+from swarm.governance.economy_tax import EconomyTaxed, EconomyTaxRule, economy_tax_rule
+from swarm.governance.effects import ReputationChange
+from swarm.governance.mission_audit import (
+    MISSION_AUDIT,
+    MissionAudited,
+    MissionAuditRule,
+    mission_audit_rule,
+    withhold,
+)
+from swarm.governance.tax import TREASURY
 from swarm.kernel.component import Applied, At, Setup, Turn, WorldComponent, component
 from swarm.metrics.registry import latest
 from swarm.money import Entry, Mint, Transfer
@@ -134,6 +150,8 @@ class MissionView(msgspec.Struct, frozen=True, gc=False):
     interactions: int
     join_stake: float
     pool: float
+    max_team: int | None = None
+    """Members at most, coordinator included (a full mission refuses joins)."""
 
 
 class MissionsView(msgspec.Struct, frozen=True):
@@ -316,9 +334,21 @@ class _Closed:
 class MissionState:
     """Missions and their lifecycle; pure and synchronous (the component wraps it)."""
 
-    def __init__(self, config: MissionsConfig, rng: random.Random) -> None:
+    def __init__(
+        self,
+        config: MissionsConfig,
+        rng: random.Random,
+        *,
+        tax: EconomyTaxRule | None = None,
+        audit: MissionAuditRule | None = None,
+        audit_rng: random.Random | None = None,
+    ) -> None:
+        """``tax`` and ``audit``: the governance levers on missions, when on; ``audit_rng`` draws audits."""
         self.config = config
         self.rng = rng
+        self.tax = tax
+        self.audit = audit
+        self.audit_rng = audit_rng if audit_rng is not None else random.Random(0)
         self.missions: dict[str, _Mission] = {}
         self.member_of: dict[str, str] = {}
         self._counter = 0
@@ -492,8 +522,15 @@ class MissionState:
             rng=self.rng,
         )
         riders = free_riders(contributions, c.free_rider_threshold)
-        amounts = penalise([w * pool for w in weights], riders, c.free_rider_penalty)
-        amounts[-1] = pool - math.fsum(amounts[:-1])  # the pool is paid out to the last cent
+        paid = pool
+        if self.tax is not None:
+            levied = self.tax.levy(at, "missions", m.account, pool, m.mission_id)
+            out.add(levied)
+            paid -= sum(e.amount for e in levied.events if isinstance(e, EconomyTaxed))
+        amounts = penalise([w * paid for w in weights], riders, c.free_rider_penalty)
+        if self.audit is not None and self.audit_rng.random() < self.audit.probability:
+            amounts, paid = self._audit(at, m, amounts, riders, paid, out)
+        amounts[-1] = paid - math.fsum(amounts[:-1])  # the pool is paid out to the last cent
         for agent, amount in zip(m.members, amounts, strict=True):
             if amount > 0:
                 out.entries.append(
@@ -503,8 +540,8 @@ class MissionState:
                 )
         total = math.fsum(contributions)
         gap = (
-            0.5 * math.fsum(abs(a / pool - x / total) for a, x in zip(amounts, contributions, strict=True))
-            if total > 0 and pool > 0
+            0.5 * math.fsum(abs(a / paid - x / total) for a, x in zip(amounts, contributions, strict=True))
+            if total > 0 and paid > 0
             else None
         )
         self._closed.append(_Closed("succeeded", len(m.members), sum(riders), gap))
@@ -526,6 +563,51 @@ class MissionState:
                 shapley_stderr=stderr,
             )
         )
+
+    def _audit(
+        self, at: At, m: _Mission, amounts: list[float], riders: list[bool], paid: float, out: Applied
+    ) -> tuple[list[float], float]:
+        """Apply the audit lever to a succeeded mission's payouts: (new amounts, money left to pay)."""
+        assert self.audit is not None
+        rule = self.audit
+        amounts, withheld, to_treasury = withhold(amounts, riders, rule.penalty, rule.destination)
+        if to_treasury > 0.0:
+            out.entries.append(
+                Transfer(
+                    payer=m.account,
+                    payee=TREASURY,
+                    amount=to_treasury,
+                    reason=f"{MISSION_AUDIT}: withheld from free riders",
+                    ref=m.mission_id,
+                )
+            )
+        found = tuple(a for a, r in zip(m.members, riders, strict=True) if r)
+        out.events.append(
+            MissionAudited(
+                epoch=at.epoch,
+                step=at.step,
+                lever=MISSION_AUDIT,
+                mission_id=m.mission_id,
+                riders=found,
+                withheld=withheld,
+                destination="none" if withheld <= 0.0 else "treasury" if to_treasury > 0.0 else "members",
+            )
+        )
+        if rule.reputation_penalty > 0.0:
+            out.add_effects(
+                [
+                    ReputationChange(
+                        epoch=at.epoch,
+                        step=at.step,
+                        lever=MISSION_AUDIT,
+                        agent_id=agent,
+                        amount=-rule.reputation_penalty,
+                        reason=f"free rider found by the audit of mission {m.mission_id}",
+                    )
+                    for agent in found
+                ]
+            )
+        return amounts, paid - to_treasury
 
     def _refund(
         self, at: At, m: _Mission, status: Literal["failed", "expired"], mean_p: float | None, out: Applied
@@ -574,6 +656,7 @@ class MissionState:
                     len(m.ps),
                     c.join_stake,
                     m.pool,
+                    c.max_team,
                 )
                 for m in self.missions.values()
             )
@@ -603,7 +686,14 @@ class Missions(WorldComponent):
 
     def __init__(self, setup: Setup) -> None:
         super().__init__(setup)
-        self.state = MissionState(self.config, setup.rng("missions"))
+        audit = mission_audit_rule(setup.scenario)
+        self.state = MissionState(
+            self.config,
+            setup.rng("missions"),
+            tax=economy_tax_rule(setup.scenario),
+            audit=audit,
+            audit_rng=setup.rng("mission_audit") if audit is not None else None,
+        )
 
     def view(self, at: At) -> MissionsView:
         return self.state.view()

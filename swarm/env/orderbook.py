@@ -30,9 +30,15 @@ auction (``auction:``) allocates come from its latest clearing: they start at 0
 and, at the first step after each ``auction_cleared``, every agent's holding of
 such a resource is set to its allocation (0 when it got none); other resources
 keep ``initial_holdings``. Holdings are goods, not money: the reset moves no money.
+With the governance lever ``economy_tax_rate`` above 0
+(:mod:`swarm.governance.economy_tax`) sellers bear the tax: each trade's
+proceeds reach the seller's buying power net of the tax, and after each step
+every seller pays the rate times its gross proceeds of the step (one levy per
+seller, booked after the trades' transfers); buyers pay the full price.
 Agents (LLM ones included) trade with ``place_order`` and
-``cancel_orders``; an order placed in a step rests over the step's ticks until
-it fills, is cancelled or expires.
+``cancel_orders`` (logged as ``order_placed`` and ``orders_cancelled``); an order
+placed in a step rests over the step's ticks until it fills, is cancelled or
+expires. LLM agents are shown the market's rules and each book's recent prices.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from swarm.actions import Action
 from swarm.errors import ConfigProblem
 from swarm.events import ActionRejected, Event
+from swarm.governance.economy_tax import economy_tax_rule
 from swarm.kernel.component import Applied, At, Setup, Turn, WorldComponent, component
 from swarm.metrics.registry import latest, mean_of, run_figure, sum_of
 from swarm.money import Transfer
@@ -69,6 +76,8 @@ RECOVERY = 0.95
 """A crash ends when the price is back to this share of its pre-crash maximum..."""
 CRASH_SPAN = 50
 """... or this many ticks after it was detected (then a new fall is a new crash)."""
+_RECENT = 5
+"""Tick prices shown per book (:attr:`BookTop.recent`)."""
 
 # ----------------------------------------------------------------------- actions
 
@@ -123,6 +132,26 @@ class GovernanceMarketHalt(Event, tag="governance_market_halt", frozen=True):
     halt_ticks: int
 
 
+class OrderPlaced(Event, tag="order_placed", frozen=True):
+    """An agent's ``place_order`` action rests on a book (the algorithmic traders' orders are not logged)."""
+
+    agent_id: str
+    order_id: str
+    resource: str
+    side: Side
+    price: float
+    quantity: float
+    expires_tick: int
+
+
+class OrdersCancelled(Event, tag="orders_cancelled", frozen=True):
+    """An agent's ``cancel_orders`` action: its resting orders withdrawn (on one book, or all when None)."""
+
+    agent_id: str
+    resource: str | None
+    cancelled: int
+
+
 class MarketResumed(Event, tag="market_resumed", frozen=True):
     resource: str
     tick: int
@@ -161,6 +190,17 @@ class BookTop(msgspec.Struct, frozen=True, gc=False):
     bid_volume: float
     ask_volume: float
     halted: bool
+    recent: tuple[float, ...] = ()
+    """The prices of the last ticks (up to 5), oldest first."""
+
+
+class MarketRules(msgspec.Struct, frozen=True, gc=False):
+    """The market's timing and starting price, as agents are told them."""
+
+    reference_price: float
+    ticks_per_step: int
+    batch_interval_ticks: int
+    order_ttl_ticks: int
 
 
 class RestingOrder(msgspec.Struct, frozen=True, gc=False):
@@ -179,13 +219,17 @@ class OrderBookView(msgspec.Struct, frozen=True, dict=True):
     books: dict[str, BookTop]
     holdings: dict[str, dict[str, float]]
     orders: dict[str, tuple[RestingOrder, ...]] = msgspec.field(default_factory=dict)
+    rules: MarketRules | None = None
 
 
 class OrderBookPrompt(msgspec.Struct, frozen=True):
+    """What an LLM agent is shown: the market's rules, every book's top, its holdings and resting orders."""
+
     tick: int
     books: dict[str, BookTop]
     your_holdings: dict[str, float]
     your_orders: tuple[RestingOrder, ...] = ()
+    rules: MarketRules | None = None
 
 
 # ------------------------------------------------------------------------ config
@@ -335,10 +379,15 @@ class Market:
         cash: Mapping[str, float],
         rng: random.Random,
         governance_halt: tuple[float, int] | None = None,
+        tax_rate: float = 0.0,
     ) -> None:
-        """``governance_halt``: the ``market_halt`` lever's (drop, ticks) when it is on."""
+        """``governance_halt``: the ``market_halt`` lever's (drop, ticks) when it is on;
+        ``tax_rate``: the share of each sale's proceeds the economy tax takes from the seller."""
         self.config = config
         self.governance_halt = governance_halt
+        self.tax_rate = tax_rate
+        self.taxed: dict[str, float] = {}
+        """Each seller's gross proceeds since the last :meth:`drain_taxed` (with a tax only)."""
         self.agents = list(agents)
         self.strategies = dict(strategies)
         self.rng = rng
@@ -500,7 +549,11 @@ class Market:
                 continue
             amount = price * qty
             self.cash[bid.agent] -= amount
-            self.cash[ask.agent] += amount
+            if self.tax_rate > 0.0:
+                self.cash[ask.agent] += amount - amount * self.tax_rate
+                self.taxed[ask.agent] = self.taxed.get(ask.agent, 0.0) + amount
+            else:
+                self.cash[ask.agent] += amount
             held[bid.agent] += qty
             held[ask.agent] -= qty
             key = (bid.agent, ask.agent)
@@ -581,6 +634,11 @@ class Market:
                 out.append(Transfer(reason="order book trades", payer=payer, payee=payee, amount=amount))
         return out
 
+    def drain_taxed(self) -> list[tuple[str, float]]:
+        """Each seller's gross proceeds since the last call, in the order they first sold."""
+        out, self.taxed = list(self.taxed.items()), {}
+        return out
+
     def measure(self, at: At) -> OrderBookMeasured:
         """The epoch's figures (ongoing crashes count with their depth so far); resets them."""
         s = self.stats
@@ -614,6 +672,7 @@ class Market:
                 math.fsum(o.quantity for o in b.bids),
                 math.fsum(o.quantity for o in b.asks),
                 b.halted(tick + 1),
+                tuple(self._history[r])[-_RECENT:],
             )
             for r, b in self.books.items()
         }
@@ -622,7 +681,9 @@ class Market:
         for b in self.books.values():
             for o in b.bids + b.asks:
                 orders.setdefault(o.agent, []).append(o.resting())
-        return OrderBookView(tick, books, holdings, {a: tuple(v) for a, v in orders.items()})
+        c = self.config
+        rules = MarketRules(c.reference_price, c.ticks_per_step, c.batch_interval_ticks, c.order_ttl_ticks)
+        return OrderBookView(tick, books, holdings, {a: tuple(v) for a, v in orders.items()}, rules)
 
 
 def _mean(xs: Sequence[float]) -> float | None:
@@ -742,7 +803,10 @@ class OrderBook(WorldComponent):
         "ttl_ticks) rests an order over the many ticks that follow your step until it fills, is "
         "cancelled or expires; `cancel_orders` (optional resource) withdraws yours. Books clear in "
         "batches by price then arrival time; you never trade with yourself, pay only with money you "
-        "have and sell only what you hold. A market that crashes may be halted: nothing clears then."
+        "have and sell only what you hold. A market that crashes may be halted: nothing clears then. "
+        "rules gives the reference (starting) price, the ticks in a step, how often books clear and how "
+        "long an order rests by default; each book shows its last price, best quotes, depth and recent "
+        "prices."
     )
     config: OrderBookConfig
 
@@ -755,6 +819,7 @@ class OrderBook(WorldComponent):
             if getattr(gov, "market_halt_enabled", False)
             else None
         )
+        self.tax = economy_tax_rule(setup.scenario)
         self.market = Market(
             self.config,
             list(setup.agents),
@@ -762,6 +827,7 @@ class OrderBook(WorldComponent):
             cash,
             setup.rng("order_book"),
             halt,
+            self.tax.rate if self.tax is not None else 0.0,
         )
         self._auction: Any = setup.component("auction") if self.config.holdings_from_auction else None
         self._auctions_seen = 0
@@ -810,14 +876,18 @@ class OrderBook(WorldComponent):
     @classmethod
     def prompt_view(cls, view: OrderBookView, agent_id: str) -> OrderBookPrompt:
         return OrderBookPrompt(
-            view.tick, view.books, view.holdings.get(agent_id, {}), view.orders.get(agent_id, ())
+            view.tick, view.books, view.holdings.get(agent_id, {}), view.orders.get(agent_id, ()), view.rules
         )
 
     @classmethod
     def view_from_prompt(cls, value: Any, agent_id: str) -> OrderBookView:
         shown = msgspec.convert(value, OrderBookPrompt)
         return OrderBookView(
-            shown.tick, shown.books, {agent_id: shown.your_holdings}, {agent_id: shown.your_orders}
+            shown.tick,
+            shown.books,
+            {agent_id: shown.your_holdings},
+            {agent_id: shown.your_orders},
+            shown.rules,
         )
 
     def _refresh(self, agents: Mapping[str, AgentPublic] | Sequence[AgentPublic]) -> None:
@@ -844,6 +914,8 @@ class OrderBook(WorldComponent):
                             epoch=at.epoch, step=at.step, agent_id=agent, action=action.type, reason=why
                         )
                     )
+                else:
+                    out.events.append(self._placed(at, agent, action.resource))
             elif isinstance(action, CancelOrders):
                 if action.resource is not None and action.resource not in self.market.books:
                     out.events.append(
@@ -856,8 +928,33 @@ class OrderBook(WorldComponent):
                         )
                     )
                 else:
-                    self.market.cancel(agent, action.resource)
+                    n = self.market.cancel(agent, action.resource)
+                    out.events.append(
+                        OrdersCancelled(
+                            epoch=at.epoch,
+                            step=at.step,
+                            agent_id=agent,
+                            resource=action.resource,
+                            cancelled=n,
+                        )
+                    )
         return out
+
+    def _placed(self, at: At, agent: str, resource: str) -> OrderPlaced:
+        """The event of the order ``agent`` just placed on ``resource``'s book (the market's newest)."""
+        book, newest = self.market.books[resource], self.market._ids
+        order = next(o for o in (*book.bids, *book.asks) if o.order_id == newest)
+        return OrderPlaced(
+            epoch=at.epoch,
+            step=at.step,
+            agent_id=agent,
+            order_id=f"o{order.order_id}",
+            resource=order.resource,
+            side=order.side,
+            price=order.price,
+            quantity=order.quantity,
+            expires_tick=order.expires,
+        )
 
     def resolve(self, at: At, answers: Sequence[tuple[str, Any, Any]]) -> Applied:
         out = Applied()
@@ -867,6 +964,9 @@ class OrderBook(WorldComponent):
             out.events += m.run_tick(at)
         m.trades = []
         out.entries += m.drain_flows()
+        if self.tax is not None:
+            for seller, proceeds in m.drain_taxed():
+                out.add(self.tax.levy(at, "order_book", seller, proceeds))
         return out
 
     def epoch_end(self, at: At, agents: Sequence[AgentPublic]) -> Applied:

@@ -132,11 +132,18 @@ def count(
     where: Callable[[Any], bool] | None = None,
     amount: Callable[[Any], float] | None = None,
     cumulative: bool = False,
+    optional: bool = False,
 ) -> Counter:
-    """Register a counter of ``event`` (an epoch metric called ``name``)."""
+    """Register a counter of ``event`` (an epoch metric called ``name``).
+
+    ``optional``: an epoch without the event leaves the metric out of its record
+    (for an opt-in feature, so runs without it log what they logged before).
+    """
     counter = Counter(name, description, event, where, amount, cumulative)
     COUNTERS.add(name, counter)
-    EPOCH_METRICS.add(name, EpochMetric(name, description, lambda data: data.counts.get(name, 0)))
+    EPOCH_METRICS.add(
+        name, EpochMetric(name, description, lambda data: data.counts.get(name, 0), optional=optional)
+    )
     return counter
 
 

@@ -24,7 +24,7 @@ from swarm.scenario import Scenario, load_scenario
 from tests.conftest import ROOT
 
 SCENARIOS = ROOT / "scenarios"
-PLAIN = sorted(p.stem for p in SCENARIOS.glob("*.yaml") if p.stem != "llm_agents")
+PLAIN = sorted(p.stem for p in SCENARIOS.glob("*.yaml") if p.stem not in ("llm_agents", "llm_economies"))
 CASSETTE = SCENARIOS / "cassettes" / "llm_agents.jsonl"
 
 
