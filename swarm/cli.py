@@ -21,6 +21,8 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from swarm.agents.llm_backend import LLMBackend
     from swarm.events import Event
     from swarm.runtime.result import SimulationResult
@@ -192,7 +194,6 @@ async def _run_with_output(
     dashboard: dict[str, Any] | None = None,
 ) -> SimulationResult:
     import msgspec
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from swarm.events import EpochCompleted, RunEnded
 
@@ -204,6 +205,8 @@ async def _run_with_output(
     bar: Progress | None = None
     task = None
     if progress and not stream and out.is_terminal and total * sc.simulation.steps_per_epoch >= 200:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
         bar = Progress(
             TextColumn("epochs"),
             BarColumn(),
@@ -421,7 +424,7 @@ def run(
             progress=progress,
             shards=shards,
             shard_backend=shard_backend,
-            checkpoints=_checkpoints(checkpoint_every, keep_checkpoints, shards),
+            checkpoints=_checkpoints(checkpoint_every, keep_checkpoints),
             dashboard=live,
         )
     except _BadInput as exc:
@@ -499,12 +502,12 @@ def _live_dashboard(
     return watch(sim, **options)
 
 
-def _checkpoints(every: int, keep: int | None, shards: int) -> dict[str, Any]:
+def _checkpoints(every: int, keep: int | None) -> dict[str, Any]:
     """The Simulation's checkpoint settings for ``--checkpoint-every``/``--keep-checkpoints``.
 
-    A sharded run keeps its agents in other processes, so it writes none.
+    A sharded run writes them too: its workers' agents are fetched into each one.
     """
-    if every == 0 or shards != 1:
+    if every == 0:
         return {}
     return {"checkpoint_every": every, "keep_checkpoints": keep}
 
@@ -860,6 +863,37 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _plain_list(args: list[str]) -> bool:
+    """Run ``swarm list`` or ``swarm list --dir DIR`` directly; False for any other command line.
+
+    The argument parser converts every option's value, even an absent one, through
+    pydantic, which it imports for that: without it a remembered listing executes about
+    40 % fewer instructions (docs/benchmarks.md). Anything else (``--help``, a typo,
+    another command) goes through the parser as usual.
+    """
+    if args[:1] != ["list"]:
+        return False
+    rest = args[1:]
+    if not rest:
+        directory = None
+    elif len(rest) == 2 and rest[0] == "--dir" and rest[1] and not rest[1].startswith("-"):
+        directory = Path(rest[1])
+    elif len(rest) == 1 and rest[0].startswith("--dir=") and len(rest[0]) > len("--dir="):
+        directory = Path(rest[0][len("--dir=") :])
+    else:
+        return False
+    try:
+        list_scenarios(directory)
+    except typer.Exit as stop:
+        sys.exit(stop.exit_code)
+    except BrokenPipeError:  # `swarm list | head`: end quietly with 1, as the parser's own handling does
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    return True
+
+
 def main() -> None:
     """Entry point of the ``swarm`` console script."""
     import signal
@@ -868,7 +902,8 @@ def main() -> None:
     # handlers meanwhile, which end the run cleanly).
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        app()
+        if not _plain_list(sys.argv[1:]):
+            app()
     except KeyboardInterrupt:  # outside any command's own handling (typer maps the rest to 130)
         sys.exit(EXIT_INTERRUPTED)
     except Exception:

@@ -28,6 +28,15 @@ force from the fork on, while the tax collected so far, the agents' memories and
 the ledger carry over. With another seed every random stream starts afresh from
 that seed at the fork.
 
+**Sharded runs.** A worker shard's agents' policies live in another process;
+this process keeps the copies it built. At a checkpoint every worker sends its
+agents' policies' attributes (:func:`dump_policies`, their random streams written
+as names) and the copies take them, so the state saved is the one a run in one
+process saves. On resume the copies take the checkpoint's attributes like every
+other object, and are sent back to the workers (:func:`load_policies` there).
+Agents' streams are named by registration index, so a checkpoint resumes over any
+number of shards.
+
 File layout: ``checkpoints/epoch-NNNNN.ckpt``, one JSON line (:class:`CheckpointInfo`)
 then the state as a zlib-compressed pickle. Files are written to a temporary name
 and renamed, so a kill never leaves half a checkpoint under the real name.
@@ -36,6 +45,7 @@ Checkpoints are read only from run folders you trust: loading one runs pickle.
 
 from __future__ import annotations
 
+import copy
 import copyreg
 import hashlib
 import io
@@ -44,7 +54,7 @@ import os
 import pickle
 import types
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,6 +97,10 @@ class CheckpointInfo:
     """Bytes of the event log (header included) written by then."""
     log_tail: str
     """SHA-256 of the log's last line before ``log_bytes`` (checks the log is this run's)."""
+    shards: int = 1
+    """The shards the run was asked to spread its agents over (a resume uses as many unless told)."""
+    shard_backend: str = "processes"
+    """Where its worker shards ran (``processes`` or ``ray``)."""
 
 
 def path_for(run_dir: Path, epoch: int) -> Path:
@@ -162,7 +176,9 @@ def named_objects(world: World, clock: SimulationClock | None, llm: object = Non
         out[f"ref:{placed.cls.key}"] = placed.ref
     if world.streams is not None:
         out["streams"] = world.streams
-        for k, stream in enumerate(world.streams.streams):
+        # By registration index: a sharded run's pool holds only this process's agents' streams.
+        every = getattr(world.population, "all_streams", None)
+        for k, stream in enumerate(every if every is not None else world.streams.streams):
             out[f"stream:{k}"] = stream
     for seat in world.seats:
         adapter = getattr(seat.policy, "adapter", None)
@@ -214,7 +230,12 @@ class _Pickler(pickle.Pickler):
 
 
 class _MarkerPickler(pickle.Pickler):
-    """Pickles one attribute to compare it (names as persistent ids, code as a marker)."""
+    """Pickles one attribute to compare it (names as persistent ids, code as a marker).
+
+    A settings model is compared by its values alone: which of its fields were
+    given explicitly (a scenario read from a log header gives them all) changes
+    nothing in the run.
+    """
 
     def __init__(self, buf: io.BytesIO, names: Mapping[int, str]) -> None:
         super().__init__(buf, protocol=pickle.HIGHEST_PROTOCOL)
@@ -226,6 +247,9 @@ class _MarkerPickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         if _is_code(obj):
             return (_code_marker, ())
+        if isinstance(obj, BaseModel):
+            cls = type(obj)
+            return (_model_marker, (cls.__module__, cls.__qualname__, obj.__dict__, obj.__pydantic_extra__))
         return NotImplemented
 
 
@@ -235,6 +259,10 @@ def _named(name: str) -> object:
 
 
 def _code_marker() -> None:
+    return None
+
+
+def _model_marker(*_: object) -> None:
     return None
 
 
@@ -386,17 +414,95 @@ class StateCodec:
             self._code[type(obj)] = frozenset(skip)
 
 
-def _keep_inner(path: str, fresh: Any, restored: Any, keep_fresh: frozenset[str]) -> None:
-    """Inside a restored attribute, put back the fresh values the fork's change alters."""
+def dump_policies(agents: Sequence[tuple[str, object]], named: Mapping[str, object]) -> bytes:
+    """Each agent's policy's saved attributes (code left out), pickled as one list, in order.
+
+    What a sharded run's worker sends for a checkpoint, and what it is sent back
+    on resume: the objects of ``named`` (the agents' random streams, the scenario)
+    are written as their names and resolve, in :func:`load_policies`, to the
+    reading process's objects of those names. A value that cannot be saved is a
+    :class:`CheckpointError` naming the agent and the attribute, as in one process.
+    """
+    names = {id(obj): name for name, obj in named.items()}
+    kinds = {type(obj) for obj in named.values()}
+    skip: dict[type, frozenset[str]] = {}
+
+    def states() -> list[dict[str, Any]]:
+        return [
+            {name: v for name, v in fields(policy) if name not in skip.get(type(policy), ())}
+            for _, policy in agents
+        ]
+
+    try:
+        return _dumps(states(), names, kinds)
+    except Exception:
+        pass
+    for agent_id, policy in agents:  # which attributes are code, and which cannot be saved at all
+        cls = type(policy)
+        code = set(skip.get(cls, ()))
+        for name, value in fields(policy):
+            if name in code:
+                continue
+            try:
+                _dumps(value, names, kinds)
+            except Exception as exc:
+                try:
+                    _dumps(value, names, code_as_marker=True)
+                except Exception:
+                    raise CheckpointError(
+                        f"cannot save policy:{agent_id} ({cls.__name__}).{name}: {type(exc).__name__}: {exc} "
+                        "(a custom policy must be picklable, or define __getstate__/__setstate__)"
+                    ) from exc
+                code.add(name)
+        skip[cls] = frozenset(code)
+    return _dumps(states(), names, kinds)
+
+
+def load_policies(blob: bytes, named: Mapping[str, object]) -> list[dict[str, Any]]:
+    """The attributes :func:`dump_policies` saved, with names resolved to ``named``'s objects."""
+    try:
+        states: list[dict[str, Any]] = _Unpickler(io.BytesIO(blob), named).load()
+    except CheckpointError:
+        raise
+    except Exception as exc:
+        raise CheckpointError(f"cannot read the agents' saved state ({type(exc).__name__}: {exc})") from None
+    return states
+
+
+def put_back(obj: object, attrs: Mapping[str, Any]) -> None:
+    """Give ``obj`` the saved attributes ``attrs`` (as a restore does)."""
+    for name, value in attrs.items():
+        setattr(obj, name, value)
+
+
+def _keep_inner(path: str, fresh: Any, restored: Any, keep_fresh: frozenset[str]) -> Any:
+    """Inside a restored attribute, put back the fresh values the fork's change alters.
+
+    Returns the restored value: itself, or a changed copy of it when it is frozen
+    (a component's settings, say).
+    """
     prefix = path + "/"
     inner = {k[len(prefix) :].split("/", 1)[0] for k in keep_fresh if k.startswith(prefix)}
     for name in sorted(inner):
         sub = f"{prefix}{name}"
         fresh_value = getattr(fresh, name, None)
-        if sub in keep_fresh:
-            setattr(restored, name, fresh_value)
-        else:
-            _keep_inner(sub, fresh_value, getattr(restored, name, None), keep_fresh)
+        if sub not in keep_fresh:
+            fresh_value = _keep_inner(sub, fresh_value, getattr(restored, name, None), keep_fresh)
+        restored = _with(restored, name, fresh_value)
+    return restored
+
+
+def _with(obj: Any, name: str, value: Any) -> Any:
+    """``obj`` with attribute ``name`` set to ``value``: in place, or on a copy when ``obj`` is frozen."""
+    if getattr(obj, name, value) is value and hasattr(obj, name):
+        return obj
+    try:
+        setattr(obj, name, value)
+        return obj
+    except AttributeError:  # a frozen dataclass, a read-only slot
+        clone = copy.copy(obj)
+        object.__setattr__(clone, name, value)
+        return clone
 
 
 def _plain_object(value: Any) -> bool:
@@ -498,8 +604,7 @@ def restore(
             if path in keep_fresh:
                 continue
             fresh = getattr(obj, name, None)
-            setattr(obj, name, value)
-            _keep_inner(path, fresh, value, keep_fresh)
+            setattr(obj, name, _keep_inner(path, fresh, value, keep_fresh))
     saved = payload["clock"]
     if "clock/rng" not in keep_fresh:
         clock.rng.setstate(saved["rng"])

@@ -33,6 +33,22 @@ def _backend(scenario: Scenario, replay_llm: Path | None) -> LLMBackend | None:
     return backend
 
 
+_SHARDS_HELP = "Spread the agents over this process and N-1 workers (default: as the checkpoint records)."
+_BACKEND_HELP = "Where shards 2..N run: processes, or ray (default: as the checkpoint records)."
+
+
+def _sharding(shards: int | None, backend: str | None) -> dict[str, object]:
+    """``--shards``/``--backend`` as Simulation arguments (absent: the checkpoint's); exit 2 when unusable."""
+    if backend is not None:
+        from swarm.runtime.shards import check_sharding
+
+        try:
+            check_sharding(shards or 1, backend)
+        except ValueError as exc:
+            raise fail_input(exc) from None
+    return {"shards": shards, "shard_backend": backend}
+
+
 def _drive(
     make: Callable[[LLMBackend | None], Simulation],
     scenario: Scenario,
@@ -85,6 +101,10 @@ def resume(
     ] = None,
     stream: Annotated[bool, typer.Option(help="Print every event as it happens.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on long runs.")] = True,
+    shards: Annotated[int | None, typer.Option(min=1, help=_SHARDS_HELP, show_default=False)] = None,
+    shard_backend: Annotated[
+        str | None, typer.Option("--backend", help=_BACKEND_HELP, show_default=False)
+    ] = None,
 ) -> None:
     """Go on with a run from its last checkpoint; its log ends as an uninterrupted run's would."""
     from swarm.errors import SwarmError
@@ -94,14 +114,16 @@ def resume(
         scenario = _scenario_of(*_read_run(run_dir))
     except (SwarmError, ValueError) as exc:
         raise fail_input(exc) from None
+    sharding = _sharding(shards, shard_backend)
     backend = _backend(scenario, replay_llm)
     try:
-        sim = Simulation.resume_run(run_dir, epoch=epoch, llm_factory=backend)
+        sim = Simulation.resume_run(run_dir, epoch=epoch, llm_factory=backend, **sharding)
     except (SwarmError, ValueError) as exc:
         if backend is not None:
             backend.close()
         raise fail_input(exc) from None
-    err.print(f"resuming {run_dir} with epoch {sim.resumed_from} (its checkpoint)", markup=False)
+    over = f" over {sim.shards} shards" if sim.shards > 1 else ""
+    err.print(f"resuming {run_dir} with epoch {sim.resumed_from} (its checkpoint){over}", markup=False)
     _exit_for(_drive(lambda _: sim, scenario, backend, stream=stream, progress=progress))
 
 
@@ -139,6 +161,10 @@ def fork(
     replay_llm: Annotated[
         Path | None, typer.Option("--replay-llm", help="Serve LLM answers from this cassette.")
     ] = None,
+    shards: Annotated[int | None, typer.Option(min=1, help=_SHARDS_HELP, show_default=False)] = None,
+    shard_backend: Annotated[
+        str | None, typer.Option("--backend", help=_BACKEND_HELP, show_default=False)
+    ] = None,
 ) -> None:
     """Branch a run at an epoch with changed parameters, and compare the branch with the original."""
     from swarm.analysis import forks
@@ -148,6 +174,7 @@ def fork(
     from swarm.runtime.simulation import Simulation, _read_run, _scenario_of
 
     changes = list(set_ or [])
+    sharding = _sharding(shards, shard_backend)
     try:
         header, log = _read_run(run_dir)
         original = _scenario_of(header, log)
@@ -190,7 +217,9 @@ def fork(
         branch_dir = target / label
 
         def make(llm: LLMBackend | None, sc: Scenario = scenario, where: Path = branch_dir) -> Simulation:
-            return Simulation.fork(run_dir, at_epoch=at_epoch, scenario=sc, out_dir=where, llm_factory=llm)
+            return Simulation.fork(
+                run_dir, at_epoch=at_epoch, scenario=sc, out_dir=where, llm_factory=llm, **sharding
+            )
 
         result = _drive(make, scenario, backend, stream=False, progress=True)
         if result.reason in ("interrupted", "llm_budget"):

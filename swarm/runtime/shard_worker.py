@@ -27,6 +27,12 @@ Requests (``kind``, ``a``, ``b``) and replies:
   not replied (a failure is: see below). Learning is told, not asked, as it is to
   a local agent, so the shard learns while the main process finishes the step.
 * ``SYNC``: replied ``OK`` once everything sent before it is handled.
+* ``STATE``: replied with the shard's agents' policies' attributes, in shard order
+  (:func:`~swarm.runtime.checkpoint.dump_policies`), once everything sent before
+  it is handled: what a checkpoint saves of them. One that cannot be saved is
+  replied ``FAIL`` naming the agent and the attribute.
+* ``RESTORE``: ``a`` such attributes (a checkpoint's, on resume or fork), which
+  the shard's policies take back; replied ``OK``.
 
 A policy bug is replied ``FAIL`` with a :class:`Failure` (the request, which
 agent, the exception when it pickles, its traceback), at once, whatever the
@@ -50,7 +56,7 @@ from typing import Any
 
 import msgspec
 
-SETUP, ACT, RESPOND, LEARN, SYNC = 1, 2, 3, 4, 5
+SETUP, ACT, RESPOND, LEARN, SYNC, STATE, RESTORE = 1, 2, 3, 4, 5, 6, 7
 OK, FAIL = 0, 1
 HEADER = struct.Struct(">BII")
 PICKLE = pickle.HIGHEST_PROTOCOL
@@ -77,7 +83,8 @@ class Failure:
 
     ``kind`` is the request it happened in and ``message`` the repr of the message
     the agent was handling (``Act(epoch=1, step=0)``); ``kind`` ``SETUP`` is a shard
-    that could not load its agents.
+    that could not load its agents, ``STATE`` an agent that cannot be saved and
+    ``RESTORE`` saved attributes that could not be taken back.
     """
 
     kind: int
@@ -173,11 +180,42 @@ class ShardRunner:
             reply = self.learn(a)
         elif kind == SYNC:
             reply = OK, b""
+        elif kind == STATE:
+            reply = self.state()
+        elif kind == RESTORE:
+            reply = self.restore(a)
         else:
             raise ValueError(f"unknown request kind {kind}")
         if reply[0] == FAIL:
             self.failed = reply[1]
         return reply
+
+    def _named(self) -> dict[str, object]:
+        """What saved attributes name rather than hold: the agents' random streams, by position."""
+        return {f"stream:{p}": s for p, s in enumerate(self.streams.streams)}
+
+    def state(self) -> tuple[int, bytes]:
+        """The agents' policies' attributes, for a checkpoint."""
+        from swarm.runtime.checkpoint import dump_policies
+
+        try:
+            return OK, dump_policies([(a.agent_id, a.policy) for a in self.agents], self._named())
+        except Exception as exc:
+            return FAIL, _failure(STATE, "", "", exc)
+
+    def restore(self, payload: bytes) -> tuple[int, bytes]:
+        """The agents' policies take back a checkpoint's attributes."""
+        from swarm.runtime.checkpoint import load_policies, put_back
+
+        try:
+            states = load_policies(payload, self._named())
+            if len(states) != len(self.agents):
+                raise ValueError(f"{len(states)} agents' state for {len(self.agents)} agents")
+            for agent, attrs in zip(self.agents, states, strict=True):
+                put_back(agent.policy, attrs)
+        except Exception as exc:
+            return FAIL, _failure(RESTORE, "", "", exc)
+        return OK, b""
 
     def think_ahead(self) -> None:
         """Draw the next step's first random numbers now, while the main process finishes this step."""

@@ -20,6 +20,14 @@ replies — and the event log — are those of the unsharded run, byte for byte.
 
 A policy bug in a shard is raised here as the ``ActorFailed`` a local run raises
 (naming the agent and the message); a shard that dies is a :class:`ShardFailure`.
+
+Checkpoints: this process keeps the copy of every agent's policy it built, which
+a worker's agents leave behind as they learn. At a checkpoint
+(:meth:`ShardedPopulation.save_policies`) every worker sends its agents' policies'
+attributes and those copies take them, so the checkpoint holds every agent, in
+registration order, as an unsharded run's does. On resume or fork the copies take
+the checkpoint's attributes with the rest of the world, and
+:meth:`ShardedPopulation.load_policies` sends them to the workers.
 Worker processes end with the run, when the run is cancelled, and when this
 process dies (their stdin closes; on Linux the kernel also kills them).
 """
@@ -44,6 +52,7 @@ from swarm.kernel.agent import Responded, is_inline
 from swarm.kernel.component import Ask
 from swarm.kernel.population import LocalPopulation, Population
 from swarm.kernel.world import Seat
+from swarm.runtime import checkpoint as ck
 from swarm.runtime.rng import Stream
 from swarm.runtime.shard_worker import (
     ACT,
@@ -52,7 +61,9 @@ from swarm.runtime.shard_worker import (
     LEARN,
     PICKLE,
     RESPOND,
+    RESTORE,
     SETUP,
+    STATE,
     SYNC,
     Failure,
     ShardSetup,
@@ -139,6 +150,10 @@ class ShardedPopulation(Population):
         self.members: list[list[Seat]] = [[]]
         self.local_indices: list[int] = []
         """Registration indices of the agents that stay in this process."""
+        self.indices: list[list[int]] = [[]]
+        """Each shard's agents' registration indices, in shard order."""
+        self.all_streams: list[Stream] = []
+        """Every agent's random stream, in registration order (a checkpoint names them so)."""
         self.local: LocalPopulation | None = None
         self.remotes: list[_Remote] = []
         self._snapshot: Snapshot | None = None
@@ -189,6 +204,8 @@ class ShardedPopulation(Population):
             self.members[s].append(seat)
             indices[s].append(k)
         self.local_indices = indices[0]
+        self.indices = indices
+        self.all_streams = list(streams)
         surplus, self.remotes = self.remotes[self.n - 1 :], self.remotes[: self.n - 1]
         for remote in surplus:
             remote.close_input()
@@ -225,6 +242,35 @@ class ShardedPopulation(Population):
                         raise ShardFailure(f"{failure.error_text}\n{_tail(failure.traceback)}")
         except TimeoutError:
             raise ShardFailure(f"the shards did not load their agents within {timeout:g} s") from None
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def _named(self, shard: int) -> dict[str, object]:
+        """What a worker's saved attributes name (its agents' streams, by position), here."""
+        streams = self.all_streams
+        return {f"stream:{p}": streams[k] for p, k in enumerate(self.indices[shard])}
+
+    async def save_policies(self) -> None:
+        """This process's copies of the workers' agents' policies take their state now (for a checkpoint).
+
+        Asked after everything sent so far, so each shard has learnt what it was
+        told. An attribute that cannot be saved is a ``CheckpointError`` naming the agent.
+        """
+        for remote in self.remotes:
+            await remote.send(STATE, b"")
+        replies = await self._gather(self.remotes, "saving its agents")
+        for s, blob in enumerate(replies, start=1):
+            states = ck.load_policies(blob, self._named(s))
+            for seat, attrs in zip(self.members[s], states, strict=True):
+                ck.put_back(seat.policy, attrs)
+
+    async def load_policies(self) -> None:
+        """Send every worker its agents' policies' attributes as this process's copies hold them
+        (a checkpoint's, once restored), and wait until they have taken them."""
+        for s, remote in enumerate(self.remotes, start=1):
+            agents = [(seat.agent_id, seat.policy) for seat in self.members[s]]
+            await remote.send(RESTORE, ck.dump_policies(agents, self._named(s)))
+        await self._gather(self.remotes, "taking back its agents' saved state")
 
     async def aclose(self) -> None:
         """Stop every worker shard (closing its input; killing it if it does not end in time)."""
@@ -351,6 +397,8 @@ class ShardedPopulation(Population):
             raise local
         if failures:
             _, failure, remote = min(failures, key=lambda f: (f[1].kind != LEARN, f[0]))
+            if failure.kind in (STATE, RESTORE):
+                raise ck.CheckpointError(f"{_reason(failure)} (in {remote.name})")
             raise self._failure(failure, remote)
         return replies
 
@@ -386,6 +434,14 @@ class _Described:
 
 class _Elsewhere(Actor):
     """Stands in, in this process's actor system, for an agent whose policy failed in another shard."""
+
+
+def _reason(failure: Failure) -> str:
+    """A checkpoint failure's message (the exception's own text, when it pickled)."""
+    with contextlib.suppress(Exception):
+        if failure.error is not None:
+            return str(pickle.loads(failure.error))
+    return failure.error_text
 
 
 def _tail(text: str, lines: int = 12) -> str:

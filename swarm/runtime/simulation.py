@@ -133,14 +133,13 @@ class Simulation:
                 raise ValueError(f"checkpoint_every must be at least 1 (epochs), got {checkpoint_every}")
             if out_dir is None:
                 raise ValueError("checkpoints are written beside the event log: give out_dir too")
-            if shards != 1:
-                raise ValueError("checkpoints need every agent in this process (shards=1)")
         if keep_checkpoints is not None and keep_checkpoints < 1:
             raise ValueError(f"keep_checkpoints must be at least 1, got {keep_checkpoints}")
         self._checkpoint_every = checkpoint_every
         self._keep_checkpoints = keep_checkpoints
         self._plan: _Restore | None = None
         self._world: World | None = None
+        self._population: ShardedPopulation | None = None
         self._factory: Any = None
         self._codec: Any = None
         if shards != 1 or shard_backend != "processes":
@@ -177,6 +176,11 @@ class Simulation:
     def step_seconds(self) -> list[float]:
         """Wall-clock seconds of each step completed so far (for profiling; never in the event log)."""
         return list(self._clock.step_seconds) if self._clock is not None else []
+
+    @property
+    def shards(self) -> int:
+        """The shards the agents are spread over (1: all in this process)."""
+        return self._shards
 
     @property
     def resumed_from(self) -> int | None:
@@ -287,6 +291,7 @@ class Simulation:
 
             factory = LLMBackend()
         population = await self._spawn_shards()  # the workers start while the agents are built
+        self._population = population
         try:
             seats, self._streams = self._seats(factory, sc)
             monitor = _llm_monitor(sc, factory, seats) if needs_llm or self._custom else None
@@ -339,6 +344,8 @@ class Simulation:
                     await clock_ref.tell(control)
                 if population is not None:
                     await population.ready()
+                    if self._plan is not None:  # the workers' agents take the checkpoint's state too
+                        await population.load_policies()
                 if self._plan is None:
                     await self._bus.publish(self._opening(world))
                 with _settled_heap(self._freeze_heap):
@@ -400,7 +407,9 @@ class Simulation:
         interrupted (the ``wall_clock`` field aside). ``kwargs`` are the
         constructor's (an ``llm_factory`` replaying the same cassette, say);
         checkpoints go on being written every epoch unless ``checkpoint_every``
-        says otherwise.
+        says otherwise. A sharded run goes on over as many shards, on the same
+        backend, as the checkpoint records unless ``shards``/``shard_backend`` say
+        otherwise (a checkpoint resumes with any shard count: the log is the same).
         """
         from swarm.runtime import checkpoint as ck
 
@@ -412,6 +421,7 @@ class Simulation:
             raise ck.CheckpointError(f"{run}: the run is over ({reason}); nothing to resume (fork it)")
         path, info = ck.choose(run, log, header.run_id, epoch)
         kwargs.setdefault("checkpoint_every", 1)
+        _recorded_shards(kwargs, info)
         sim = cls(scenario, out_dir=run, **kwargs)
         sim._plan = _Restore(path, info)
         return sim
@@ -433,7 +443,8 @@ class Simulation:
         alters takes effect at the fork; everything else carries over from the
         checkpoint (see :mod:`swarm.runtime.checkpoint`). The fork's log starts
         with its own header (naming the original) and the original's events up to
-        the fork; with no change it is the original's log.
+        the fork; with no change it is the original's log. Like a resumed run it
+        uses the shards its checkpoint records unless ``shards`` says otherwise.
         """
         from swarm.runtime import checkpoint as ck
 
@@ -443,6 +454,7 @@ class Simulation:
         ck.check_fork(original, scenario)
         path, info = ck.choose(run, log, header.run_id, at_epoch, exact=True)
         kwargs.setdefault("checkpoint_every", 1)
+        _recorded_shards(kwargs, info)
         sim = cls(scenario, out_dir=out_dir, **kwargs)
         sim._plan = _Restore(path, info, original=original, source_log=log, source_run=header.run_id)
         return sim
@@ -478,6 +490,8 @@ class Simulation:
             for stale in ck.list_checkpoints(self.out_dir):  # an earlier run's, in a folder overwritten
                 stale.unlink()
         await world.system.settle(exclude=clock.ref)  # every event written, every actor at rest
+        if self._population is not None:  # every shard's agents as they are now (all lessons learnt)
+            await self._population.save_policies()
         if self._codec is None:
             self._codec = ck.StateCodec()
         blob = self._codec.dumps(world, clock, self._factory)
@@ -492,6 +506,8 @@ class Simulation:
             seq=self._bus.seq,
             log_bytes=offset,
             log_tail=ck.tail_digest(ck.last_line_before(self.log_path, offset)),
+            shards=self._shards,
+            shard_backend=self._shard_backend,
         )
         ck.write(ck.path_for(self.out_dir, epochs), info, blob)
         if self._keep_checkpoints is not None:
@@ -656,6 +672,14 @@ class _Restore:
     original: Scenario | None = None
     source_log: Path | None = None
     source_run: str | None = None
+
+
+def _recorded_shards(kwargs: dict[str, Any], info: CheckpointInfo) -> None:
+    """A resumed run or a fork runs over the shards its checkpoint records, unless told otherwise."""
+    if kwargs.get("shards") is None:
+        kwargs["shards"] = info.shards
+    if kwargs.get("shard_backend") is None:
+        kwargs["shard_backend"] = info.shard_backend
 
 
 def _levers(scenario: Scenario, seats: list[Seat]) -> Governance:

@@ -18,7 +18,7 @@ import functools
 import operator
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from swarm.agents.types import AGENT_TYPES
 from swarm.errors import ConfigProblem
@@ -95,7 +95,8 @@ def _limits_model(section: str) -> list[type[BaseModel]]:
             fields[limit.key] = (annotation, _field(limit.default, f"{limit.description} ({cls.key})", ge=0))
     if not fields:
         return []
-    return [create_model(f"_{section}_limits", __base__=BaseModel, **fields)]
+    # Only its fields are used (merged into the section): no validator is built for it.
+    return [create_model(f"_{section}_limits", __config__=ConfigDict(defer_build=True), **fields)]
 
 
 class GovernanceBase(Section):
@@ -182,6 +183,8 @@ def _build() -> type[Scenario]:
         [cls.Config for cls in levers_in_order()],
         GovernanceBase.__doc__ or "",
     )
+    criteria = _criteria_model()
+    population_check: Any = model_validator(mode="after")(_population)  # the cross-section checks
     specs = tuple(t.spec for t in AGENT_TYPES.values())
     agent_item: Any = (
         specs[0]
@@ -199,53 +202,43 @@ def _build() -> type[Scenario]:
         llm=(LLMRunSpec, LLMRunSpec()),
         safety=(safety, safety()),
         governance=(governance, governance()),
-        success_criteria=(_criteria_model(), _criteria_model()()),
+        success_criteria=(criteria, criteria()),
+        __validators__={"_population": population_check},
         **own,
     )
-    return _checked(model)
+    return model
 
 
-def _checked(model: type[Scenario]) -> type[Scenario]:
-    """Add the cross-section checks to a generated model."""
+def _population(self: Any) -> Any:
+    """The cross-section checks of a generated scenario model (an after-validator)."""
+    if sum(a.count for a in self.agents) == 0:
+        raise ConfigProblem("agents", "the scenario has no agents (every count is 0)", "at least one agent")
+    seen: dict[str, int] = {}
+    for index, spec in enumerate(self.agents):
+        prefix = spec.name or spec.type
+        other = seen.setdefault(prefix, index)
+        if other != index and spec.name is not None:
+            raise ConfigProblem(
+                f"agents.{index}.name",
+                f"also the name of agents.{other}",
+                "a name no other group has",
+            )
+    types = {spec.type for spec in self.agents}
+    names = {spec.name for spec in self.agents if spec.name}
+    clash = sorted(types & names)
+    if clash:
+        raise ValueError(
+            f"the name {clash[0]!r} is also an agent type in this scenario, so ids would collide"
+        )
+    from swarm.metrics.registry import EPOCH_METRICS
 
-    class Checked(model):  # type: ignore[valid-type, misc]
-        @model_validator(mode="after")
-        def _population(self) -> Checked:
-            if sum(a.count for a in self.agents) == 0:
-                raise ConfigProblem(
-                    "agents", "the scenario has no agents (every count is 0)", "at least one agent"
-                )
-            seen: dict[str, int] = {}
-            for index, spec in enumerate(self.agents):
-                prefix = spec.name or spec.type
-                other = seen.setdefault(prefix, index)
-                if other != index and spec.name is not None:
-                    raise ConfigProblem(
-                        f"agents.{index}.name",
-                        f"also the name of agents.{other}",
-                        "a name no other group has",
-                    )
-            types = {spec.type for spec in self.agents}
-            names = {spec.name for spec in self.agents if spec.name}
-            clash = sorted(types & names)
-            if clash:
-                raise ValueError(
-                    f"the name {clash[0]!r} is also an agent type in this scenario, so ids would collide"
-                )
-            from swarm.metrics.registry import EPOCH_METRICS
-
-            unknown = [m for m in self.metrics_to_track if m not in EPOCH_METRICS]
-            if unknown:
-                index = self.metrics_to_track.index(unknown[0])
-                raise ConfigProblem(
-                    f"metrics_to_track.{index}", "not a metric", f"one of {', '.join(EPOCH_METRICS)}"
-                )
-            for cls in components_in_order():
-                if cls.enabled(self):
-                    cls.check(self)
-            for lever_cls in levers_in_order():
-                lever_cls.check(self)
-            return self
-
-    Checked.__name__ = Checked.__qualname__ = "Scenario"
-    return Checked
+    unknown = [m for m in self.metrics_to_track if m not in EPOCH_METRICS]
+    if unknown:
+        index = self.metrics_to_track.index(unknown[0])
+        raise ConfigProblem(f"metrics_to_track.{index}", "not a metric", f"one of {', '.join(EPOCH_METRICS)}")
+    for cls in components_in_order():
+        if cls.enabled(self):
+            cls.check(self)
+    for lever_cls in levers_in_order():
+        lever_cls.check(self)
+    return self

@@ -80,8 +80,10 @@ def test_a_run_without_llm_agents_loads_no_llm_stack(tmp_path: Path) -> None:
         ["run", "baseline", "--epochs", "1", "--steps", "2", "--out", str(tmp_path)], codes=(0, 1)
     )
     assert "swarm.runtime.simulation" in modules
-    assert not top_level(modules) & {*HEAVY, "adapters"}
+    # its output needs no Markdown or progress bar (not a terminal)
+    assert not top_level(modules) & {*HEAVY, "adapters", "markdown_it"}
     assert not {"swarm.agents.llm_backend", "swarm.analysis.sweep", "swarm.analysis.aggregate"} & modules
+    assert not {"rich.progress", "rich.markdown"} & modules
 
 
 def test_the_command_registers_the_built_ins_in_the_library_order(tmp_path: Path) -> None:
@@ -146,9 +148,41 @@ def test_list_remembers_its_answer_until_a_scenario_or_the_code_changes(
     cold, first = listing()
     warm, second = listing()
     assert "swarm.scenario._schema" in cold and "swarm.scenario._schema" not in warm
+    assert "pydantic" not in top_level(warm)  # nor the argument parser's conversions
     assert second == first and "baseline" in first and "status_game" in first
     (folder / "status_game.yaml").write_text("scenario_id: broken\nsimulation: {n_epochs: -3}\n")
     again, third = listing()
     assert "swarm.scenario._schema" in again and "invalid" in third and "baseline" in third
     _, fourth = listing()
     assert fourth == third
+
+
+def test_a_plain_listing_answers_as_the_argument_parser_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``swarm list [--dir DIR]`` skips the parser (main); what it prints and its exit code are the same."""
+    from typer.testing import CliRunner
+
+    from swarm.cli import app
+
+    monkeypatch.setenv("SWARM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("COLUMNS", "200")
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "baseline.yaml").write_bytes((ROOT / "scenarios" / "baseline.yaml").read_bytes())
+    (folder / "broken.yaml").write_text("scenario_id: broken\nsimulation: {n_epochs: -3}\n")
+    answers = []
+    for args in (["--dir", str(folder)], [f"--dir={folder}"], ["--dir", str(tmp_path / "none")]):
+        direct = subprocess.run(
+            [*SWARM, "list", *args], capture_output=True, text=True, cwd=tmp_path, env=os.environ, timeout=120
+        )
+        parsed = CliRunner().invoke(app, ["list", *args])
+        assert (direct.returncode, direct.stdout, direct.stderr) == (
+            parsed.exit_code,
+            parsed.stdout,
+            parsed.stderr,
+        )
+        answers.append(direct)
+    assert answers[0].returncode == 0 and "baseline" in answers[0].stdout and "invalid" in answers[0].stdout
+    assert answers[1].stdout == answers[0].stdout
+    assert answers[2].returncode == 2 and "no such directory" in answers[2].stderr
