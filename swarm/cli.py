@@ -809,6 +809,13 @@ def mock_llm(
             "--rate-limit-rpm", min=1, help="Answer 429 (with retry-after) past this many requests a minute."
         ),
     ] = None,
+    susceptibility: Annotated[
+        float,
+        typer.Option(
+            "--susceptibility",
+            help="Chance that an agent asked to act follows an injection payload in its inbox or feed.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Serve the OpenAI and Anthropic APIs locally, answering with scripted policies (no keys needed)."""
     try:
@@ -822,10 +829,19 @@ def mock_llm(
     if not 0.0 <= error_rate <= 1.0:
         err.print(f"--error-rate {error_rate}: expected a share between 0 and 1")
         raise typer.Exit(EXIT_INPUT)
+    if not 0.0 <= susceptibility <= 1.0:
+        err.print(f"--susceptibility {susceptibility}: expected a chance between 0 and 1")
+        raise typer.Exit(EXIT_INPUT)
     out.print("Mock LLM provider. In another shell:", markup=False)
     for key, value in environment("127.0.0.1", port).items():
         out.print(f"export {key}={value}", markup=False)
-    app_ = mock_app(latency_ms=latency_ms, error_rate=error_rate, seed=seed, rate_limit_rpm=rate_limit_rpm)
+    app_ = mock_app(
+        latency_ms=latency_ms,
+        error_rate=error_rate,
+        seed=seed,
+        rate_limit_rpm=rate_limit_rpm,
+        susceptibility=susceptibility,
+    )
     # The server lives as long as the process: keep the collector off its start-up heap.
     import gc
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from adapters.mock_server import MockRequest, create_app
 from swarm.agents.llm_responder import scripted_answer
 
 
-async def scripted_responder(request: MockRequest) -> dict[str, Any]:
-    """Answer a swarm agent's request with the scripted policy matching its persona."""
-    return await scripted_answer(request.system, request.user, request.schema_name)
+async def scripted_responder(request: MockRequest, susceptibility: float = 0.0) -> dict[str, Any]:
+    """Answer a swarm agent's request with the scripted policy matching its persona.
+
+    ``susceptibility``: the chance that, asked to act, it follows an injection payload
+    in its inbox or feed instead (as the offline backend's double does; see
+    :mod:`swarm.env.security`).
+    """
+    return await scripted_answer(request.system, request.user, request.schema_name, susceptibility)
 
 
 def mock_app(
@@ -20,10 +27,19 @@ def mock_app(
     seed: int = 0,
     hang_s: float = 120.0,
     rate_limit_rpm: int | None = None,
+    susceptibility: float = 0.0,
 ) -> Any:
-    """The ASGI app of ``swarm mock-llm`` (``rate_limit_rpm``: answer 429 past that rate)."""
+    """The ASGI app of ``swarm mock-llm`` (``rate_limit_rpm``: answer 429 past that rate;
+    ``susceptibility``: the chance to follow an injection payload, see :func:`scripted_responder`)."""
+    if not 0.0 <= susceptibility <= 1.0:
+        raise ValueError(f"susceptibility {susceptibility}: expected a chance between 0 and 1")
+    responder: Callable[[MockRequest], Awaitable[dict[str, Any]]] = (
+        functools.partial(scripted_responder, susceptibility=susceptibility)
+        if susceptibility > 0
+        else scripted_responder
+    )
     return create_app(
-        scripted_responder,
+        responder,
         latency_ms=latency_ms,
         error_rate=error_rate,
         seed=seed,
