@@ -396,22 +396,9 @@ class StateCodec:
             if not every and type(obj) in seen:
                 continue
             seen.add(type(obj))
-            skip = set(self._code.get(type(obj), frozenset()))
-            for name, value in fields(obj):
-                if name in skip:
-                    continue
-                try:
-                    _dumps(value, names, kinds)
-                except Exception as exc:
-                    try:
-                        _dumps(value, names, code_as_marker=True)
-                    except Exception:
-                        raise CheckpointError(
-                            f"cannot save {key} ({type(obj).__name__}).{name}: {type(exc).__name__}: {exc} "
-                            "(a custom policy must be picklable, or define __getstate__/__setstate__)"
-                        ) from exc
-                    skip.add(name)
-            self._code[type(obj)] = frozenset(skip)
+            self._code[type(obj)] = _code_fields(
+                key, obj, self._code.get(type(obj), frozenset()), names, kinds
+            )
 
 
 def dump_policies(agents: Sequence[tuple[str, object]], named: Mapping[str, object]) -> bytes:
@@ -439,23 +426,34 @@ def dump_policies(agents: Sequence[tuple[str, object]], named: Mapping[str, obje
         pass
     for agent_id, policy in agents:  # which attributes are code, and which cannot be saved at all
         cls = type(policy)
-        code = set(skip.get(cls, ()))
-        for name, value in fields(policy):
-            if name in code:
-                continue
-            try:
-                _dumps(value, names, kinds)
-            except Exception as exc:
-                try:
-                    _dumps(value, names, code_as_marker=True)
-                except Exception:
-                    raise CheckpointError(
-                        f"cannot save policy:{agent_id} ({cls.__name__}).{name}: {type(exc).__name__}: {exc} "
-                        "(a custom policy must be picklable, or define __getstate__/__setstate__)"
-                    ) from exc
-                code.add(name)
-        skip[cls] = frozenset(code)
+        skip[cls] = _code_fields(f"policy:{agent_id}", policy, skip.get(cls, frozenset()), names, kinds)
     return _dumps(states(), names, kinds)
+
+
+def _code_fields(
+    key: str, obj: object, known: frozenset[str], names: Mapping[int, str], kinds: Iterable[type]
+) -> frozenset[str]:
+    """``known`` plus the attributes of ``obj`` that are code (saved as markers, left out).
+
+    An attribute that cannot be saved even as a marker is a :class:`CheckpointError`
+    naming ``key``, the class and the attribute.
+    """
+    code = set(known)
+    for name, value in fields(obj):
+        if name in code:
+            continue
+        try:
+            _dumps(value, names, kinds)
+        except Exception as exc:
+            try:
+                _dumps(value, names, code_as_marker=True)
+            except Exception:
+                raise CheckpointError(
+                    f"cannot save {key} ({type(obj).__name__}).{name}: {type(exc).__name__}: {exc} "
+                    "(a custom policy must be picklable, or define __getstate__/__setstate__)"
+                ) from exc
+            code.add(name)
+    return frozenset(code)
 
 
 def load_policies(blob: bytes, named: Mapping[str, object]) -> list[dict[str, Any]]:
