@@ -126,14 +126,24 @@ class ActorRef:
 
     @property
     def idle(self) -> bool:
+        """Whether the actor could take a message in the caller's task right now (see :meth:`is_idle`)."""
+        return self.is_idle()
+
+    def is_idle(self) -> bool:
         """Whether the actor could take a message in the caller's task right now.
 
         True when nothing is queued or in hand, the actor has started and is not
         stopped, and no tracer watches the system. A caller that then works on the
         actor's state directly (a phase running many plain agents in one loop) must
-        report a failure with :meth:`failed`, so supervision applies as usual.
+        report a failure with :meth:`failed`, so supervision applies as usual. (The
+        same as :attr:`idle`; a method call costs less than a property where it is
+        asked once per agent per phase.)
         """
-        return self._system._tracer is None and self._idle()
+        return (
+            self._system._tracer is None
+            and self._started
+            and not (self._busy or self._mailbox or self._stopped or self._pending_restart)
+        )
 
     def failed(self, msg: object, exc: BaseException) -> ActorFailed:
         """Report that handling ``msg`` in the caller's task raised ``exc``; raise what this returns.

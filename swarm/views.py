@@ -78,14 +78,16 @@ class Snapshot:
 class Observation:
     """One agent's view of a snapshot: the shared picture plus its own public record."""
 
-    __slots__ = ("_blocked", "agent_id", "me", "snapshot")
+    __slots__ = ("agent_id", "forbidden", "me", "snapshot")
 
     def __init__(self, agent_id: AgentId, me: AgentPublic, snapshot: Snapshot) -> None:
         self.agent_id = agent_id
         self.me = me
         self.snapshot = snapshot
         spent = snapshot.exhausted.get(agent_id)
-        self._blocked = snapshot.never if spent is None else snapshot.never | spent
+        self.forbidden: frozenset[type[Action]] = snapshot.never if spent is None else snapshot.never | spent
+        """The action types this agent may not take now (``can`` asks the same; policies read it
+        directly where a decision checks several types)."""
 
     def __repr__(self) -> str:
         return f"Observation({self.agent_id!r}, epoch={self.snapshot.epoch}, step={self.snapshot.step})"
@@ -105,7 +107,7 @@ class Observation:
 
     def can(self, action: type[Action]) -> bool:
         """Whether this agent's rate limits still allow an action of this type now."""
-        return action not in self._blocked
+        return action not in self.forbidden
 
     @property
     def others(self) -> tuple[AgentPublic, ...]:

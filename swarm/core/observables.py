@@ -26,7 +26,11 @@ def _clamp(x: float, lo: float = -1.0, hi: float = 1.0) -> float:
 
 
 def _binomial(rng: random.Random, n: int, q: float) -> int:
-    return sum(1 for _ in range(n) if rng.random() < q)
+    draw, k = rng.random, 0  # n draws, in order (a loop: cheaper than a generator per interaction)
+    for _ in range(n):
+        if draw() < q:
+            k += 1
+    return k
 
 
 def generate_observables(

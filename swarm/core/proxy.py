@@ -42,7 +42,7 @@ class ProxyWeights(BaseModel):
 
 
 def _clamp(x: float) -> float:
-    return min(max(x, -1.0), 1.0)
+    return -1.0 if x < -1.0 else 1.0 if x > 1.0 else x  # min(max(x, -1), 1), NaN included
 
 
 def decay_signal(count: int, decay: float) -> float:
@@ -82,11 +82,13 @@ class ProxyComputer:
     def compute_v_hat(self, obs: Observables) -> float:
         """The proxy score v̂ ∈ [−1, 1] of one interaction's observables."""
         w = self.weights
-        progress = _clamp(obs.task_progress_delta)
-        rework = decay_signal(obs.rework_count, self.rework_decay)
-        rejection = decay_signal(obs.verifier_rejections, self.rejection_decay)
-        misuse = decay_signal(obs.tool_misuse_flags, self.misuse_decay)
-        engagement = _clamp(obs.counterparty_engagement_delta)
+        x = obs.task_progress_delta  # the clamps and decay signals inline: once per interaction
+        progress = -1.0 if x < -1.0 else 1.0 if x > 1.0 else x
+        rework = 2.0 * self.rework_decay**obs.rework_count - 1.0
+        rejection = 2.0 * self.rejection_decay**obs.verifier_rejections - 1.0
+        misuse = 2.0 * self.misuse_decay**obs.tool_misuse_flags - 1.0
+        x = obs.counterparty_engagement_delta
+        engagement = -1.0 if x < -1.0 else 1.0 if x > 1.0 else x
         verifier = (rejection + misuse) / 2.0
         v_hat = (
             w.task_progress * progress
@@ -94,7 +96,7 @@ class ProxyComputer:
             + w.verifier_penalty * verifier
             + w.engagement_signal * engagement
         )
-        return _clamp(v_hat)
+        return -1.0 if v_hat < -1.0 else 1.0 if v_hat > 1.0 else v_hat
 
     def compute_p(self, v_hat: float) -> float:
         """p = σ_k(v̂), the probability that the interaction is beneficial."""

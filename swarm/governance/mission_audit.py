@@ -122,9 +122,13 @@ def withhold(
     kept = math.fsum(a for a, r in zip(amounts, riders, strict=True) if not r)
     if destination == "treasury" or kept <= 0.0:
         return out, withheld, withheld
-    for i, r in enumerate(riders):
-        if not r:
-            out[i] += withheld * amounts[i] / kept
+    members = [i for i, r in enumerate(riders) if not r]
+    given = 0.0
+    for i in members[:-1]:
+        share = withheld * (amounts[i] / kept)
+        out[i] += share
+        given += share
+    out[members[-1]] += withheld - given  # the last member takes the rest: nothing lost to rounding
     return out, withheld, 0.0
 
 

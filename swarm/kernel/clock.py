@@ -149,8 +149,9 @@ class SimulationClock(Clock):
             kind = type(reply)
             if kind is not Noop and kind not in router:
                 replies[p] = self._action(at, active[p], reply, done)
-        turns = []
+        turns: list[Turn] = []
         seats = w.seats
+        new = tuple.__new__  # Turn(...) without the named tuple's Python-level __new__
         for index, p in enumerate(
             schedule(w.scenario.simulation.schedule, active, at.clock, state.agents, self.rng)
         ):
@@ -160,7 +161,7 @@ class SimulationClock(Clock):
                 continue
             agent = seats[active[p]].agent_id
             if kind in router:
-                turns.append(Turn(index, agent, action))
+                turns.append(new(Turn, (index, agent, action)))
             else:
                 why = f"no part of this scenario's world takes {action.type} actions"
                 done.events.append(
@@ -172,7 +173,7 @@ class SimulationClock(Clock):
         done.events += rejected
         batches: list[list[Turn]] = [[] for _ in w.components]
         for turn in admitted:
-            batches[w.router[type(turn.action)]].append(turn)
+            batches[router[type(turn.action)]].append(turn)
         for placed, batch in zip(w.components, batches, strict=True):
             if batch:
                 done.add(await placed.ref.ask(hooks.ApplyTurns(at, tuple(batch), snap.agent_index, public)))

@@ -90,7 +90,9 @@ class LedgerBooks:
             if value <= 0 and spec.cost is None:
                 self._never.update(spec.actions)
         self._used: list[dict[str, float]] = [{} for _ in self._limits]
-        self._exhausted: dict[str, set[type[Action]]] = {}
+        self._exhausted: dict[str, frozenset[type[Action]]] = {}
+        """Per agent, the action types its spent budgets forbid (frozen, so a step's snapshot copies
+        the dict and not every set)."""
         self._publics: tuple[AgentPublic, ...] | None = None
         self._slots: list[AgentPublic] = []
         self._position: dict[str, int] = {}
@@ -122,7 +124,7 @@ class LedgerBooks:
 
     def exhausted(self) -> tuple[frozenset[type[Action]], dict[str, frozenset[type[Action]]]]:
         """Action types nobody may take, and per agent the ones its spent budgets forbid."""
-        return frozenset(self._never), {a: frozenset(kinds) for a, kinds in self._exhausted.items()}
+        return frozenset(self._never), dict(self._exhausted)
 
     def total(self) -> float:
         """Σ agent resources + Σ system accounts."""
@@ -145,79 +147,97 @@ class LedgerBooks:
     # --------------------------------------------------------------- admission
 
     def admit(self, at: At, turns: Iterable[Turn]) -> tuple[list[Turn], list[Event]]:
-        """Admit actions in schedule order; the refused ones become ``ActionRejected`` events."""
+        """Admit actions in schedule order; the refused ones become ``ActionRejected`` events.
+
+        An action is refused, checking in this order, when its agent is frozen, has
+        reached the bandwidth cap, sends a text field longer than the content limit,
+        would overspend a rate limit, or comes after the step's action budget is used.
+        An admitted one spends its cost from each of its budgets. (One loop, with no
+        call per action: every action of the step passes here.)
+        """
         admitted: list[Turn] = []
         rejected: list[Event] = []
         budget = self.max_actions_per_step
+        cap, longest = self.bandwidth_cap, self.max_content_length
+        agents, by_type, used = self.agents, self._by_type, self._used
         for turn in turns:
             action = turn.action
-            if type(action) is Noop:
+            kind = type(action)
+            if kind is Noop:
                 continue
-            books = self.agents[turn.agent]
-            reason = self._refusal(books, action)
+            agent = turn.agent
+            books = agents[agent]
+            limits = by_type.get(kind, ())
+            reason: str | None = None
+            if books.frozen:
+                reason = "agent is frozen"
+            elif cap is not None and books.actions_used >= cap:
+                reason = f"bandwidth cap of {cap} actions per epoch reached"
+            else:
+                if longest is not None:
+                    for name in action.text_fields:
+                        size = len(getattr(action, name))
+                        if size > longest:
+                            reason = f"{name} of {size} characters exceeds {longest}"
+                            break
+                if reason is None:
+                    for limit in limits:
+                        spec = limit.spec
+                        cost = 1.0 if spec.cost is None else spec.cost(action)
+                        if cost > 0 and used[limit.index].get(agent, 0.0) + cost > limit.value:
+                            reason = f"rate limit: {limit.value:g} {spec.description}"
+                            break
             if reason is None and budget is not None and len(admitted) >= budget:
                 reason = "step action budget exhausted"
             if reason is not None:
                 rejected.append(
                     ActionRejected(
-                        epoch=at.epoch, step=at.step, agent_id=turn.agent, action=action.type, reason=reason
+                        epoch=at.epoch, step=at.step, agent_id=agent, action=action.type, reason=reason
                     )
                 )
                 continue
-            self._charge(books, action)
+            books.actions_used += 1
+            for limit in limits:
+                spec = limit.spec
+                cost = 1.0 if spec.cost is None else spec.cost(action)
+                if cost <= 0:
+                    continue
+                spent_on = used[limit.index]
+                spent = spent_on[agent] = spent_on.get(agent, 0.0) + cost
+                if spec.cost is None and spent >= limit.value:
+                    self._exhaust(agent, spec.actions)
             admitted.append(turn)
         return admitted, rejected
 
-    def _refusal(self, books: AgentBooks, action: Action) -> str | None:
-        if books.frozen:
-            return "agent is frozen"
-        cap = self.bandwidth_cap
-        if cap is not None and books.actions_used >= cap:
-            return f"bandwidth cap of {cap} actions per epoch reached"
-        longest = self.max_content_length
-        if longest is not None:
-            for name in action.text_fields:
-                size = len(getattr(action, name))
-                if size > longest:
-                    return f"{name} of {size} characters exceeds {longest}"
-        for limit in self._by_type.get(type(action), ()):
-            spec = limit.spec
-            cost = 1.0 if spec.cost is None else spec.cost(action)
-            if cost > 0 and self._used[limit.index].get(books.agent_id, 0.0) + cost > limit.value:
-                return f"rate limit: {limit.value:g} {spec.description}"
-        return None
-
-    def _charge(self, books: AgentBooks, action: Action) -> None:
-        books.actions_used += 1
-        agent = books.agent_id
-        for limit in self._by_type.get(type(action), ()):
-            spec = limit.spec
-            cost = 1.0 if spec.cost is None else spec.cost(action)
-            if cost <= 0:
-                continue
-            used = self._used[limit.index]
-            spent = used[agent] = used.get(agent, 0.0) + cost
-            if spec.cost is None and spent >= limit.value:
-                self._exhausted.setdefault(agent, set()).update(spec.actions)
+    def _exhaust(self, agent: str, kinds: Iterable[type[Action]]) -> None:
+        spent = self._exhausted.get(agent)
+        self._exhausted[agent] = frozenset(kinds) if spent is None else spent.union(kinds)
 
     def end_period(self, per: str) -> None:
-        """Restore the budgets that reset every ``per`` ("step" or "epoch")."""
-        reset = False
+        """Restore the budgets that reset every ``per`` ("step" or "epoch").
+
+        ``_exhausted`` is always what the budgets say (the action types of every
+        count budget an agent has used up), so it is worked out again only when a
+        budget being reset had been used up by someone.
+        """
+        stale = False
         for limit in self._limits:
-            if (limit.spec.per == per or per == "epoch") and self._used[limit.index]:
-                self._used[limit.index].clear()
-                reset = True
+            used = self._used[limit.index]
+            if (limit.spec.per == per or per == "epoch") and used:
+                if not stale and limit.spec.cost is None and max(used.values()) >= limit.value:
+                    stale = True
+                used.clear()
         if per == "epoch":
             for books in self.agents.values():
                 books.actions_used = 0
-        if reset:
+        if stale:
             self._exhausted.clear()
             for limit in self._limits:
                 if limit.spec.cost is not None:
                     continue
                 for agent, spent in self._used[limit.index].items():
                     if spent >= limit.value:
-                        self._exhausted.setdefault(agent, set()).update(limit.spec.actions)
+                        self._exhaust(agent, limit.spec.actions)
 
     # ----------------------------------------------------------------- entries
 

@@ -77,7 +77,7 @@ class LocalPopulation(Population):
         queued: list[int] = []
         for i, k in enumerate(active):
             agent, ref = inline[k], refs[k]
-            if agent is None or not ref.idle:
+            if agent is None or not ref.is_idle():
                 queued.append(i)
                 continue
             me = agent.agent_id
@@ -102,7 +102,7 @@ class LocalPopulation(Population):
         queued: list[int] = []
         for i, (k, questions) in enumerate(asked):
             agent, ref = inline[k], refs[k]
-            if agent is None or not ref.idle:
+            if agent is None or not ref.is_idle():
                 queued.append(i)
                 continue
             try:
@@ -121,7 +121,7 @@ class LocalPopulation(Population):
         refs, inline = self.refs, self._inline
         for k, outcome in outcomes:
             agent, ref = inline[k], refs[k]
-            if agent is not None and ref.idle:
+            if agent is not None and ref.is_idle():
                 try:
                     agent.policy.observe(outcome)
                 except Exception as exc:

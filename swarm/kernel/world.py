@@ -6,7 +6,7 @@ registration order, with the settings their scenario section gives them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from actors import ActorRef, ActorSystem
@@ -75,6 +75,9 @@ class World:
         self.seats = list(seats)
         self.types = {s.agent_id: s.agent_type for s in seats}
         self._index = {s.agent_id: k for k, s in enumerate(seats)}
+        self.index_of: Callable[[str], int | None] = self._index.get
+        """The agent's position in registration order (None for an unknown id); a plain dict
+        lookup, as the kernel asks it for every outcome and every question."""
         classes = [cls for cls in components_in_order() if cls.enabled(scenario)]
         self.components: list[Placed] = []
         self.router: dict[type[Action], int] = {}
@@ -105,7 +108,3 @@ class World:
 
     def setup(self) -> Setup:
         return Setup(self.scenario, None, self.engine, self.types)
-
-    def index_of(self, agent_id: str) -> int | None:
-        """The agent's position in registration order (None for an unknown id)."""
-        return self._index.get(agent_id)

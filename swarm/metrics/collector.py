@@ -151,7 +151,13 @@ class MetricsCollector:
                 counts = self.counts
                 counts[name] = counts.get(name, 0) + (1 if amount is None else amount(ev))
 
-        return last if c.latest else add
+        def add_one(ev: Any) -> None:  # add() of a plain count: once per event, so without the checks
+            counts = self.counts
+            counts[name] = counts.get(name, 0) + 1
+
+        if c.latest:
+            return last
+        return add_one if where is None and amount is None else add
 
     def _interaction(self, ev: InteractionCompleted) -> None:
         i = ev.interaction

@@ -14,9 +14,10 @@ with the agent's 64-bit ``key`` derived from (seed, agent id). A draw depends on
 nothing but (key, t, j), so it is the same whichever process computes it and in
 whichever order agents act. An :class:`AgentStreams` pool computes the first
 ``block`` draws of every agent for each step at once (with numpy, for large
-populations), which makes a draw as cheap as a list lookup; later draws of the
-same step, and every draw of a small population, are computed one by one with
-the same formula.
+populations) into one flat array of doubles, each stream reading its own
+stretch of it, which makes a draw about as cheap as a list lookup (and a draw
+not taken costs no Python object); later draws of the same step, and every draw
+of a small population, are computed one by one with the same formula.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from array import array
 from collections.abc import MutableSequence, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -72,15 +74,21 @@ _NONE: tuple[float, ...] = ()
 
 
 class Stream:
-    """One agent's random stream: a few dozen bytes, as fast per draw as :class:`random.Random`."""
+    """One agent's random stream: a few dozen bytes, as fast per draw as :class:`random.Random`.
 
-    __slots__ = ("j", "key", "row", "t")
+    ``row[start:end]`` holds the step's first draws when they were computed ahead
+    (``row`` may be shared with other streams); ``j`` counts from ``start``.
+    """
+
+    __slots__ = ("end", "j", "key", "row", "start", "t")
 
     def __init__(self, key: int) -> None:
         self.key = key
         self.t = 0
         self.j = 0
         self.row: Sequence[float] = _NONE
+        self.start = 0
+        self.end = 0
 
     @classmethod
     def of(cls, seed: int, *names: str) -> Stream:
@@ -89,16 +97,15 @@ class Stream:
 
     def begin(self, t: int, row: Sequence[float] = _NONE) -> None:
         """Start step ``t`` (with its first draws, when computed ahead)."""
-        self.t, self.j, self.row = t, 0, row
+        self.t, self.j, self.row, self.start, self.end = t, 0, row, 0, len(row)
 
     def random(self) -> float:
         """The next float in [0, 1)."""
         j = self.j
         self.j = j + 1
-        try:
+        if j < self.end:
             return self.row[j]
-        except IndexError:
-            return splitmix(self.key, self.t, j)
+        return splitmix(self.key, self.t, j - self.start)
 
     def below(self, n: int) -> int:
         """An integer in [0, n)."""
@@ -183,11 +190,11 @@ class AgentStreams:
         """A pool of the same streams at ``indices`` (the agents a sharded run keeps in this process)."""
         return AgentStreams.pool([self.streams[k] for k in indices], self.block)
 
-    def ahead(self, t: int) -> list[list[float]] | None:
+    def ahead(self, t: int) -> array[float] | None:
         """The first draws of step ``t`` of every stream, computed now (None for a small pool)."""
         return None if self._keys is None else block_of(self._keys, t, self.block)
 
-    def begin_step(self, t: int, ahead: list[list[float]] | None = None) -> None:
+    def begin_step(self, t: int, ahead: array[float] | None = None) -> None:
         """Every stream starts step ``t``; large populations get their first draws computed ahead.
 
         ``ahead``: what :meth:`ahead` gave for ``t`` (computed earlier, while there was time).
@@ -196,13 +203,18 @@ class AgentStreams:
             for s in self.streams:
                 s.begin(t)
             return
-        rows = ahead if ahead is not None else block_of(self._keys, t, self.block)
-        for s, row in zip(self.streams, rows, strict=True):
-            s.t, s.j, s.row = t, 0, row
+        flat = ahead if ahead is not None else block_of(self._keys, t, self.block)
+        start, width = 0, self.block
+        for s in self.streams:  # stream k reads flat[k·block : (k+1)·block]
+            s.t, s.j, s.row, s.start, s.end = t, start, flat, start, start + width
+            start += width
 
 
-def block_of(keys: Any, t: int, width: int) -> list[list[float]]:
-    """Draws 0..width−1 of step ``t`` for every key, as lists (numpy; bit-identical to :func:`splitmix`)."""
+def block_of(keys: Any, t: int, width: int) -> array[float]:
+    """Draws 0..width−1 of step ``t`` for every key, key by key in one flat array of doubles.
+
+    ``out[k·width + j]`` is draw ``j`` of key ``k`` (numpy; bit-identical to :func:`splitmix`).
+    """
     import numpy as np
 
     u64 = np.uint64
@@ -212,5 +224,7 @@ def block_of(keys: Any, t: int, width: int) -> list[list[float]]:
         z = (z ^ (z >> u64(30))) * u64(MIX1)
         z = (z ^ (z >> u64(27))) * u64(MIX2)
         z = z ^ (z >> u64(31))
-    values: list[list[float]] = ((z >> u64(11)).astype(np.float64) * UNIT).tolist()
-    return values
+    values = np.ascontiguousarray((z >> u64(11)).astype(np.float64) * UNIT)
+    out = array("d")
+    out.frombytes(values.data.cast("B"))  # the doubles as they are: no Python float per draw
+    return out

@@ -85,6 +85,23 @@ async def test_messages_to_a_busy_actor_queue_behind_it_in_order() -> None:
         assert asyncio.current_task() not in keeper.tasks[:2]
 
 
+async def test_an_actor_is_idle_only_with_nothing_queued_or_in_hand() -> None:
+    async with ActorSystem() as system:
+        ref = system.spawn(Keeper(), name="k")
+        await ref.ask(Note(n=0))
+        assert ref.is_idle() and ref.idle
+        gate = asyncio.Event()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ref.ask, Wait(gate=gate))
+            await anyio.sleep(0.01)  # the coroutine handler is now running
+            assert not ref.is_idle() and not ref.idle
+            await ref.tell(Note(n=1))
+            assert not ref.is_idle() and not ref.idle  # and a message waits behind it
+            gate.set()
+        await anyio.sleep(0.01)
+        assert ref.is_idle() and ref.idle
+
+
 async def test_coroutine_handlers_of_different_actors_overlap_in_a_gather() -> None:
     n = 5
     arrived = 0

@@ -12,8 +12,10 @@ from swarm.agents.scripted.external import external_action
 from swarm.agents.scripted.market import market_action
 from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
+from swarm.env.boundary import BoundaryView
 from swarm.env.broker import ProposalView, Propose
 from swarm.env.feed import CastVote, CreatePost
+from swarm.env.marketplace import MarketView
 from swarm.env.tasks import ClaimTask, SubmitWork
 from swarm.views import AgentPublic, Observation
 
@@ -74,9 +76,11 @@ class AdversarialPolicy(ScriptedPolicy):
 
     def decide(self, observation: Observation) -> Action:
         c, rng = self.config, self.rng
-        if (trade := market_action(self, observation)) is not None:
+        public = observation.snapshot.public  # the optional economies' rules only when the world has them
+        forbidden = observation.forbidden  # what its rate limits forbid now (observation.can, inline)
+        if MarketView in public and (trade := market_action(self, observation)) is not None:
             return trade
-        if (request := external_action(self, observation)) is not None:
+        if BoundaryView in public and (request := external_action(self, observation)) is not None:
             return request
         if self._cooldown > 0:
             self._cooldown -= 1
@@ -84,7 +88,7 @@ class AdversarialPolicy(ScriptedPolicy):
         if self._cooldown == 0 and rng.random() < c.attack_probability:
             attack: Action | None = None
             tasks = self.open_tasks(observation)
-            can_propose = observation.can(Propose)
+            can_propose = Propose not in forbidden
             targets = self._targets(others := self._sample_others(observation)) if can_propose else []
             if targets:
                 attack = Propose(
@@ -93,11 +97,11 @@ class AdversarialPolicy(ScriptedPolicy):
                     content="You won't want to miss this opportunity.",
                     conduct=self.conduct,
                 )
-            elif observation.can(ClaimTask) and tasks:
+            elif ClaimTask not in forbidden and tasks:
                 best = self._best_task(tasks, observation.me.reputation, {})
                 if best is not None:
                     attack = ClaimTask(task_id=best.task_id)
-            elif observation.can(CreatePost):
+            elif CreatePost not in forbidden:
                 attack = CreatePost(content=rng.choice(POSTS))
             if attack is not None:
                 self._cooldown = c.attack_cooldown
@@ -105,21 +109,33 @@ class AdversarialPolicy(ScriptedPolicy):
         mine = self.my_tasks(observation)
         if mine:
             return SubmitWork(task_id=mine[0].task_id, content="done", conduct=self.conduct)
-        if observation.can(CreatePost) and rng.random() < c.post_probability:
+        if CreatePost not in forbidden and rng.random() < c.post_probability:
             return self._post(observation, POSTS)
         posts = self.posts(observation)
-        if observation.can(CastVote) and posts:
-            for p in posts:
-                if p.post_id not in self._voted and self._is_target(observation.agent(p.author)):
+        if CastVote not in forbidden and posts:
+            voted, index, me = self._voted, observation.snapshot.agent_index, observation.agent_id
+            allies, bar = self.allies, c.target_reputation
+            for p in posts:  # _is_target(observation.agent(p.author)), inline: every post of the feed
+                if (
+                    p.post_id not in voted
+                    and (a := index.get(p.author)) is not None
+                    and not a.frozen
+                    and p.author != me
+                    and a.agent_id not in allies
+                    and (a.reputation > bar or a.resources > 50)
+                ):
                     return self._vote_on(p, -1)
-            top = max(posts, key=lambda p: p.net_votes)
+            top, most = posts[0], posts[0].upvotes - posts[0].downvotes  # max(posts, key=net_votes)
+            for p in posts:
+                if (net := p.upvotes - p.downvotes) > most:
+                    top, most = p, net
             if (
                 top.post_id not in self._voted
                 and top.author != self.agent_id
                 and not self._is_ally(top.author)
             ):
                 return self._vote_on(top, -1)
-        if not observation.can(Propose):
+        if Propose in forbidden:
             return NOOP
         if others is None:
             others = self._sample_others(observation)

@@ -163,10 +163,11 @@ class ScriptedPolicy:
     def posts(observation: Observation) -> tuple[PostView, ...]:
         """The ranked feed; with an agent network, its posts by agents within reach (and by itself),
         then the latest post of each other agent within reach."""
-        feed = observation.view(FeedView)
+        public = observation.snapshot.public  # inline rather than view(): every decision
+        feed: FeedView | None = public.get(FeedView)
         if feed is None:
             return ()
-        network: NetworkView | None = observation.snapshot.public.get(NetworkView)  # inline: every decision
+        network: NetworkView | None = public.get(NetworkView)
         if network is None:
             return feed.posts
         me, reach = observation.agent_id, network.reach(observation.agent_id)
@@ -183,17 +184,17 @@ class ScriptedPolicy:
 
     @staticmethod
     def open_tasks(observation: Observation) -> tuple[TaskView, ...]:
-        board = observation.view(TaskBoardView)
+        board: TaskBoardView | None = observation.snapshot.public.get(TaskBoardView)
         return board.open_tasks if board is not None else ()
 
     def my_tasks(self, observation: Observation) -> tuple[TaskView, ...]:
-        board = observation.view(TaskBoardView)
+        board: TaskBoardView | None = observation.snapshot.public.get(TaskBoardView)
         return board.tasks_of(self.agent_id) if board is not None else ()
 
     @staticmethod
     def published(observation: Observation) -> dict[str, float]:
         """Every published track record (empty without a transparency ledger)."""
-        notice = observation.view(TransparencyNotice)
+        notice: TransparencyNotice | None = observation.snapshot.public.get(TransparencyNotice)
         return notice.track_records if notice is not None else {}
 
     @staticmethod
@@ -242,7 +243,7 @@ class ScriptedPolicy:
 
     def _post(self, observation: Observation, lines: tuple[str, ...]) -> Action:
         """A post: one of its stock ``lines``, or with culture story content its story (possibly a reply)."""
-        culture = observation.view(CultureView)
+        culture: CultureView | None = observation.snapshot.public.get(CultureView)
         if culture is None:
             return CreatePost(content=self.rng.choice(lines))
         story = self._story
@@ -292,7 +293,8 @@ class ScriptedPolicy:
         if network is not None:
             reach = network.reach(self.agent_id)
             return [a for k in self._partners if k in reach and (a := observation.agent(k)) is not None]
-        return [a for k in self._partners if (a := observation.agent(k)) is not None]
+        index, me = observation.snapshot.agent_index, observation.agent_id  # observation.agent(k), inline
+        return [a for k in self._partners if (a := index.get(k)) is not None and not a.frozen and k != me]
 
     def _best_task(
         self, tasks: tuple[TaskView, ...], rep: float, weights: Mapping[str, float]

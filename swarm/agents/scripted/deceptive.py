@@ -15,8 +15,10 @@ from swarm.agents.scripted.honest import COMPLIANT
 from swarm.agents.scripted.market import market_action
 from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
+from swarm.env.boundary import BoundaryView
 from swarm.env.broker import ProposalView, Propose
 from swarm.env.feed import CastVote, CreatePost
+from swarm.env.marketplace import MarketView
 from swarm.env.tasks import ClaimTask, SubmitWork
 from swarm.views import Observation
 
@@ -110,12 +112,14 @@ class DeceptivePolicy(ScriptedPolicy):
         learner = self._learner
         if learner is not None:
             learner.tick(observation, rng)
-        if (trade := market_action(self, observation)) is not None:
+        public = observation.snapshot.public  # the optional economies' rules only when the world has them
+        forbidden = observation.forbidden  # what its rate limits forbid now (observation.can, inline)
+        if MarketView in public and (trade := market_action(self, observation)) is not None:
             return trade
-        if (request := external_action(self, observation)) is not None:
+        if BoundaryView in public and (request := external_action(self, observation)) is not None:
             return request
         deterred = 1.0 if learner is not None else max(0.0, 1 - 2 * observation.snapshot.deterrence)
-        if self.exploiting and observation.can(Propose) and rng.random() < c.exploit_probability * deterred:
+        if self.exploiting and Propose not in forbidden and rng.random() < c.exploit_probability * deterred:
             marks = sorted(
                 (a for a in self._known(observation) if a.resources > 50),
                 key=lambda a: -self.trust(a.agent_id),
@@ -139,17 +143,17 @@ class DeceptivePolicy(ScriptedPolicy):
                 conduct=self._hidden_conduct() if hidden else self.default_conduct,
             )
         tasks = self.open_tasks(observation)
-        if observation.can(ClaimTask) and tasks:
+        if ClaimTask not in forbidden and tasks:
             if len(tasks) > self.SAMPLE:
                 tasks = tuple(rng.sample(tasks, self.SAMPLE))
             easy = [t for t in tasks if t.difficulty in ("easy", "medium")]
             return ClaimTask(task_id=(easy or list(tasks))[0].task_id)
-        if observation.can(CreatePost) and rng.random() < c.post_probability:
+        if CreatePost not in forbidden and rng.random() < c.post_probability:
             return self._post(observation, POSTS)
         posts = self.posts(observation)
-        if observation.can(CastVote) and posts and rng.random() < c.vote_probability:
+        if CastVote not in forbidden and posts and rng.random() < c.vote_probability:
             return self._vote_on(rng.choice(posts), 1)
-        if observation.can(Propose) and rng.random() < c.interact_probability:
+        if Propose not in forbidden and rng.random() < c.interact_probability:
             fresh = [
                 a
                 for a in self._sample_others(observation)

@@ -11,8 +11,11 @@ from swarm.agents.scripted.market import market_action
 from swarm.agents.scripted.missions import mission_action
 from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
+from swarm.env.boundary import BoundaryView
 from swarm.env.broker import ProposalView, Propose
 from swarm.env.feed import CastVote, CreatePost
+from swarm.env.marketplace import MarketView
+from swarm.env.missions import MissionsView
 from swarm.env.tasks import ClaimTask, SubmitWork
 from swarm.views import AgentPublic, Observation
 
@@ -56,11 +59,16 @@ class HonestPolicy(ScriptedPolicy):
 
     def decide(self, observation: Observation) -> Action:
         c, rng = self.config, self.rng
-        if (trade := market_action(self, observation)) is not None:
+        public = observation.snapshot.public  # the optional economies' rules only when the world has them
+        forbidden = observation.forbidden  # what its rate limits forbid now (observation.can, inline)
+        if MarketView in public and (trade := market_action(self, observation)) is not None:
             return trade
-        if (request := external_action(self, observation)) is not None:
+        if BoundaryView in public and (request := external_action(self, observation)) is not None:
             return request
-        if (mission := mission_action(self, observation, contribute=True)) is not None:
+        if (
+            MissionsView in public
+            and (mission := mission_action(self, observation, contribute=True)) is not None
+        ):
             return mission
         mine = self.my_tasks(observation)
         if mine:
@@ -70,28 +78,33 @@ class HonestPolicy(ScriptedPolicy):
                 content=f"Completed work on {task.task_id}: verified output.",
                 conduct=self.conduct,
             )
-        if observation.can(ClaimTask) and rng.random() < 0.5:
+        if ClaimTask not in forbidden and rng.random() < 0.5:
             best = self._best_task(self.open_tasks(observation), observation.me.reputation, DIFFICULTY_WEIGHT)
             if best is not None:
                 return ClaimTask(task_id=best.task_id)
-        if observation.can(CreatePost) and rng.random() < c.post_probability:
+        if CreatePost not in forbidden and rng.random() < c.post_probability:
             return self._post(observation, POSTS)
         posts = self.posts(observation)
-        if observation.can(CastVote) and posts and rng.random() < c.vote_probability:
+        if CastVote not in forbidden and posts and rng.random() < c.vote_probability:
             voted, me = self._voted, self.agent_id
             fresh = [p for p in posts if p.post_id not in voted and p.author != me]
             if not fresh:
                 return NOOP
             post = rng.choice(fresh)
             return self._vote_on(post, -1 if post.net_votes < -2 else 1)
-        if observation.can(Propose) and rng.random() < c.interact_probability:
+        if Propose not in forbidden and rng.random() < c.interact_probability:
             # the most trusted of its recent partners and a few others (a repeat cannot win twice)
-            records, trust = self.published(observation), self.trust
+            records = self.published(observation)
+            book, tally = self._book, self._tally  # self.trust(other, prior), inline: ~10 candidates
             target: AgentPublic | None = None
             floor = c.acceptance_threshold - 0.1
             for group in (self._known(observation), self._sample_others(observation)):
                 for a in group:
-                    t = trust(a.agent_id, records.get(a.agent_id, 0.5))
+                    other = a.agent_id
+                    t = records.get(other, 0.5)
+                    slot = book.get(other)
+                    if slot is not None and (n := tally[slot + 1]):
+                        t = tally[slot] / n
                     if t > floor or (target is None and t == floor):
                         target, floor = a, t
             if target is not None:

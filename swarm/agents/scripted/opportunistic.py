@@ -16,8 +16,11 @@ from swarm.agents.scripted.market import market_action
 from swarm.agents.scripted.missions import mission_action
 from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
+from swarm.env.boundary import BoundaryView
 from swarm.env.broker import ProposalView, Propose
 from swarm.env.feed import CastVote, CreatePost
+from swarm.env.marketplace import MarketView
+from swarm.env.missions import MissionsView
 from swarm.env.tasks import ClaimTask, SubmitWork
 from swarm.views import Observation
 
@@ -101,13 +104,18 @@ class OpportunisticPolicy(ScriptedPolicy):
         c, rng = self.config, self.rng
         if self._learner is not None:
             self._learner.tick(observation, rng)
-        if (trade := market_action(self, observation)) is not None:
+        public = observation.snapshot.public  # the optional economies' rules only when the world has them
+        forbidden = observation.forbidden  # what its rate limits forbid now (observation.can, inline)
+        if MarketView in public and (trade := market_action(self, observation)) is not None:
             return trade
-        if (request := external_action(self, observation)) is not None:
+        if BoundaryView in public and (request := external_action(self, observation)) is not None:
             return request
-        if (mission := mission_action(self, observation, contribute=False)) is not None:
+        if (
+            MissionsView in public
+            and (mission := mission_action(self, observation, contribute=False)) is not None
+        ):
             return mission
-        if observation.can(ClaimTask):
+        if ClaimTask not in forbidden:
             best = self._best_task(self.open_tasks(observation), observation.me.reputation, DIFFICULTY_WEIGHT)
             if best is not None:
                 return ClaimTask(task_id=best.task_id)
@@ -119,17 +127,18 @@ class OpportunisticPolicy(ScriptedPolicy):
                 content="Completed." if lazy else f"Deliverable for {mine[0].task_id}.",
                 conduct=self._conduct_now(observation),
             )
-        if observation.can(CreatePost) and rng.random() < c.post_probability:
+        if CreatePost not in forbidden and rng.random() < c.post_probability:
             return self._post(observation, POSTS)
         posts = self.posts(observation)
-        if observation.can(CastVote) and posts and rng.random() < c.vote_probability:
+        if CastVote not in forbidden and posts and rng.random() < c.vote_probability:
             for post in posts:
-                if post.net_votes > 2:
+                net = post.upvotes - post.downvotes  # net_votes, once
+                if net > 2:
                     return self._vote_on(post, 1)
-                if post.net_votes < -2:
+                if net < -2:
                     return self._vote_on(post, -1)
             return self._vote_on(posts[0], 1)
-        if observation.can(Propose):
+        if Propose not in forbidden:
             targets = [a for a in self._sample_others(observation) if a.resources > 80 or a.reputation > 0.5]
             if targets:
                 target = rng.choice(targets)

@@ -1,0 +1,62 @@
+"""Agents' random streams: draw ``j`` of step ``t`` is SplitMix64 of (key, t, j), however it is computed.
+
+A large pool computes every stream's first draws of a step at once (numpy, into
+one flat array each stream reads a stretch of); later draws and small pools use
+the formula one draw at a time. Whichever way, and in whatever order streams
+draw, each stream must give exactly the formula's numbers.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from swarm.runtime.rng import BLOCK, VECTOR_FROM, AgentStreams, Stream, splitmix
+
+AGENTS = [f"agent_{k}" for k in range(VECTOR_FROM + 5)]  # large enough for the computed-ahead path
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    t=st.integers(1, 10_000),
+    large=st.booleans(),
+    draws=st.lists(st.tuples(st.integers(0, len(AGENTS) - 1), st.integers(1, BLOCK + 4)), max_size=40),
+    ahead=st.booleans(),
+)
+def test_every_draw_is_the_formulas_whatever_the_pool_and_the_order(
+    seed: int, t: int, large: bool, draws: list[tuple[int, int]], ahead: bool
+) -> None:
+    ids = AGENTS if large else AGENTS[:7]
+    pool = AgentStreams(seed, ids)
+    pool.begin_step(t - 1)
+    pool.streams[0].random()  # a draw of the step before: nothing of it carries over
+    pool.begin_step(t, pool.ahead(t) if ahead else None)
+    taken = [0] * len(ids)
+    for k, n in draws:
+        k %= len(ids)
+        stream = pool.streams[k]
+        for _ in range(n):
+            assert stream.random() == splitmix(stream.key, t, taken[k])
+            taken[k] += 1
+    for k in (0, len(ids) - 1):  # the first and last streams' stretches, past the block too
+        stream = pool.streams[k]
+        for j in range(taken[k], BLOCK + 2):
+            assert stream.random() == splitmix(stream.key, t, j)
+
+
+def test_a_subset_pool_draws_what_the_whole_pool_draws() -> None:
+    whole = AgentStreams(3, AGENTS)
+    part = whole.subset(range(1, len(AGENTS), 2))
+    keys = [s.key for s in part.streams]
+    part.begin_step(9)
+    got = [[s.random() for _ in range(BLOCK + 1)] for s in part.streams]
+    assert got == [[splitmix(key, 9, j) for j in range(BLOCK + 1)] for key in keys]
+
+
+def test_a_lone_stream_draws_the_formula_in_order() -> None:
+    stream = Stream.of(11, "agent", "x")
+    stream.begin(4)
+    assert [stream.random() for _ in range(3)] == [splitmix(stream.key, 4, j) for j in range(3)]
+    stream.begin(5, [0.25, 0.5])
+    assert [stream.random() for _ in range(3)] == [0.25, 0.5, splitmix(stream.key, 5, 2)]
