@@ -813,7 +813,10 @@ def mock_llm(
         float,
         typer.Option(
             "--susceptibility",
-            help="Chance that an agent asked to act follows an injection payload in its inbox or feed.",
+            help=(
+                "Chance that an agent asked to act follows an injection payload in its inbox, feed "
+                "or task outputs."
+            ),
         ),
     ] = 0.0,
 ) -> None:

@@ -45,7 +45,8 @@ async def scripted_answer(
     """The JSON object a model would return for this request, chosen by a scripted policy.
 
     ``susceptibility``: the chance that the double, asked to act, follows an
-    injection payload in a message of its inbox or a post of its feed instead (see :mod:`swarm.env.security`).
+    injection payload in a message of its inbox, a post of its feed or a task output its prompt
+    shows instead (see :mod:`swarm.env.security`).
     Raises ValueError for a request that carries no observation or an unknown schema.
     """
     load_builtins()
@@ -54,7 +55,9 @@ async def scripted_answer(
         raise ValueError("the request carries no <observation> block")
     if susceptibility > 0 and schema_name == "ActionChoice":
         world = doc.world
-        taken = _taken_over(system, user, world.get("security"), susceptibility, world.get("feed"))
+        taken = _taken_over(
+            system, user, world.get("security"), susceptibility, world.get("feed"), _output_texts(world)
+        )
         if taken is not None:
             return taken
     seed = int.from_bytes(hashlib.sha256((system + user).encode()).digest()[:8], "big")
@@ -104,11 +107,12 @@ def _with_told_role(policy: Any, system: str, agent_id: str, ctx: BuildContext) 
 
 
 def _taken_over(
-    system: str, user: str, shown: Any, susceptibility: float, feed: Any = None
+    system: str, user: str, shown: Any, susceptibility: float, feed: Any = None, outputs: Any = ()
 ) -> dict[str, Any] | None:
     """The payload's action when the double follows the first payload it reads (None: it does not).
 
-    It reads its inbox, then the feed posts and replies in its prompt.
+    It reads its inbox, then the feed posts and replies in its prompt, then the task outputs
+    (``outputs``: their texts, as :func:`_output_texts` finds them).
 
     One uniform draw per request, seeded from the request text, decides: the same
     request gets the same answer, and a higher susceptibility follows a superset of payloads.
@@ -119,7 +123,8 @@ def _taken_over(
         return None
     prompt = msgspec.convert(shown, SecurityPrompt)
     texts = [(m.content, False) for m in prompt.inbox] + [(t, True) for t in _feed_texts(feed)]
-    for text, posted in texts:
+    texts += [(str(t), False) for t in outputs or ()]
+    for k, (text, posted) in enumerate(texts):
         payload = payload_of(text)
         if payload is None:
             continue
@@ -127,7 +132,7 @@ def _taken_over(
         if int.from_bytes(digest[:8], "big") / 2**64 >= susceptibility:
             return None
         action = hijacked_action(payload, text, prompt.your_secret_key, posted=posted)
-        where = "a post" if posted else "a message"
+        where = "a post" if posted else "a message" if k < len(prompt.inbox) else "a task output"
         return {"action": msgspec.to_builtins(action), "reasoning": f"following an instruction in {where}"}
     return None
 
@@ -138,3 +143,19 @@ def _feed_texts(feed: Any) -> list[str]:
         return []
     items = [*(feed.get("posts") or ()), *(feed.get("replies") or ())]
     return [str(p.get("content", "")) for p in items if isinstance(p, dict)]
+
+
+def _output_texts(world: Any) -> list[str]:
+    """The text of the task outputs a prompt's world shows: the task board's recent work, then the
+    composite subtasks' work shown to the agent (none unless the world shows outputs)."""
+    if not isinstance(world, dict):
+        return []
+    items: list[Any] = []
+    board = world.get("tasks")
+    if isinstance(board, dict):
+        items += board.get("recent_work") or ()
+    composite = world.get("composite_tasks")
+    if isinstance(composite, dict) and isinstance(work := composite.get("work"), dict):
+        for shown in work.values():
+            items += shown or ()
+    return [str(o.get("content", "")) for o in items if isinstance(o, dict)]

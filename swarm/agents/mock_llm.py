@@ -14,7 +14,7 @@ async def scripted_responder(request: MockRequest, susceptibility: float = 0.0) 
     """Answer a swarm agent's request with the scripted policy matching its persona.
 
     ``susceptibility``: the chance that, asked to act, it follows an injection payload
-    in its inbox or feed instead (as the offline backend's double does; see
+    in its inbox, feed or task outputs instead (as the offline backend's double does; see
     :mod:`swarm.env.security`).
     """
     return await scripted_answer(request.system, request.user, request.schema_name, susceptibility)

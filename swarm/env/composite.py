@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from swarm.actions import DEFAULT_CONDUCT, Action, Conduct
@@ -58,6 +59,7 @@ from swarm.agents.types import CAPABILITIES
 from swarm.core.interaction import InteractionType, SoftInteraction
 from swarm.core.observables import draw_ground_truth, generate_observables
 from swarm.core.proxy import ProxyComputer
+from swarm.env.tasks import TaskOutputShown
 from swarm.errors import ConfigProblem
 from swarm.events import ActionRejected, Event
 from swarm.kernel.component import Applied, At, Setup, Turn, WorldComponent, component
@@ -82,6 +84,8 @@ TEMPLATE_NAMES: tuple[str, ...] = (
 SubtaskStatus = Literal["pending", "assigned", "submitted", "completed", "failed"]
 TaskStatus = Literal["open", "in_progress", "completed", "failed", "expired"]
 MAX_TASKS_SHOWN = 6
+MAX_OUTPUTS_SHOWN = 4
+"""Subtask outputs one prompt shows at most (with ``show_outputs``)."""
 
 # --------------------------------------------------------------------- templates
 
@@ -266,6 +270,13 @@ class CompositeTasksConfig(BaseModel):
     team_formation: Literal["capability", "random"] = Field(
         default="capability",
         description="capability: join and accept where a capability is needed; random: anywhere",
+    )
+    show_outputs: bool = Field(
+        default=False,
+        description=(
+            "prompts show submitted work's text: to verifiers the work waiting for a check, to a "
+            "worker the work its subtask depends on"
+        ),
     )
 
     @field_validator("templates", mode="before")
@@ -472,6 +483,15 @@ class CompositeTaskView(msgspec.Struct, frozen=True, gc=False):
         return need - have
 
 
+class SubtaskOutput(msgspec.Struct, frozen=True, gc=False):
+    """Submitted work on a subtask, as a prompt shows it (with ``show_outputs``)."""
+
+    task_id: str
+    subtask: int
+    author: str
+    content: str
+
+
 class CompositeBoardView(msgspec.Struct, frozen=True, dict=True):
     """The open and running composite tasks, every agent's capabilities and who verifies."""
 
@@ -480,6 +500,9 @@ class CompositeBoardView(msgspec.Struct, frozen=True, dict=True):
     verifiers: tuple[str, ...] = ()
     planners: tuple[str, ...] = ()
     team_formation: str = "capability"
+    work: dict[str, tuple[SubtaskOutput, ...]] | UnsetType = UNSET
+    """With ``show_outputs``: by reader, the submitted work its prompt shows (see
+    :meth:`CompositeState.outputs`); unset, and absent from prompts, otherwise."""
 
     def task(self, task_id: str) -> CompositeTaskView | None:
         for t in self.tasks:
@@ -529,6 +552,9 @@ class _Subtask:
     real: float = 0.0
     conduct: Conduct = DEFAULT_CONDUCT
     due: int = 0
+    output: str = ""
+    """The text of the latest submission."""
+    submissions: int = 0
 
 
 @dataclass(slots=True)
@@ -545,6 +571,8 @@ class _Task:
     team: list[str] = field(default_factory=list)
     started: int | None = None
     requests: list[str] = field(default_factory=list)
+    read: set[tuple[str, int, int]] = field(default_factory=set)
+    """(reader, subtask, submission) of the outputs shown so far (with ``show_outputs``)."""
 
     def done(self, index: int) -> bool:
         return self.subtasks[index].status == "completed"
@@ -680,14 +708,68 @@ class CompositeState:
 
     def view(self) -> CompositeBoardView:
         if self._view is None:
+            work: dict[str, tuple[SubtaskOutput, ...]] | UnsetType = UNSET
+            if self.config.show_outputs:
+                work = {r: tuple(o for _, _, o in shown) for r, shown in self.outputs().items()}
             self._view = CompositeBoardView(
                 tuple(t.view() for t in self.tasks.values()),
                 self.capabilities,
                 self.verifiers,
                 self.planners,
                 self.config.team_formation,
+                work,
             )
         return self._view
+
+    def outputs(self) -> dict[str, list[tuple[_Task, _Subtask, SubtaskOutput]]]:
+        """By reader, the submitted work its prompt shows (at most ``MAX_OUTPUTS_SHOWN``, in board
+        order): to each verifier the work with text waiting for a check (not its own), then to the
+        worker of an assigned subtask the work with text of the subtasks it depends on."""
+        out: dict[str, list[tuple[_Task, _Subtask, SubtaskOutput]]] = {}
+
+        def show(reader: str, task: _Task, s: _Subtask) -> None:
+            shown = out.setdefault(reader, [])
+            if len(shown) < MAX_OUTPUTS_SHOWN:
+                assert s.assignee is not None
+                shown.append((task, s, SubtaskOutput(task.task_id, s.index, s.assignee, s.output)))
+
+        for task in self.tasks.values():
+            for s in task.subtasks:
+                if s.status == "submitted" and s.output:
+                    for v in self.verifiers:
+                        if v != s.assignee:
+                            show(v, task, s)
+        for task in self.tasks.values():
+            for s in task.subtasks:
+                if s.status == "assigned" and s.assignee is not None:
+                    for d in s.spec.after:
+                        dep = task.subtasks[d]
+                        if dep.status == "completed" and dep.output and dep.assignee != s.assignee:
+                            show(s.assignee, task, dep)
+        return out
+
+    def newly_shown(self, at: At) -> list[Event]:
+        """A ``task_output_shown`` event per output the next prompts show to readers that have not
+        seen it (this submission of it) before."""
+        readers: dict[tuple[str, int], tuple[_Task, _Subtask, list[str]]] = {}
+        for reader, shown in self.outputs().items():
+            for task, s, _ in shown:
+                key = (reader, s.index, s.submissions)
+                if key not in task.read:
+                    task.read.add(key)
+                    readers.setdefault((task.task_id, s.index), (task, s, []))[2].append(reader)
+        return [
+            TaskOutputShown(
+                epoch=at.epoch,
+                step=at.step,
+                task_id=task.task_id,
+                agent_id=s.assignee or "",
+                content=s.output,
+                readers=tuple(names),
+                subtask=s.index,
+            )
+            for task, s, names in readers.values()
+        ]
 
     # ----------------------------------------------------------------- actions
 
@@ -727,6 +809,7 @@ class CompositeState:
                 return f"subtask {action.subtask} of {task.task_id} is not assigned to {agent} for work"
             if not task.available(s):
                 return f"subtask {action.subtask} of {task.task_id} waits for its dependencies"
+            s.output, s.submissions = action.content, s.submissions + 1
             self._submit(at, agent, task, s, action.conduct, out)
             return None
         # assign or claim
@@ -822,6 +905,8 @@ class CompositeState:
             if task.status == "in_progress" and task.steps_used(at.clock) > task.template.max_steps:
                 out.events.append(self._close(at, task, "failed", "step limit"))
         self._view = None
+        if self.config.show_outputs:
+            out.events += self.newly_shown(at)
         return out
 
     def _maybe_start(self, at: At, task: _Task, out: Applied) -> None:
@@ -1209,12 +1294,14 @@ class CompositeTasks(WorldComponent):
         others = [t for t in view.tasks if agent_id not in t.team][: max(0, MAX_TASKS_SHOWN - len(mine))]
         shown = (*mine, *others)
         people = {agent_id, *(m for t in shown for m in t.team)}
+        work = view.work if isinstance(view.work, UnsetType) else {agent_id: view.work.get(agent_id, ())}
         return CompositeBoardView(
             shown,
             {a: c for a, c in view.capabilities.items() if a in people},
             view.verifiers,
             view.planners,
             view.team_formation,
+            work,
         )
 
 
@@ -1329,6 +1416,7 @@ __all__ = [
     "JoinTeam",
     "SubmitSubtask",
     "SubtaskAssigned",
+    "SubtaskOutput",
     "SubtaskSubmitted",
     "SubtaskVerified",
     "SubtaskView",

@@ -22,6 +22,13 @@ reads there with the same susceptibility (a worm read in a post is posted again)
 and the analyzer scores post text as it scores messages (it cannot withhold a
 post; quarantine still freezes its author).
 
+Task outputs are a channel when the world shows them (``environment.task_outputs_shown``:
+the task board's latest submitted work, in every agent's prompt): a submission's
+``task_output_shown`` event names its readers, each LLM reader gets an
+``injection_attempted`` (``channel: task_output``) in the next step, the double
+follows it with the same susceptibility (a worm read there is forwarded as a
+message, as its text asks), and the analyzer scores the output's text as a post's.
+
 Events: ``injection_attempted`` (a payload delivered to an agent that reads
 content: an LLM agent, not frozen), ``injection_succeeded`` (that agent's next
 action was the payload's: its action was taken over; ``generation`` counts hops
@@ -46,11 +53,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import msgspec
+from msgspec import UNSET, UnsetType
 from pydantic import BaseModel, ConfigDict, Field
 
 from swarm.actions import Action
 from swarm.env.feed import CreatePost, PostCreated
 from swarm.env.network_view import NetworkView
+from swarm.env.tasks import TaskOutputShown
 from swarm.events import ActionRejected, Event, InteractionCompleted
 from swarm.governance.effects import Effect, Evidence, FreezeOrder, ReputationChange, ResourceChange
 from swarm.governance.security import (
@@ -154,6 +163,8 @@ class InjectionAttempted(Event, tag="injection_attempted", frozen=True):
     source: str
     payload: str
     kind: str
+    channel: str | UnsetType = UNSET
+    """Where the payload was read: ``post``, ``task_output``; absent for a message."""
 
 
 class InjectionSucceeded(Event, tag="injection_succeeded", frozen=True):
@@ -165,6 +176,8 @@ class InjectionSucceeded(Event, tag="injection_succeeded", frozen=True):
     kind: str
     generation: int
     """Hops from the attacker: 1 for a payload the attacker sent itself."""
+    channel: str | UnsetType = UNSET
+    """Where the payload was read: ``post``, ``task_output``; absent for a message."""
 
 
 class ExfiltrationAttempted(Event, tag="exfiltration_attempted", frozen=True):
@@ -252,6 +265,8 @@ class _Delivered:
     generation: int | None
     attempted: bool = False
     """Whether delivering it was an injection attempt (a payload, to an agent that reads, not frozen)."""
+    channel: str | UnsetType = UNSET
+    """Where it was read (unset: a message)."""
 
 
 @component
@@ -292,10 +307,12 @@ class Security(WorldComponent):
         """Agent → (epoch, clock) its quarantine began."""
         self.paid_for: dict[str, float] = {}
         self._epoch = _EpochCounts()
-        self._posted: list[tuple[str, str, int]] = []
-        """Posts of the last step not yet examined: (author, content, clock)."""
-        self._read: dict[str, list[tuple[int, _Delivered]]] = {}
-        """Reader → payload posts delivered to it (with the clock), kept for an epoch."""
+        self._posted: list[tuple[str, str, int, str, tuple[str, ...] | None]] = []
+        """Posts and shown task outputs of the last step not yet examined: (author, content, clock,
+        channel, readers; None: every agent)."""
+        self._read: dict[str, dict[tuple[str, str], _Delivered]] = {}
+        """Reader → (source, payload) → the first post or task output from that source carrying that
+        payload delivered to the reader, kept for the run (either can stay on show for long)."""
 
     @classmethod
     def enabled(cls, scenario: Scenario) -> bool:
@@ -327,7 +344,9 @@ class Security(WorldComponent):
     # ---- messages
 
     def apply(self, at: At, turns: Sequence[Turn], agents: Mapping[str, AgentPublic]) -> Applied:
-        out = Applied()
+        # what was read this step (last step's posts and task outputs) before what is sent: a message
+        # that follows a payload read there is a takeover
+        out = self._examine_posts(at) if self._posted else Applied()
         network = self.published(NetworkView)
         touched: set[str] = set()
         for _, sender, action in turns:
@@ -411,9 +430,11 @@ class Security(WorldComponent):
             out.events.append(ExfiltrationAttempted(**common, agent_id=sender, recipient=action.recipient))
 
     def _exposures(self, agent: str) -> list[_Delivered]:
-        """The payloads that reached ``agent``'s prompt: its inbox this step, then feed posts it read."""
+        """The payloads that reached ``agent``'s prompt: its inbox this step, then the feed posts and
+        task outputs it read."""
         seen = [d for d in self._shown.get(agent, ()) if d.payload is not None and d.attempted]
-        return seen + [d for _, d in self._read.get(agent, ())]
+        read = self._read.get(agent)
+        return seen + list(read.values()) if read else seen
 
     def _followed(
         self, at: At, agent: str, payload: Payload | None, recipient: str, text: str, out: Applied
@@ -443,6 +464,7 @@ class Security(WorldComponent):
                         payload=p.ident,
                         kind=p.kind,
                         generation=hops,
+                        channel=d.channel,
                     )
                 )
                 return
@@ -450,30 +472,38 @@ class Security(WorldComponent):
     # ---- posts (``security.posts``)
 
     def observe_events(self, at: At, events: Sequence[Event]) -> None:
-        if self.settings.posts:
-            self._posted += [(e.author, e.content, at.clock) for e in events if isinstance(e, PostCreated)]
+        posts = self.settings.posts
+        for e in events:
+            if posts and isinstance(e, PostCreated):
+                self._posted.append((e.author, e.content, at.clock, "post", None))
+            elif isinstance(e, TaskOutputShown):
+                self._posted.append((e.agent_id, e.content, at.clock, "task_output", e.readers))
 
     def resolve(self, at: At, answers: Sequence[tuple[str, Any, Any]]) -> Applied:
         return self._examine_posts(at)
 
     def _examine_posts(self, at: At) -> Applied:
-        """Last step's posts: takeovers they show, payloads delivered to readers, the analyzer's view.
+        """Last step's posts and shown task outputs: takeovers they show, payloads delivered to
+        readers, the analyzer's view.
 
-        A post made in one step is read in the next (every agent's feed view ranks it), so its
-        events carry the step after the post (the last step's posts are examined at the epoch's end).
+        A post made in one step is read in the next (every agent's feed view ranks it), and so is a
+        task output (by the readers its event names), so their events carry the step after (the last
+        step's are examined at the epoch's end, or in the next step's messages if that comes first).
         """
         out = Applied()
         if not self._posted:
             return out
         posted, self._posted = self._posted, []
-        horizon = at.clock - self.steps
-        for reader in list(self._read):
-            self._read[reader] = [(c, d) for c, d in self._read[reader] if c > horizon]
         touched: set[str] = set()
-        for author, text, clock in posted:
+        for author, text, clock, channel, named in posted:
             payload = payload_of(text)
-            self._followed(at, author, payload, "*", text, out)
-            readers = tuple(a for a in self.kind if a != author and a not in self.quarantined)
+            if channel == "post":
+                self._followed(at, author, payload, "*", text, out)
+            readers = tuple(
+                a
+                for a in (self.kind if named is None else named)
+                if a != author and a not in self.quarantined
+            )
             if self.analyzer is not None:
                 touched.add(author)
                 found = self.analyzer.message(clock, author, readers, text)
@@ -484,8 +514,8 @@ class Security(WorldComponent):
             for r in readers:
                 if self.kind[r] not in READER_TYPES:
                     continue
-                d = _Delivered(author, text, payload, generation, True)
-                self._read.setdefault(r, []).append((at.clock, d))
+                d = _Delivered(author, text, payload, generation, True, channel)
+                self._read.setdefault(r, {}).setdefault((author, payload.ident), d)
                 self._epoch.attempts += 1
                 out.events.append(
                     InjectionAttempted(
@@ -495,6 +525,7 @@ class Security(WorldComponent):
                         source=author,
                         payload=payload.ident,
                         kind=payload.kind,
+                        channel=channel,
                     )
                 )
         if self.analyzer is not None and touched:

@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Annotated, ClassVar, Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 from pydantic import BaseModel, ConfigDict, Field
 
 from swarm.actions import DEFAULT_CONDUCT, Action, Conduct
@@ -92,6 +93,18 @@ class WorkVerified(Event, tag="work_verified", frozen=True):
     approved: bool
 
 
+class TaskOutputShown(Event, tag="task_output_shown", frozen=True):
+    """Submitted work whose text the next prompts of ``readers`` show (only with outputs shown)."""
+
+    task_id: str
+    agent_id: str
+    """Who submitted it."""
+    content: str
+    readers: tuple[str, ...]
+    subtask: int | None = None
+    """For a composite task's subtask, its index."""
+
+
 class TaskClosed(Event, tag="task_closed", frozen=True):
     task_id: str
     status: Literal["completed", "failed", "expired"]
@@ -116,11 +129,22 @@ class TaskView(msgspec.Struct, frozen=True, gc=False):
     rework_requests: int = 0
 
 
+class TaskOutput(msgspec.Struct, frozen=True, gc=False):
+    """Work another agent submitted, as a prompt shows it."""
+
+    task_id: str
+    author: str
+    content: str
+
+
 class TaskBoardView(msgspec.Struct, frozen=True, dict=True):
-    """The open tasks, and the claimed ones with who holds them."""
+    """The open tasks, the claimed ones with who holds them, and (opt-in) the latest submitted work."""
 
     open_tasks: tuple[TaskView, ...] = ()
     claimed_tasks: tuple[TaskView, ...] = ()
+    recent_work: tuple[TaskOutput, ...] | UnsetType = UNSET
+    """The latest submitted outputs with text (``task_outputs_shown`` of them; unset, and absent
+    from prompts, when the board shows none)."""
 
     @cached_property
     def _by_worker(self) -> dict[str, tuple[TaskView, ...]]:
@@ -143,6 +167,12 @@ class TaskBoardConfig(BaseModel):
     tasks_per_epoch: int = Field(default=2, ge=0, description="new tasks posted each epoch")
     task_deadline_epochs: int = Field(default=2, ge=1, description="epochs a task stays on the board")
     task_bounty: float = Field(default=5.0, ge=0.0, description="bounty of a medium task")
+    task_outputs_shown: int = Field(
+        default=0,
+        ge=0,
+        le=20,
+        description="latest submitted outputs (with text) every agent's prompt shows; 0: none",
+    )
 
 
 def verified_quality(rng: random.Random, conduct: Conduct) -> float:
@@ -183,13 +213,24 @@ class _Task:
 class TaskBoardState:
     """Tasks and their lifecycle; pure and synchronous."""
 
-    def __init__(self, rng: random.Random, *, per_epoch: int, deadline_epochs: int, bounty: float) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        *,
+        per_epoch: int,
+        deadline_epochs: int,
+        bounty: float,
+        outputs_shown: int = 0,
+    ) -> None:
         self.rng = rng
         self.per_epoch = per_epoch
         self.deadline_epochs = deadline_epochs
         self.bounty = bounty
+        self.outputs_shown = outputs_shown
         self.tasks: dict[str, _Task] = {}
         self._counter = 0
+        self.recent: list[TaskOutput] = []
+        """The latest submitted outputs with text (at most ``outputs_shown``, oldest first)."""
 
     def open_epoch(self, epoch: int) -> list[Event]:
         """Expire overdue tasks, then post this epoch's new ones."""
@@ -231,11 +272,16 @@ class TaskBoardState:
     def view(self) -> TaskBoardView:
         open_ = tuple(t.view() for t in self.tasks.values() if t.status == "open")
         claimed = tuple(t.view() for t in self.tasks.values() if t.status == "claimed")
+        if self.outputs_shown:
+            return TaskBoardView(open_, claimed, tuple(self.recent))
         return TaskBoardView(open_, claimed)
 
-    def apply(self, at: At, turns: Sequence[Turn]) -> Applied:
+    def apply(self, at: At, turns: Sequence[Turn], agents: Sequence[str] = ()) -> Applied:
+        """Claims and submissions in schedule order; ``agents`` (every agent id) are the readers of
+        submitted outputs when the board shows them."""
         out = Applied()
         events = out.events
+        shown: list[TaskOutputShown] = []
         claimed_now: dict[str, str] = {}
         epoch, step = at.epoch, at.step
         for _, agent, action in turns:
@@ -276,6 +322,18 @@ class TaskBoardState:
                     )
                 )
                 continue
+            if self.outputs_shown and action.content:
+                readers = tuple(a for a in agents if a != agent)
+                shown.append(
+                    TaskOutputShown(
+                        epoch=epoch,
+                        step=step,
+                        task_id=task.task_id,
+                        agent_id=agent,
+                        content=action.content,
+                        readers=readers,
+                    )
+                )
             quality = round(verified_quality(self.rng, action.conduct), 6)
             approved = quality >= BAR[task.difficulty]
             events.append(
@@ -317,6 +375,12 @@ class TaskBoardState:
                             epoch=epoch, step=step, task_id=task.task_id, status="failed", agent_id=agent
                         )
                     )
+        if shown:
+            # the next prompts show the latest ``outputs_shown``: earlier ones of this step never appear
+            shown = shown[-self.outputs_shown :]
+            events += shown
+            self.recent += [TaskOutput(e.task_id, e.agent_id, e.content) for e in shown]
+            del self.recent[: -self.outputs_shown]
         return out
 
 
@@ -348,20 +412,25 @@ class TaskBoard(WorldComponent):
             per_epoch=c.tasks_per_epoch,
             deadline_epochs=c.task_deadline_epochs,
             bounty=c.task_bounty,
+            outputs_shown=c.task_outputs_shown,
         )
+        self._agents = tuple(setup.agents)
 
     def view(self, at: At) -> TaskBoardView:
         return self.state.view()
 
     def apply(self, at: At, turns: Sequence[Turn], agents: Mapping[str, AgentPublic]) -> Applied:
-        return self.state.apply(at, turns)
+        return self.state.apply(at, turns, self._agents)
 
     def epoch_start(self, at: At, agents: Sequence[AgentPublic]) -> Applied:
         return Applied(events=self.state.open_epoch(at.epoch))
 
     @classmethod
     def prompt_view(cls, view: TaskBoardView, agent_id: str) -> TaskBoardView:
-        return TaskBoardView(view.open_tasks[:MAX_TASKS_SHOWN], view.tasks_of(agent_id))
+        if isinstance(view.recent_work, UnsetType):
+            return TaskBoardView(view.open_tasks[:MAX_TASKS_SHOWN], view.tasks_of(agent_id))
+        others = tuple(o for o in view.recent_work if o.author != agent_id)
+        return TaskBoardView(view.open_tasks[:MAX_TASKS_SHOWN], view.tasks_of(agent_id), others)
 
 
 count("tasks_claimed", TaskClaimed, "tasks claimed")

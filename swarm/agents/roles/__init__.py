@@ -154,6 +154,8 @@ def with_role(
     cls = ROLES.get(role)
     if cls is None or not cls.applies(scenario) or (cls.needs_config and not config):
         return policy
+    if getattr(policy, "declines_roles", False):  # a policy that does its role's work its own way
+        return policy
     behaviour = cls(agent_id, rng, scenario, config)
     awaiting = any(inspect.iscoroutinefunction(getattr(policy, n, None)) for n in ("decide", "accept"))
     told = behaviour.role_prompt() if awaiting else ""
