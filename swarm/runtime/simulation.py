@@ -784,8 +784,11 @@ def _held_full_collections(enabled: bool) -> Iterator[None]:
 
     A run's long-lived objects are its world, which is built once and then only
     grows: at 20,000 agents the full collections its set-up triggered cost about
-    a sixth of the run. Young generations are collected as usual; the thresholds
-    come back when the last run holding them ends (runs may overlap in one loop).
+    a sixth of the run. The youngest generation is collected every 10,000
+    allocations rather than 700: a step's messages and events die young, and fewer
+    of them are walked before they do (about 1.5 % of a turn's instructions at
+    1,000 agents). The thresholds come back when the last run holding them ends
+    (runs may overlap in one loop).
     """
     if not enabled:
         yield
@@ -793,7 +796,7 @@ def _held_full_collections(enabled: bool) -> Iterator[None]:
     if not _held:
         young, middle, old = gc.get_threshold()
         _held.append((young, middle, old))
-        gc.set_threshold(young, middle, max(old, 1_000_000))
+        gc.set_threshold(max(young, 10_000), middle, max(old, 1_000_000))
     else:
         _held.append(_held[0])
     try:
