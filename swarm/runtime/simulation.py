@@ -786,7 +786,7 @@ def _held_full_collections(enabled: bool) -> Iterator[None]:
     grows: at 20,000 agents the full collections its set-up triggered cost about
     a sixth of the run. The youngest generation is collected every 10,000
     allocations rather than 700: a step's messages and events die young, and fewer
-    of them are walked before they do (about 1.5 % of a turn's instructions at
+    of them are walked before they do (about 1.3 % of a turn's instructions at
     1,000 agents). The thresholds come back when the last run holding them ends
     (runs may overlap in one loop).
     """
