@@ -190,13 +190,13 @@ def child_idle(agents: int) -> dict[str, Any]:
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
         sim = swarm.Simulation(scenario)
-        seats = sim._seats(None)
+        seats, streams = sim._seats(None, scenario)
         async with ActorSystem(name="idle") as system:
             types = {s.agent_id: s.agent_type for s in seats}
             governance = build_governance(
                 scenario, Setup(scenario, None, SoftPayoffEngine(scenario.payoff), types)
             )
-            world = World(system, scenario, seats, governance, sim._bus, sim._streams)
+            world = World(system, scenario, seats, governance, sim._bus, streams)
             gc.collect()
             held["bytes"] = tracemalloc.get_traced_memory()[0] - before
             held["agents"] = len(world.seats)
@@ -304,8 +304,10 @@ def run_child(name: str, timeout: float = 3600, verbose: bool = True, **params: 
         peak = max(peak, data.get("child_rss_peak_kib", 0) * 1024)
         outcome = Outcome(True, data, peak_rss_bytes=peak, wall_s=wall)
     else:
-        why = stopped or f"exit code {proc.returncode}"
-        outcome = Outcome(False, error=f"{why}\n{stderr[-4000:]}".strip(), peak_rss_bytes=peak, wall_s=wall)
+        reason = stopped or f"exit code {proc.returncode}"
+        outcome = Outcome(
+            False, error=f"{reason}\n{stderr[-4000:]}".strip(), peak_rss_bytes=peak, wall_s=wall
+        )
     if verbose:
         state = "ok" if outcome.ok else "FAILED: " + why(outcome.error)
         print(f"  [{name} {params}] {wall:.1f} s, peak RSS {peak / GIB:.2f} GiB: {state}", file=sys.stderr)
