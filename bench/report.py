@@ -731,7 +731,7 @@ def shard_row(quick: bool, raw: dict[str, Any]) -> Row:
                     if not got.ok:
                         raise RuntimeError(got.error)
                     times[k].append(got.data["wall_s"])
-            how = "`Simulation(shards=k)` (no `swarm run --shards` yet), wall time of the run"
+            how = "`Simulation(shards=k)` (what `swarm run --shards k` runs), wall time of the run"
         else:
             sys.path.insert(0, str(BENCH))
             from bench_simulation import population
