@@ -224,22 +224,8 @@ class _Post:
                     self.reply_count,
                     self.created_at_step,
                 )
-            elif self.root is None:
-                view = PostView(
-                    self.post_id,
-                    self.author,
-                    self.content,
-                    None,
-                    self.upvotes,
-                    self.downvotes,
-                    self.reply_count,
-                    self.created_at_step,
-                    root_id=self.post_id,
-                    depth=0,
-                    thread_size=self.thread_size,
-                    thread_depth=self.thread_depth,
-                )
             else:
+                root = self.root  # None on a top-level post, which carries its thread's size and depth
                 view = PostView(
                     self.post_id,
                     self.author,
@@ -249,8 +235,10 @@ class _Post:
                     self.downvotes,
                     self.reply_count,
                     self.created_at_step,
-                    root_id=self.root.post_id,
+                    root_id=self.post_id if root is None else root.post_id,
                     depth=self.depth,
+                    thread_size=self.thread_size if root is None else msgspec.UNSET,
+                    thread_depth=self.thread_depth if root is None else msgspec.UNSET,
                 )
             self._view = view
         return view
