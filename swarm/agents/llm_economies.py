@@ -39,7 +39,16 @@ import msgspec
 
 from swarm.actions import Action
 from swarm.env.auction import AuctionBid, AuctionConfig, AuctionPrompt, shade
-from swarm.env.orderbook import CancelOrders, OrderBookConfig, OrderBookPrompt, PlaceOrder, Side
+from swarm.env.orderbook import (
+    CancelOrders,
+    OrderBookConfig,
+    OrderBookPrompt,
+    PlaceOrder,
+    Side,
+    maker_mid,
+    momentum_order,
+    value_order,
+)
 
 TRADE = 0.4
 """The chance that the double acts on the order book in a step (when its strategy has an order)."""
@@ -148,9 +157,7 @@ def _maker(book: OrderBookPrompt, r: str, cash: float, held: float, mine: list[A
     """Quote both sides around the last price, leaning away from the book's imbalance; requote when stale."""
     assert book.rules is not None
     top, h, size = book.books[r], _BOOK.maker_half_spread, _BOOK.maker_size
-    depth = top.ask_volume + top.bid_volume
-    imbalance = (top.ask_volume - top.bid_volume) / depth if depth > 0 else 0.0
-    mid = top.price * (1.0 - 0.05 * imbalance)
+    mid = maker_mid(top.price, top.bid_volume, top.ask_volume)
     ttl = 2 * book.rules.ticks_per_step
     bids = [o for o in mine if o.side == "buy"]
     asks = [o for o in mine if o.side == "sell"]
@@ -171,12 +178,13 @@ def _momentum(book: OrderBookPrompt, r: str, cash: float, held: float) -> Action
     top, size, ttl = book.books[r], _BOOK.momentum_size, book.rules.batch_interval_ticks
     if len(top.recent) < 5:
         return None
-    move = top.recent[-1] / top.recent[0] - 1.0
-    if move < -0.01 and held >= _DUST:
-        return _order(r, "sell", top.price * 0.97, min(size, held), ttl)
-    if move > 0.01 and cash >= top.price * 1.03 * size:
-        return _order(r, "buy", top.price * 1.03, size, ttl)
-    return None
+    order = momentum_order(top.recent[-1] / top.recent[0] - 1.0, top.price)
+    if order is None:
+        return None
+    side, price = order
+    if side == "sell":
+        return _order(r, "sell", price, min(size, held), ttl) if held >= _DUST else None
+    return _order(r, "buy", price, size, ttl) if cash >= price * size else None
 
 
 def _value(book: OrderBookPrompt, r: str, cash: float, held: float, rng: random.Random) -> Action | None:
@@ -184,14 +192,13 @@ def _value(book: OrderBookPrompt, r: str, cash: float, held: float, rng: random.
     assert book.rules is not None
     top, ref = book.books[r], book.rules.reference_price
     price = top.price
-    if price < ref * 0.98:
-        best = top.best_ask if top.best_ask is not None else price
-        target = min(ref * 0.98, max(best, price * 1.02))
-        return _order(r, "buy", target, 1.0) if cash >= target else None
-    if price > ref * 1.02:
-        best = top.best_bid if top.best_bid is not None else price
-        return _order(r, "sell", max(ref * 1.02, min(best, price * 0.98)), 1.0) if held >= 1.0 else None
-    side: Side = "buy" if rng.random() < 0.5 else "sell"
+    order = value_order(price, ref, top.best_ask, top.best_bid)
+    if order is not None:
+        side, target = order
+        if side == "buy":
+            return _order(r, "buy", target, 1.0) if cash >= target else None
+        return _order(r, "sell", target, 1.0) if held >= 1.0 else None
+    side = "buy" if rng.random() < 0.5 else "sell"
     target = price * (1.0 + rng.uniform(-0.01, 0.01))
     if (side == "buy" and cash < target) or (side == "sell" and held < 1.0):
         return None

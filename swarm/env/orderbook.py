@@ -698,6 +698,41 @@ def _std(xs: Sequence[float]) -> float | None:
 
 
 # -------------------------------------------------------------------- strategies
+#
+# The trading rules below are shared with the LLM agents' scripted double
+# (swarm/agents/llm_economies.py), which plays them once a step from its prompt.
+
+
+def maker_mid(price: float, bid_volume: float, ask_volume: float) -> float:
+    """The market maker's quote centre: the last price, leaning away from the book's imbalance."""
+    depth = ask_volume + bid_volume
+    imbalance = (ask_volume - bid_volume) / depth if depth > 0 else 0.0
+    return price * (1.0 - 0.05 * imbalance)
+
+
+def momentum_order(move: float, price: float) -> tuple[Side, float] | None:
+    """The momentum trader's aggressive order after a relative ``move``: (side, price), or None."""
+    if move < -0.01:
+        return "sell", price * 0.97
+    if move > 0.01:
+        return "buy", price * 1.03
+    return None
+
+
+def value_order(
+    price: float, reference: float, best_ask: float | None, best_bid: float | None
+) -> tuple[Side, float] | None:
+    """The value trader's order 2 % or more off the reference price: (side, price).
+
+    None near the reference price, where it trades a unit either way at random.
+    """
+    if price < reference * 0.98:  # lift the best offer while it is cheap
+        best = best_ask if best_ask is not None else price
+        return "buy", min(reference * 0.98, max(best, price * 1.02))
+    if price > reference * 1.02:  # hit the best bid while it is dear
+        best = best_bid if best_bid is not None else price
+        return "sell", max(reference * 1.02, min(best, price * 0.98))
+    return None
 
 
 def _maker(m: Market, agent: str, r: str) -> None:
@@ -706,8 +741,7 @@ def _maker(m: Market, agent: str, r: str) -> None:
     m.cancel(agent, r)
     bid_vol = math.fsum(o.quantity for o in book.bids)
     ask_vol = math.fsum(o.quantity for o in book.asks)
-    imbalance = (ask_vol - bid_vol) / (ask_vol + bid_vol) if ask_vol + bid_vol > 0 else 0.0
-    mid = book.price * (1.0 - 0.05 * imbalance)
+    mid = maker_mid(book.price, bid_vol, ask_vol)
     h = m.config.maker_half_spread
     ttl = m.config.batch_interval_ticks
     m.submit(agent, r, "buy", mid * (1 - h), m.config.maker_size, ttl)
@@ -719,12 +753,9 @@ def _momentum(m: Market, agent: str, r: str) -> None:
     hist = m._history[r]
     if len(hist) < 5 or m.rng.random() > 0.5:
         return
-    move = hist[-1] / hist[-5] - 1.0
-    price = m.books[r].price
-    if move < -0.01:
-        m.submit(agent, r, "sell", price * 0.97, m.config.momentum_size, m.config.batch_interval_ticks)
-    elif move > 0.01:
-        m.submit(agent, r, "buy", price * 1.03, m.config.momentum_size, m.config.batch_interval_ticks)
+    order = momentum_order(hist[-1] / hist[-5] - 1.0, m.books[r].price)
+    if order is not None:
+        m.submit(agent, r, order[0], order[1], m.config.momentum_size, m.config.batch_interval_ticks)
 
 
 def _value(m: Market, agent: str, r: str) -> None:
@@ -735,12 +766,11 @@ def _value(m: Market, agent: str, r: str) -> None:
     price = m.books[r].price
     ttl = m.config.order_ttl_ticks
     book = m.books[r]
-    if price < ref * 0.98:  # lift the best offer while it is cheap
-        best = book.asks[0].price if book.asks else price
-        m.submit(agent, r, "buy", min(ref * 0.98, max(best, price * 1.02)), 1.0, ttl)
-    elif price > ref * 1.02:  # hit the best bid while it is dear
-        best = book.bids[0].price if book.bids else price
-        m.submit(agent, r, "sell", max(ref * 1.02, min(best, price * 0.98)), 1.0, ttl)
+    order = value_order(
+        price, ref, book.asks[0].price if book.asks else None, book.bids[0].price if book.bids else None
+    )
+    if order is not None:
+        m.submit(agent, r, order[0], order[1], 1.0, ttl)
     else:
         side: Side = "buy" if m.rng.random() < 0.5 else "sell"
         m.submit(agent, r, side, price * (1.0 + m.rng.uniform(-0.01, 0.01)), 1.0, ttl)
