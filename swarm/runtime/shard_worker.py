@@ -17,8 +17,9 @@ agents, in the order asked.
 Requests (``kind``, ``a``, ``b``) and replies:
 
 * ``SETUP``: ``a`` a pickled :class:`ShardSetup`; replied ``OK`` once loaded.
-* ``ACT``: ``a`` the step's snapshot (:func:`encode_snapshot`, the same bytes for
-  every shard), ``b`` the active agents' positions in this shard (``array('I')``);
+* ``ACT``: ``a`` the step's snapshot (:func:`encode_snapshot`: the public records
+  that changed since the last snapshot sent, the same bytes for every shard that
+  had that one), ``b`` the active agents' positions in this shard (``array('I')``);
   replied with the pickled list of replies (actions, or ``Acted``).
 * ``RESPOND``: ``a`` pickled ``(ask, [(position, questions), ...])``, ``b`` a
   snapshot when it is not the last one sent (else empty); replied with the pickled
@@ -52,6 +53,8 @@ import traceback
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
+from operator import is_not
 from typing import Any
 
 import msgspec
@@ -63,6 +66,8 @@ PICKLE = pickle.HIGHEST_PROTOCOL
 PIPE_BYTES = 1 << 20
 """Pipe capacity asked for (Linux allows 1 MiB unprivileged): a step's snapshot crosses in one write."""
 PICKLED, PACKED = b"p", b"m"
+ALL, CHANGED = 0, 1
+"""How a snapshot's public records are sent: all of them, or those changed since the last one."""
 
 
 @dataclass(frozen=True)
@@ -106,12 +111,29 @@ class _Unpicklable:
         return self.text
 
 
-def encode_snapshot(snapshot: Any) -> bytes:
-    """The parts of a snapshot agents read, as bytes: the public records by msgspec, the rest pickled."""
+def encode_snapshot(snapshot: Any, base: tuple[Any, ...] | None = None) -> bytes:
+    """The parts of a snapshot agents read, as bytes: the public records by msgspec, the rest pickled.
+
+    ``base``: the public records the shard holds already (those of the last snapshot
+    it was sent). Then only the records that are not the very same objects go, with
+    their positions: the ledger rebuilds an agent's record only when something in it
+    changed, so a step sends the third or so of the records that did.
+    """
+    agents = snapshot.agents
+    records: tuple[Any, ...]
+    if base is None or len(base) != len(agents):
+        records = (ALL, msgspec.msgpack.encode(agents))
+    else:
+        changed = list(compress(range(len(agents)), map(is_not, base, agents)))
+        records = (
+            CHANGED,
+            array("I", changed).tobytes(),
+            msgspec.msgpack.encode(list(map(agents.__getitem__, changed))),
+        )
     parts = (
         snapshot.epoch,
         snapshot.step,
-        msgspec.msgpack.encode(snapshot.agents),
+        records,
         _plain(snapshot.public),
         _plain(snapshot.exhausted),
         snapshot.never,
@@ -160,7 +182,10 @@ class ShardRunner:
         self._on_learn = getattr(InlineAgent, table[Learn][0])
         self._Act, self._Respond, self._Learn = Act, Respond, Learn
         self._Snapshot = Snapshot
-        self._decode_agents = msgspec.msgpack.Decoder(tuple[AgentPublic, ...]).decode
+        self._decode_agents = msgspec.msgpack.Decoder(list[AgentPublic]).decode
+        self._agents: list[Any] = []
+        """The public records of the last snapshot (a snapshot may send only those that changed)."""
+        self._index: dict[str, Any] = {}
         self._decode_outcomes = msgspec.msgpack.Decoder(list[tuple[int, Outcome]]).decode
         self.snapshot: Any = None
         self.failed: bytes | None = None
@@ -223,10 +248,20 @@ class ShardRunner:
         self._ahead = (t, self.streams.ahead(t))
 
     def _load_snapshot(self, blob: bytes) -> None:
-        epoch, step, agents, public, exhausted, never, deterrence = pickle.loads(blob)
-        self.snapshot = self._Snapshot(
-            epoch, step, self._decode_agents(agents), public, exhausted, never, deterrence
-        )
+        epoch, step, records, public, exhausted, never, deterrence = pickle.loads(blob)
+        if records[0] == ALL:
+            agents = self._agents = self._decode_agents(records[1])
+            index = {a.agent_id: a for a in agents}
+        else:
+            agents, index = self._agents, self._index.copy()  # the last snapshot's stay as they were
+            positions = array("I")
+            positions.frombytes(records[1])
+            for p, record in zip(positions, self._decode_agents(records[2]), strict=True):
+                agents[p] = index[record.agent_id] = record
+        self._index = index
+        snapshot = self._Snapshot(epoch, step, tuple(agents), public, exhausted, never, deterrence)
+        snapshot.__dict__["agent_index"] = index  # what its cached property would build, already built
+        self.snapshot = snapshot
 
     def act(self, snapshot: bytes, positions: bytes) -> tuple[int, bytes]:
         self._load_snapshot(snapshot)

@@ -10,7 +10,8 @@ policies never wait — are dealt out round robin in registration order, so each
 shard gets a like mix of types.
 
 Every phase goes to all shards at once: the snapshot is encoded once
-(:func:`~swarm.runtime.shard_worker.encode_snapshot`) and written to each worker,
+(:func:`~swarm.runtime.shard_worker.encode_snapshot`: only the public records
+that changed since the last step's) and written to each worker,
 this process answers for its own agents meanwhile, and the replies are merged back
 into the order the clock asked in. The world components, the ledger, the levers and
 the event log stay here and stay authoritative; a shard only ever runs policies.
@@ -157,7 +158,9 @@ class ShardedPopulation(Population):
         self.local: LocalPopulation | None = None
         self.remotes: list[_Remote] = []
         self._snapshot: Snapshot | None = None
-        self._snapshot_blob = b""
+        self._snapshot_blobs: list[tuple[Any, bytes]] = []
+        """The current snapshot's encodings: (the records a shard held before, the bytes)."""
+        self._act_route = _Route([], [], [], 1)
         self._closed = False
         self._failed: ActorFailed | None = None
         self._stand_ins: set[str] = set()
@@ -285,56 +288,67 @@ class ShardedPopulation(Population):
 
     # ----------------------------------------------------------------------- phases
 
-    def _encoded(self, snapshot: Snapshot) -> bytes:
+    def _blobs(self, snapshot: Snapshot, remotes: Sequence[_Remote]) -> list[Any]:
+        """The snapshot as each of ``remotes`` takes it (the records changed since the ones it holds).
+
+        Shards that hold the same records get the same bytes, shared once.
+        """
         if snapshot is not self._snapshot:
-            self._snapshot, self._snapshot_blob = snapshot, encode_snapshot(snapshot)
-        return self._snapshot_blob
+            self._snapshot, self._snapshot_blobs = snapshot, []
+        made = self._snapshot_blobs
+        out: list[bytes] = []
+        for remote in remotes:
+            base = remote.agents
+            blob = next((b for held, b in made if held is base), None)
+            if blob is None:
+                blob = encode_snapshot(snapshot, base)
+                made.append((base, blob))
+            out.append(blob)
+            remote.snapshot, remote.agents = snapshot, snapshot.agents
+        shared: dict[int, Any] = {}
+        for blob in out:
+            if id(blob) not in shared:
+                shared[id(blob)] = remotes[0].share(blob, sum(b is blob for b in out))
+        return [shared[id(b)] for b in out]
 
-    def _split(self, items: Sequence[int]) -> list[list[int]]:
-        owner, pos = self.owner, self.pos
-        per: list[list[int]] = [[] for _ in range(self.n)]
-        for k in items:
-            per[owner[k]].append(pos[k])
-        return per
-
-    def _merge(self, order: Sequence[int], replies: list[list[Any]]) -> list[Any]:
-        owner = self.owner
-        nexts = [iter(r).__next__ for r in replies]
-        return [nexts[owner[k]]() for k in order]
+    def _route(self, keys: list[int]) -> _Route:
+        """Where the agents of ``keys`` (registration indices) answer; one act phase's is kept."""
+        if keys == self._act_route.keys:
+            return self._act_route
+        return _Route(keys, self.owner, self.pos, self.n)
 
     async def act(self, snapshot: Snapshot, active: Sequence[int]) -> list[Any]:
         assert self.local is not None
-        per = self._split(active)
+        route = self._act_route = self._route(list(active))
         if self.remotes:
-            blob = self.remotes[0].share(self._encoded(snapshot), len(self.remotes))
-            for remote, mine in zip(self.remotes, per[1:], strict=True):
-                await remote.send(ACT, blob, array("I", mine).tobytes())
-                remote.snapshot = snapshot
-        local = await self._local(self.local.act(snapshot, per[0]) if per[0] else None)
+            blobs = self._blobs(snapshot, self.remotes)
+            for remote, blob, positions in zip(self.remotes, blobs, route.packed[1:], strict=True):
+                await remote.send(ACT, blob, positions)
+        here = route.per[0]
+        local = await self._local(self.local.act(snapshot, here) if here else None)
         replies = await self._gather(self.remotes, "acting")
-        return self._merge(active, [local or [], *(pickle.loads(r) for r in replies)])
+        return route.merge([local or [], *(pickle.loads(r) for r in replies)])
 
     async def respond(
         self, snapshot: Snapshot, ask: Ask, asked: Sequence[tuple[int, tuple[Any, ...]]]
     ) -> list[Responded]:
         assert self.local is not None
-        owner, pos = self.owner, self.pos
-        per: list[list[tuple[int, tuple[Any, ...]]]] = [[] for _ in range(self.n)]
-        for k, questions in asked:
-            per[owner[k]].append((pos[k], questions))
+        route = _Route([k for k, _ in asked], self.owner, self.pos, self.n)
+        questions = [qs for _, qs in asked]
         sent = []
-        for remote, mine in zip(self.remotes, per[1:], strict=True):
-            if mine:
-                fresh = b"" if remote.snapshot is snapshot else self._encoded(snapshot)
+        for s, remote in enumerate(self.remotes, start=1):
+            if route.per[s]:
+                mine = route.pairs(s, questions)
+                fresh = b"" if remote.snapshot is snapshot else self._blobs(snapshot, [remote])[0]
                 await remote.send(RESPOND, pickle.dumps((ask, mine), PICKLE), fresh)
-                remote.snapshot = snapshot
                 sent.append(remote)
-        local = await self._local(self.local.respond(snapshot, ask, per[0]) if per[0] else None)
+        here = route.pairs(0, questions)
+        local = await self._local(self.local.respond(snapshot, ask, here) if here else None)
         replies = iter(await self._gather(sent, "responding"))
         answered: list[list[Any]] = [local or []]
-        for mine in per[1:]:
-            answered.append([Responded(a, f) for a, f in pickle.loads(next(replies))] if mine else [])
-        return self._merge([k for k, _ in asked], answered)
+        for theirs in route.per[1:]:
+            answered.append([Responded(a, f) for a, f in pickle.loads(next(replies))] if theirs else [])
+        return route.merge(answered)
 
     async def learn(self, outcomes: Sequence[tuple[int, Outcome]]) -> None:
         """Told, not asked (as to a local agent): the shards learn while this process goes on.
@@ -342,15 +356,13 @@ class ShardedPopulation(Population):
         A shard whose agent fails to learn says so at its next reply, or at :meth:`flush`.
         """
         assert self.local is not None
-        owner, pos = self.owner, self.pos
-        per: list[list[tuple[int, Outcome]]] = [[] for _ in range(self.n)]
-        for k, outcome in outcomes:
-            per[owner[k]].append((pos[k], outcome))
-        for remote, mine in zip(self.remotes, per[1:], strict=True):
-            if mine:
-                await remote.send(LEARN, encode_outcomes(mine))
-        if per[0]:
-            await self.local.learn(per[0])
+        route = _Route([k for k, _ in outcomes], self.owner, self.pos, self.n)
+        told = [outcome for _, outcome in outcomes]
+        for s, remote in enumerate(self.remotes, start=1):
+            if route.per[s]:
+                await remote.send(LEARN, encode_outcomes(route.pairs(s, told)))
+        if route.per[0]:
+            await self.local.learn(route.pairs(0, told))
 
     async def flush(self) -> None:
         """Wait until every shard has handled all it was sent (what it learnt, say); raise its failure."""
@@ -422,6 +434,40 @@ class ShardedPopulation(Population):
         return ref.failed(_Described(failure.message), cause)
 
 
+class _Route:
+    """Where each of a phase's agents answers, and how the shards' replies go back in order.
+
+    ``per[s]``: shard ``s``'s positions of its agents among ``keys``' (registration
+    indices), in order; ``source[s]``: where in ``keys`` each of those came from.
+    """
+
+    __slots__ = ("_order", "keys", "packed", "per", "source")
+
+    def __init__(self, keys: list[int], owner: Sequence[int], pos: Sequence[int], shards: int) -> None:
+        self.keys = keys
+        self.per: list[list[int]] = [[] for _ in range(shards)]
+        self.source: list[list[int]] = [[] for _ in range(shards)]
+        per, source = self.per, self.source
+        for i, k in enumerate(keys):
+            s = owner[k]
+            per[s].append(pos[k])
+            source[s].append(i)
+        self.packed = [array("I", mine).tobytes() for mine in per]
+        self._order: list[int] | None = None
+
+    def pairs(self, shard: int, values: Sequence[Any]) -> list[tuple[int, Any]]:
+        """``(position, value)`` for shard ``shard``'s agents, ``values`` being in the order of ``keys``."""
+        return list(zip(self.per[shard], map(values.__getitem__, self.source[shard]), strict=True))
+
+    def merge(self, replies: Sequence[Sequence[Any]]) -> list[Any]:
+        """The shards' replies (shard 0's first), back in the order of ``keys``."""
+        if self._order is None:  # where each of keys' replies sits among the shards' laid end to end
+            came = [i for mine in self.source for i in mine]
+            self._order = sorted(range(len(came)), key=came.__getitem__)
+        laid = [r for mine in replies for r in mine]
+        return list(map(laid.__getitem__, self._order))
+
+
 class _Described:
     """A message known by its repr (a shard's agent was handling it)."""
 
@@ -464,6 +510,8 @@ class _Remote:
     name = "shard"
     snapshot: Snapshot | None = None
     """The last snapshot sent to this shard (a respond phase reuses it)."""
+    agents: tuple[Any, ...] | None = None
+    """That snapshot's public records (the next snapshot sends only those that changed)."""
 
     def share(self, blob: bytes, shards: int) -> Any:
         """``blob`` as it is best sent to ``shards`` shards of this kind (as it is, by default)."""
