@@ -416,6 +416,7 @@ def main(parent: int) -> None:
     sys.stdout = sys.stderr
     grow_pipe(0)
     grow_pipe(out)
+    _warm()
     code = 0
     try:
         serve(open(0, "rb", buffering=0, closefd=False), out)  # noqa: SIM115 - for the process's lifetime
@@ -424,6 +425,21 @@ def main(parent: int) -> None:
         code = 1
     sys.stderr.flush()
     os._exit(code)  # nothing to tidy: skip tearing down the interpreter and its heap
+
+
+def _warm() -> None:
+    """What a shard needs besides its agents, loaded while the main process builds the world.
+
+    The modules its agents' phases run (numpy draws the random streams' blocks of a
+    large population), then the import-time heap frozen out of the collector's way:
+    the set-up that follows is only the agents' own objects.
+    """
+    import importlib
+
+    for module in ("numpy", "swarm.kernel.agent", "swarm.runtime.rng", "swarm.views", "swarm.agents.policy"):
+        importlib.import_module(module)
+    gc.collect()
+    gc.freeze()
 
 
 def serve(inp: Any, out: int) -> None:
@@ -443,7 +459,6 @@ def serve(inp: Any, out: int) -> None:
                 if kind != SETUP:
                     raise RuntimeError("a request came before the set-up")
                 runner = ShardRunner(a)
-                gc.collect()
                 gc.freeze()  # the policies live as long as the process: keep the collector off them
                 reply: tuple[int, bytes] = (OK, b"")
             except Exception as exc:
