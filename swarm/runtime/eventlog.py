@@ -120,13 +120,7 @@ class EventLogWriter:
         return self._require().tell()
 
     def write(self, events: Sequence[Event]) -> None:
-        fh = self._require()
-        buf = bytearray()
-        encode = _encoder.encode_into
-        for ev in events:
-            encode(ev, buf, len(buf))
-            buf.extend(b"\n")
-        fh.write(buf)
+        self._require().write(_encoder.encode_lines(events))  # one JSON line per event
 
     def flush(self, *, fsync: bool = False) -> None:
         fh = self._require()
