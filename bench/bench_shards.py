@@ -2,8 +2,10 @@
 
 Every measurement is a fresh process, the shard counts interleaved, so the runs
 share the machine's state fairly. Reported per shard count: the whole run's wall
-time (worker start-up included), the steps' wall time, the median step, and the
-main process's CPU time in a step (its thread's: what a loaded machine does not inflate).
+time (worker start-up included), the steps' wall time, the median step, the
+main process's CPU time in a step (its thread's: what a loaded machine does not inflate),
+and how long per step the main process waited for the workers' replies once its own
+agents had answered (median over the runs).
 
 ``--policies scripted`` (default) is the simulation bench's population (60 %
 honest, 20 % opportunistic, 10 % deceptive, 10 % adversarial); ``--policies
@@ -104,6 +106,20 @@ def child(agents: int, steps: int, shards: int, policies: str) -> None:
         cpu.append(time.thread_time() - started)
 
     SimulationClock._step = timed_step  # type: ignore[method-assign]
+    waited = [0.0]
+    if shards > 1:
+        from swarm.runtime.shards import ShardedPopulation
+
+        gather = ShardedPopulation._gather
+
+        async def timed_gather(self: ShardedPopulation, *args: Any) -> list[bytes]:
+            started = time.perf_counter()
+            try:
+                return await gather(self, *args)
+            finally:
+                waited[0] += time.perf_counter() - started
+
+        ShardedPopulation._gather = timed_gather  # type: ignore[method-assign,assignment]
 
     async def main() -> dict[str, Any]:
         started = time.perf_counter()
@@ -117,6 +133,7 @@ def child(agents: int, steps: int, shards: int, policies: str) -> None:
             "steps": sum(st),
             "median_step": statistics.median(st),
             "median_cpu": statistics.median(cpu),
+            "waited": waited[0] / len(st),
             "interactions": result.summary["total_interactions"],
         }
 
@@ -158,7 +175,7 @@ def main() -> None:
     )
     print(
         f"{'shards':>6} {'run wall s':>16} {'steps wall s':>16} {'median step ms':>18} "
-        f"{'speed-up':>9} {'main CPU/step ms':>17}"
+        f"{'speed-up':>9} {'main CPU/step ms':>17} {'wait/step ms':>13}"
     )
     base = statistics.median(r["steps"] for r in runs[counts[0]])
     for n in counts:
@@ -167,12 +184,13 @@ def main() -> None:
         steps = [r["steps"] for r in rs]
         step = [r["median_step"] * 1e3 for r in rs]
         cpu = [r["median_cpu"] * 1e3 for r in rs]
+        wait = statistics.median(r["waited"] * 1e3 for r in rs)
         print(
             f"{n:>6} {min(wall):>7.2f} / {statistics.median(wall):>6.2f} "
             f"{min(steps):>7.2f} / {statistics.median(steps):>6.2f} "
             f"{min(step):>8.1f} / {statistics.median(step):>7.1f} "
             f"{base / statistics.median(steps):>8.2f}x "
-            f"{min(cpu):>8.1f} / {statistics.median(cpu):>6.1f}"
+            f"{min(cpu):>8.1f} / {statistics.median(cpu):>6.1f} {wait:>13.1f}"
         )
 
 
