@@ -87,6 +87,7 @@ class ActorRef:
         "_table",
         "_task",
         "_waiter",
+        "idle",
         "name",
     )
 
@@ -114,6 +115,11 @@ class ActorRef:
         self._started = False
         self._stopped = False
         self._pending_restart: ActorFailed | None = None
+        self.idle = False
+        """Whether the actor could take a message in the caller's task right now (see :meth:`is_idle`).
+
+        Kept up to date by every change of what it depends on (:meth:`_update_idle`), so that a
+        loop asking it of many actors reads an attribute."""
 
     def __repr__(self) -> str:
         return f"ActorRef({self.name!r})"
@@ -124,10 +130,13 @@ class ActorRef:
         """Whether a message could be handled right now in the sender's task."""
         return not (self._busy or self._mailbox or self._stopped or self._pending_restart) and self._started
 
-    @property
-    def idle(self) -> bool:
-        """Whether the actor could take a message in the caller's task right now (see :meth:`is_idle`)."""
-        return self.is_idle()
+    def _update_idle(self) -> None:
+        """Work :attr:`idle` out again (after any change of the state it depends on)."""
+        self.idle = (
+            self._system._tracer is None
+            and self._started
+            and not (self._busy or self._mailbox or self._stopped or self._pending_restart)
+        )
 
     def is_idle(self) -> bool:
         """Whether the actor could take a message in the caller's task right now.
@@ -136,14 +145,9 @@ class ActorRef:
         stopped, and no tracer watches the system. A caller that then works on the
         actor's state directly (a phase running many plain agents in one loop) must
         report a failure with :meth:`failed`, so supervision applies as usual. (The
-        same as :attr:`idle`; a method call costs less than a property where it is
-        asked once per agent per phase.)
+        same as :attr:`idle`, which a loop over many actors reads instead of calling this.)
         """
-        return (
-            self._system._tracer is None
-            and self._started
-            and not (self._busy or self._mailbox or self._stopped or self._pending_restart)
-        )
+        return self.idle
 
     def failed(self, msg: object, exc: BaseException) -> ActorFailed:
         """Report that handling ``msg`` in the caller's task raised ``exc``; raise what this returns.
@@ -249,6 +253,7 @@ class ActorRef:
         if self._mailbox is None:
             self._mailbox = deque()
         self._mailbox.append((msg, reply))
+        self.idle = False
         self._kick()
 
     def _kick(self) -> None:
@@ -268,6 +273,7 @@ class ActorRef:
             tracer.on_send(None, self.name, msg)
             started = time.perf_counter()
         self._busy = True
+        self.idle = False
         try:
             result = getattr(self._actor, name)(msg)
         except Exception as exc:
@@ -276,6 +282,7 @@ class ActorRef:
             raise failure from exc
         finally:
             self._busy = False
+            self._update_idle()
             if self._mailbox:
                 self._kick()
         if tracer is not None:
@@ -298,6 +305,7 @@ class ActorRef:
             return
         if self._supervision is Supervision.RESTART:
             self._pending_restart = failure
+            self.idle = False
             return
         self._system._fail(failure)
 
@@ -305,10 +313,12 @@ class ActorRef:
         """Run ``on_start`` before the first message, and a pending restart before the next one."""
         if not self._started:
             self._started = True
+            self._update_idle()
             await self._actor.on_start()
         failure = self._pending_restart
         if failure is not None:
             self._pending_restart = None
+            self._update_idle()
             await self._restart(failure)
 
     async def _restart(self, failure: ActorFailed) -> None:
@@ -359,6 +369,7 @@ class ActorRef:
                 started = time.perf_counter() if tracer is not None else 0.0
                 entry = lookup(self._table, type(msg))
                 self._busy = True
+                self.idle = False
                 try:
                     if entry is None:
                         raise NoHandler(f"{self.name} has no handler for {type(msg).__name__}")
@@ -367,6 +378,7 @@ class ActorRef:
                         result = await result
                 except Exception as exc:
                     self._busy = False
+                    self._update_idle()
                     failure = self._failure(msg, exc)
                     _deliver_error(reply, failure)
                     reply = None
@@ -377,6 +389,7 @@ class ActorRef:
                     await self._ensure_ready()
                     continue
                 self._busy = False
+                self._update_idle()
                 if tracer is not None:
                     tracer.on_handled(self.name, msg, time.perf_counter() - started)
                 _deliver(reply, result)
@@ -387,11 +400,13 @@ class ActorRef:
         finally:
             self._busy = False
             self._task = False
+            self._update_idle()
             self._system._drained()
 
     def _abandon(self, current: Reply) -> None:
         """The actor will handle nothing more: everyone waiting on it hears so."""
         self._stopped = True
+        self.idle = False
         stopped = ActorStopped(f"actor {self.name} stopped")
         _deliver_error(current, stopped)
         if self._mailbox:
@@ -403,6 +418,7 @@ class ActorRef:
     def _close(self) -> None:
         """Refuse new messages; mail already queued is still handled, then the task ends."""
         self._stopped = True
+        self.idle = False
         self._release_space()
         waiter = self._waiter
         if waiter is not None and not waiter.done():

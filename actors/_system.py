@@ -94,6 +94,7 @@ class ActorSystem:
                 ref._close()
                 if ref._started:
                     ref._started = False
+                    ref.idle = False
                     await ref._actor.on_stop()
 
     def _start_drain(self, ref: ActorRef) -> None:
@@ -147,6 +148,7 @@ class ActorSystem:
         ref = ActorRef(name, actor, self, mailbox_size, supervision, budget)
         if type(actor).on_start is Actor.on_start:
             ref._started = True  # nothing to run first: the first message may be handled inline
+            ref._update_idle()
         actor.name, actor.ref, actor.system = name, ref, self
         self._refs[name] = ref
         return ref

@@ -75,19 +75,35 @@ class Snapshot:
         )
 
 
-class Observation:
-    """One agent's view of a snapshot: the shared picture plus its own public record."""
+def _forbidden(snapshot: Snapshot, agent_id: AgentId) -> frozenset[type[Action]]:
+    """The action types ``agent_id``'s rate limits forbid at ``snapshot``."""
+    spent = snapshot.exhausted.get(agent_id)
+    return snapshot.never if spent is None else snapshot.never | spent
 
-    __slots__ = ("agent_id", "forbidden", "me", "snapshot")
 
-    def __init__(self, agent_id: AgentId, me: AgentPublic, snapshot: Snapshot) -> None:
-        self.agent_id = agent_id
-        self.me = me
-        self.snapshot = snapshot
-        spent = snapshot.exhausted.get(agent_id)
-        self.forbidden: frozenset[type[Action]] = snapshot.never if spent is None else snapshot.never | spent
-        """The action types this agent may not take now (``can`` asks the same; policies read it
-        directly where a decision checks several types)."""
+_WORK_OUT: frozenset[type[Action]] = frozenset({Action})
+"""The default of :attr:`Observation.forbidden`: "work it out from the snapshot" (compared by identity)."""
+
+
+class Observation(msgspec.Struct, gc=False, eq=False):
+    """One agent's view of a snapshot: the shared picture plus its own public record.
+
+    ``Observation(agent_id, me, snapshot)`` works out what the agent's rate limits
+    forbid; a caller that knows it already (the kernel's act loop) passes it as
+    ``forbidden``. (A struct rather than a plain class: one is built per agent-turn,
+    and a struct is built in C.)
+    """
+
+    agent_id: AgentId
+    me: AgentPublic
+    snapshot: Snapshot
+    forbidden: frozenset[type[Action]] = _WORK_OUT
+    """The action types this agent may not take now (``can`` asks the same; policies read it
+    directly where a decision checks several types)."""
+
+    def __post_init__(self) -> None:
+        if self.forbidden is _WORK_OUT:
+            self.forbidden = _forbidden(self.snapshot, self.agent_id)
 
     def __repr__(self) -> str:
         return f"Observation({self.agent_id!r}, epoch={self.snapshot.epoch}, step={self.snapshot.step})"

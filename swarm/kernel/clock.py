@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any, Protocol
 
 import anyio.lowlevel
@@ -39,6 +40,9 @@ from swarm.kernel.settlement import settle
 from swarm.kernel.world import Placed, World
 from swarm.metrics.collector import CloseEpochMetrics
 from swarm.views import Snapshot
+
+_FROZEN = attrgetter("frozen")
+_NOOP = frozenset({Noop})
 
 
 class StepMonitor(Protocol):
@@ -141,14 +145,18 @@ class SimulationClock(Clock):
         )
         blocked = await w.governance.blocked(at, state.agents, public)
         self._views = public
-        active = [k for k, a in enumerate(state.agents) if not a.frozen and a.agent_id not in blocked]
+        if blocked or any(map(_FROZEN, state.agents)):
+            active = [k for k, a in enumerate(state.agents) if not a.frozen and a.agent_id not in blocked]
+        else:  # everyone acts (the usual case; the check above makes no Python call per agent)
+            active = list(range(len(state.agents)))
         done = Applied()
         replies = await w.population.act(snap, active)
         router = w.router
-        for p, reply in enumerate(replies):  # failures and oddities, in registration order
-            kind = type(reply)
-            if kind is not Noop and kind not in router:
-                replies[p] = self._action(at, active[p], reply, done)
+        if not router.keys() >= set(map(type, replies)) - _NOOP:  # only actions the world takes?
+            for p, reply in enumerate(replies):  # failures and oddities, in registration order
+                kind = type(reply)
+                if kind is not Noop and kind not in router:
+                    replies[p] = self._action(at, active[p], reply, done)
         turns: list[Turn] = []
         seats = w.seats
         new = tuple.__new__  # Turn(...) without the named tuple's Python-level __new__

@@ -72,17 +72,19 @@ class LocalPopulation(Population):
 
     async def act(self, snapshot: Snapshot, active: Sequence[int]) -> list[Any]:
         refs, inline = self.refs, self._inline
-        index = snapshot.agent_index
+        index, exhausted, never = snapshot.agent_index, snapshot.exhausted, snapshot.never
         out: list[Any] = [None] * len(active)
         queued: list[int] = []
         for i, k in enumerate(active):
             agent, ref = inline[k], refs[k]
-            if agent is None or not ref.is_idle():
+            if agent is None or not ref.idle:
                 queued.append(i)
                 continue
             me = agent.agent_id
+            spent = exhausted.get(me)  # what Observation works out when not told, inline: every turn
+            forbidden = never if spent is None else never | spent
             try:
-                out[i] = agent.policy.decide(Observation(me, index[me], snapshot))
+                out[i] = agent.policy.decide(Observation(me, index[me], snapshot, forbidden))
             except EXPECTED_FAILURES as exc:
                 out[i] = Acted(NOOP, describe_failure(exc))
             except Exception as exc:
@@ -102,7 +104,7 @@ class LocalPopulation(Population):
         queued: list[int] = []
         for i, (k, questions) in enumerate(asked):
             agent, ref = inline[k], refs[k]
-            if agent is None or not ref.is_idle():
+            if agent is None or not ref.idle:
                 queued.append(i)
                 continue
             try:
@@ -121,7 +123,7 @@ class LocalPopulation(Population):
         refs, inline = self.refs, self._inline
         for k, outcome in outcomes:
             agent, ref = inline[k], refs[k]
-            if agent is not None and ref.is_idle():
+            if agent is not None and ref.idle:
                 try:
                     agent.policy.observe(outcome)
                 except Exception as exc:
