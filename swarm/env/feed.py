@@ -422,7 +422,7 @@ class FeedState:
                 post.upvotes -= 1
             else:
                 post.downvotes -= 1
-        weight = self.vote_weight(voter, epoch)
+        weight = 1.0 if self.max_vote_weight is None else self.vote_weight(voter, epoch)
         if direction == 1:
             post.upvotes += 1
         else:
@@ -446,7 +446,8 @@ class FeedState:
         if post.parent_id is not None or post.hidden:  # a hidden post is never ranked again
             return
         post.version += 1
-        heapq.heappush(self._heap, self._entry(post))
+        key = post.weighted + self.reply_weight * post.reply_count + self.age_decay * post.created_at_step
+        heapq.heappush(self._heap, (-key, -post.order, post.version, post))  # _entry(post), inline
 
     def _entry(self, post: _Post) -> Entry:
         """Every post loses β per step of age alike, so score + β·clock ranks them at any clock.
@@ -600,7 +601,8 @@ class Feed(WorldComponent):
                         )
                     )
                     continue
-                if not s.posts[action.post_id].visible():
+                post = s.posts[action.post_id]
+                if post.hidden or (post.parent is not None and not post.visible()):  # visible(), inline
                     events.append(
                         ActionRejected(
                             epoch=epoch,

@@ -147,7 +147,8 @@ class TaskBoardView(msgspec.Struct, frozen=True, dict=True):
     from prompts, when the board shows none)."""
 
     @cached_property
-    def _by_worker(self) -> dict[str, tuple[TaskView, ...]]:
+    def by_worker(self) -> dict[str, tuple[TaskView, ...]]:
+        """The claimed tasks by the agent that holds them (made once per view; ``tasks_of`` reads it)."""
         out: dict[str, list[TaskView]] = {}
         for t in self.claimed_tasks:
             if t.claimed_by is not None:
@@ -156,7 +157,7 @@ class TaskBoardView(msgspec.Struct, frozen=True, dict=True):
 
     def tasks_of(self, agent_id: str) -> tuple[TaskView, ...]:
         """The tasks ``agent_id`` has claimed and not finished."""
-        return self._by_worker.get(agent_id, ())
+        return self.by_worker.get(agent_id, ())
 
 
 class TaskBoardConfig(BaseModel):

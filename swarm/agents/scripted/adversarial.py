@@ -7,16 +7,17 @@ from typing import Any
 from pydantic import Field
 
 from swarm.actions import NOOP, Action, Conduct
-from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.base import NO_BOARD, NO_FEED, MarketHabits, ScriptedPolicy
 from swarm.agents.scripted.external import external_action
 from swarm.agents.scripted.market import market_action
 from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
 from swarm.env.boundary import BoundaryView
 from swarm.env.broker import ProposalView, Propose
-from swarm.env.feed import CastVote, CreatePost
+from swarm.env.feed import CastVote, CreatePost, FeedView
 from swarm.env.marketplace import MarketView
-from swarm.env.tasks import ClaimTask, SubmitWork
+from swarm.env.network_view import NetworkView
+from swarm.env.tasks import ClaimTask, SubmitWork, TaskBoardView
 from swarm.views import AgentPublic, Observation
 
 POSTS = (
@@ -63,11 +64,11 @@ class AdversarialPolicy(ScriptedPolicy):
         return (
             agent is not None
             and agent.agent_id not in self.allies
-            and (agent.reputation > self.config.target_reputation or agent.resources > 50)
+            and (agent.reputation > self._settings.target_reputation or agent.resources > 50)
         )
 
     def _targets(self, others: list[AgentPublic]) -> list[str]:
-        bar, allies = self.config.target_reputation, self.allies
+        bar, allies = self._settings.target_reputation, self.allies
         return [
             a.agent_id
             for a in others
@@ -75,8 +76,10 @@ class AdversarialPolicy(ScriptedPolicy):
         ]
 
     def decide(self, observation: Observation) -> Action:
-        c, rng = self.config, self.rng
+        c: AdversarialConfig = self._settings  # self.config, as a struct: read every turn
+        rng = self.rng
         public = observation.snapshot.public  # the optional economies' rules only when the world has them
+        board: TaskBoardView = public.get(TaskBoardView, NO_BOARD)  # my_tasks(), open_tasks(), inline
         forbidden = observation.forbidden  # what its rate limits forbid now (observation.can, inline)
         if MarketView in public and (trade := market_action(self, observation)) is not None:
             return trade
@@ -87,7 +90,7 @@ class AdversarialPolicy(ScriptedPolicy):
         others: list[AgentPublic] | None = None
         if self._cooldown == 0 and rng.random() < c.attack_probability:
             attack: Action | None = None
-            tasks = self.open_tasks(observation)
+            tasks = board.open_tasks
             can_propose = Propose not in forbidden
             targets = self._targets(others := self._sample_others(observation)) if can_propose else []
             if targets:
@@ -106,12 +109,13 @@ class AdversarialPolicy(ScriptedPolicy):
             if attack is not None:
                 self._cooldown = c.attack_cooldown
                 return attack
-        mine = self.my_tasks(observation)
+        mine = board.by_worker.get(self.agent_id, ())
         if mine:
             return SubmitWork(task_id=mine[0].task_id, content="done", conduct=self.conduct)
         if CreatePost not in forbidden and rng.random() < c.post_probability:
             return self._post(observation, POSTS)
-        posts = self.posts(observation)
+        # self.posts(observation), inline without an agent network: every decision that gets here
+        posts = public.get(FeedView, NO_FEED).posts if NetworkView not in public else self.posts(observation)
         if CastVote not in forbidden and posts:
             voted, index, me = self._voted, observation.snapshot.agent_index, observation.agent_id
             allies, bar = self.allies, c.target_reputation

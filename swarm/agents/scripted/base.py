@@ -38,10 +38,15 @@ def spread(n: int, k: int, rng: Rng) -> list[int]:
     when the stride shares a factor with ``n`` and its cycle is shorter than ``k``.
     Two draws rather than ``k`` keep a decision cheap in a large population.
     """
+    return [i % n for i in _walk(n, k, rng)]
+
+
+def _walk(n: int, k: int, rng: Rng) -> range:
+    """:func:`spread`'s indices before they wrap around ``n``: ``start + i·stride`` for each."""
     start = int(rng.random() * n)
     stride = 1 + int(rng.random() * (n - 1)) if n > 1 else 1
     cycle = n // gcd(n, stride)
-    return [(start + i * stride) % n for i in range(k if k < cycle else cycle)]
+    return range(start, start + (k if k < cycle else cycle) * stride, stride)
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,47 @@ class MarketHabits:
     prefers_rich: bool = False
 
 
+_SETTINGS: dict[type[PolicyConfig], tuple[PolicyConfig, Any]] = {}
+"""Per config class, the last config made into settings, and those settings (the agents of a group
+share their config and are built one after another)."""
+_SETTINGS_TYPES: dict[type[PolicyConfig], type] = {}
+
+
+def _settings_of(config: PolicyConfig) -> Any:
+    """A frozen struct with ``config``'s settings under the same names (pickled as the config).
+
+    A pydantic model answers every attribute read through its ``__getattr__`` hook,
+    about five times slower than a struct field, and decisions read a setting or two
+    every turn.
+    """
+    kind = type(config)
+    last = _SETTINGS.get(kind)
+    if last is not None and last[0] is config:
+        return last[1]
+    names = tuple(kind.model_fields)
+    struct = _SETTINGS_TYPES.get(kind)
+    if struct is None:
+
+        def reduce(self: Any) -> tuple[Any, ...]:
+            return _settings_of, (kind.model_construct(**{name: getattr(self, name) for name in names}),)
+
+        struct = _SETTINGS_TYPES[kind] = msgspec.defstruct(
+            f"{kind.__name__}Settings",
+            [(name, Any) for name in names],
+            frozen=True,
+            namespace={"__reduce__": reduce},
+        )
+    settings = struct(**{name: getattr(config, name) for name in names})
+    _SETTINGS[kind] = (config, settings)
+    return settings
+
+
+NO_FEED = FeedView()
+"""The feed of a world without one: no posts (policies read it instead of checking for None)."""
+NO_BOARD = TaskBoardView()
+"""The task board of a world without one: no tasks (policies read it instead of checking for None)."""
+
+
 class ScriptedPolicy:
     """Base of the scripted policies: ``decide``/``accept`` are plain methods of the observation.
 
@@ -68,7 +114,18 @@ class ScriptedPolicy:
     its last ``BOOK`` counterparts, its last ``SAMPLE`` partners and its last 64 votes.
     """
 
-    __slots__ = ("_book", "_partners", "_story", "_tally", "_voted", "agent_id", "allies", "config", "rng")
+    __slots__ = (
+        "_book",
+        "_partners",
+        "_settings",
+        "_story",
+        "_tally",
+        "_voted",
+        "agent_id",
+        "allies",
+        "config",
+        "rng",
+    )
 
     kind: ClassVar[str] = "scripted"
     SAMPLE: ClassVar[int] = 8
@@ -92,6 +149,8 @@ class ScriptedPolicy:
         self.config = (
             config if isinstance(config, self.Config) else self.Config.model_validate(dict(config or {}))
         )
+        self._settings: Any = _settings_of(self.config)
+        """``config`` as a struct: what decisions read (see :func:`_settings_of`)."""
         self.allies = allies
         self._book: dict[str, int] = {}
         """Counterpart → its slot in ``_tally``, least recently dealt with first (at most ``BOOK``)."""
@@ -189,7 +248,7 @@ class ScriptedPolicy:
 
     def my_tasks(self, observation: Observation) -> tuple[TaskView, ...]:
         board: TaskBoardView | None = observation.snapshot.public.get(TaskBoardView)
-        return board.tasks_of(self.agent_id) if board is not None else ()
+        return board.by_worker.get(self.agent_id, ()) if board is not None else ()  # tasks_of(), inline
 
     @staticmethod
     def published(observation: Observation) -> dict[str, float]:
@@ -271,11 +330,12 @@ class ScriptedPolicy:
         me = self.agent_id
         if len(agents) <= self.SAMPLE + 1:
             return [a for a in agents if a.agent_id != me and not a.frozen]
-        out = [a for i in spread(len(agents), self.SAMPLE + 1, self.rng) if not (a := agents[i]).frozen]
-        for k, a in enumerate(out):
-            if a.agent_id == me:
-                del out[k]
-                break
+        n = len(agents)  # spread()'s agents, but itself, in one pass
+        out = [
+            a
+            for i in _walk(n, self.SAMPLE + 1, self.rng)
+            if not (a := agents[i % n]).frozen and a.agent_id != me
+        ]
         return out[: self.SAMPLE]
 
     def _sample_reach(self, observation: Observation, network: NetworkView) -> list[AgentPublic]:

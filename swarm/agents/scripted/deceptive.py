@@ -9,7 +9,7 @@ from pydantic import Field
 from swarm.actions import NOOP, Action, Conduct
 from swarm.agents.learning import ConductLearner, LearningAgentSpec
 from swarm.agents.policy import Outcome
-from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.base import NO_BOARD, NO_FEED, MarketHabits, ScriptedPolicy
 from swarm.agents.scripted.external import external_action
 from swarm.agents.scripted.honest import COMPLIANT
 from swarm.agents.scripted.market import market_action
@@ -17,9 +17,10 @@ from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
 from swarm.env.boundary import BoundaryView
 from swarm.env.broker import ProposalView, Propose
-from swarm.env.feed import CastVote, CreatePost
+from swarm.env.feed import CastVote, CreatePost, FeedView
 from swarm.env.marketplace import MarketView
-from swarm.env.tasks import ClaimTask, SubmitWork
+from swarm.env.network_view import NetworkView
+from swarm.env.tasks import ClaimTask, SubmitWork, TaskBoardView
 from swarm.views import Observation
 
 POSTS = (
@@ -102,17 +103,19 @@ class DeceptivePolicy(ScriptedPolicy):
         if learner is not None and outcome.role == "initiator" and other in learner.sent:
             learner.observe(outcome)  # what its exploiting trades brought
         self._dealt += 1
-        if self.trust(other, prior=0.0) > self.config.exploitation_threshold - 0.1:
+        if self.trust(other, prior=0.0) > self._settings.exploitation_threshold - 0.1:
             self._trusted.add(other)
         else:
             self._trusted.discard(other)
 
     def decide(self, observation: Observation) -> Action:
-        c, rng = self.config, self.rng
+        c: DeceptiveConfig = self._settings  # self.config, as a struct: read every turn
+        rng = self.rng
         learner = self._learner
         if learner is not None:
             learner.tick(observation, rng)
         public = observation.snapshot.public  # the optional economies' rules only when the world has them
+        board: TaskBoardView = public.get(TaskBoardView, NO_BOARD)  # my_tasks(), open_tasks(), inline
         forbidden = observation.forbidden  # what its rate limits forbid now (observation.can, inline)
         if MarketView in public and (trade := market_action(self, observation)) is not None:
             return trade
@@ -134,7 +137,7 @@ class DeceptivePolicy(ScriptedPolicy):
                     offered_transfer=-c.exploit_transfer,
                     conduct=self.exploit_conduct if learner is None else learner.conduct,
                 )
-        mine = self.my_tasks(observation)
+        mine = board.by_worker.get(self.agent_id, ())
         if mine:
             hidden = self.exploiting and rng.random() < 0.4
             return SubmitWork(
@@ -142,7 +145,7 @@ class DeceptivePolicy(ScriptedPolicy):
                 content=f"Task {mine[0].task_id} completed with careful attention to detail.",
                 conduct=self._hidden_conduct() if hidden else self.default_conduct,
             )
-        tasks = self.open_tasks(observation)
+        tasks = board.open_tasks
         if ClaimTask not in forbidden and tasks:
             if len(tasks) > self.SAMPLE:
                 tasks = tuple(rng.sample(tasks, self.SAMPLE))
@@ -150,7 +153,8 @@ class DeceptivePolicy(ScriptedPolicy):
             return ClaimTask(task_id=(easy or list(tasks))[0].task_id)
         if CreatePost not in forbidden and rng.random() < c.post_probability:
             return self._post(observation, POSTS)
-        posts = self.posts(observation)
+        # self.posts(observation), inline without an agent network: every decision that gets here
+        posts = public.get(FeedView, NO_FEED).posts if NetworkView not in public else self.posts(observation)
         if CastVote not in forbidden and posts and rng.random() < c.vote_probability:
             return self._vote_on(rng.choice(posts), 1)
         if Propose not in forbidden and rng.random() < c.interact_probability:
@@ -171,7 +175,7 @@ class DeceptivePolicy(ScriptedPolicy):
 
     def accept(self, observation: Observation, proposal: ProposalView) -> bool:
         count = self.dealings(proposal.initiator)[1]
-        if count < self.config.trust_building_phase:
+        if count < self._settings.trust_building_phase:
             return self.rng.random() < 0.8
         return self.trust(proposal.initiator) > 0.6
 

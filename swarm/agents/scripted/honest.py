@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from swarm.actions import NOOP, Action, Conduct
-from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.base import NO_BOARD, NO_FEED, MarketHabits, ScriptedPolicy
 from swarm.agents.scripted.external import external_action
 from swarm.agents.scripted.market import market_action
 from swarm.agents.scripted.missions import mission_action
@@ -13,10 +13,11 @@ from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
 from swarm.env.boundary import BoundaryView
 from swarm.env.broker import ProposalView, Propose
-from swarm.env.feed import CastVote, CreatePost
+from swarm.env.feed import CastVote, CreatePost, FeedView
 from swarm.env.marketplace import MarketView
 from swarm.env.missions import MissionsView
-from swarm.env.tasks import ClaimTask, SubmitWork
+from swarm.env.network_view import NetworkView
+from swarm.env.tasks import ClaimTask, SubmitWork, TaskBoardView
 from swarm.views import AgentPublic, Observation
 
 POSTS = (
@@ -58,8 +59,10 @@ class HonestPolicy(ScriptedPolicy):
     __slots__ = ()
 
     def decide(self, observation: Observation) -> Action:
-        c, rng = self.config, self.rng
+        c: HonestConfig = self._settings  # self.config, as a struct: read every turn
+        rng = self.rng
         public = observation.snapshot.public  # the optional economies' rules only when the world has them
+        board: TaskBoardView = public.get(TaskBoardView, NO_BOARD)  # my_tasks(), open_tasks(), inline
         forbidden = observation.forbidden  # what its rate limits forbid now (observation.can, inline)
         if MarketView in public and (trade := market_action(self, observation)) is not None:
             return trade
@@ -70,7 +73,7 @@ class HonestPolicy(ScriptedPolicy):
             and (mission := mission_action(self, observation, contribute=True)) is not None
         ):
             return mission
-        mine = self.my_tasks(observation)
+        mine = board.by_worker.get(self.agent_id, ())
         if mine:
             task = mine[0]
             return SubmitWork(
@@ -79,12 +82,13 @@ class HonestPolicy(ScriptedPolicy):
                 conduct=self.conduct,
             )
         if ClaimTask not in forbidden and rng.random() < 0.5:
-            best = self._best_task(self.open_tasks(observation), observation.me.reputation, DIFFICULTY_WEIGHT)
+            best = self._best_task(board.open_tasks, observation.me.reputation, DIFFICULTY_WEIGHT)
             if best is not None:
                 return ClaimTask(task_id=best.task_id)
         if CreatePost not in forbidden and rng.random() < c.post_probability:
             return self._post(observation, POSTS)
-        posts = self.posts(observation)
+        # self.posts(observation), inline without an agent network: every decision that gets here
+        posts = public.get(FeedView, NO_FEED).posts if NetworkView not in public else self.posts(observation)
         if CastVote not in forbidden and posts and rng.random() < c.vote_probability:
             voted, me = self._voted, self.agent_id
             fresh = [p for p in posts if p.post_id not in voted and p.author != me]
@@ -117,7 +121,7 @@ class HonestPolicy(ScriptedPolicy):
         return NOOP
 
     def accept(self, observation: Observation, proposal: ProposalView) -> bool:
-        c = self.config
+        c: HonestConfig = self._settings
         initiator = observation.agent(proposal.initiator)
         trust = self.trust_in(observation, initiator)
         if (

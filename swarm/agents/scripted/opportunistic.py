@@ -9,7 +9,7 @@ from pydantic import Field
 from swarm.actions import NOOP, Action, Conduct
 from swarm.agents.learning import ConductLearner, LearningAgentSpec
 from swarm.agents.policy import Outcome
-from swarm.agents.scripted.base import MarketHabits, ScriptedPolicy
+from swarm.agents.scripted.base import NO_BOARD, NO_FEED, MarketHabits, ScriptedPolicy
 from swarm.agents.scripted.external import external_action
 from swarm.agents.scripted.honest import COMPLIANT
 from swarm.agents.scripted.market import market_action
@@ -18,10 +18,11 @@ from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
 from swarm.env.boundary import BoundaryView
 from swarm.env.broker import ProposalView, Propose
-from swarm.env.feed import CastVote, CreatePost
+from swarm.env.feed import CastVote, CreatePost, FeedView
 from swarm.env.marketplace import MarketView
 from swarm.env.missions import MissionsView
-from swarm.env.tasks import ClaimTask, SubmitWork
+from swarm.env.network_view import NetworkView
+from swarm.env.tasks import ClaimTask, SubmitWork, TaskBoardView
 from swarm.views import Observation
 
 POSTS = (
@@ -93,7 +94,8 @@ class OpportunisticPolicy(ScriptedPolicy):
             return self._learner.conduct
         deterrence = observation.snapshot.deterrence
         base = self.default_conduct
-        if self.rng.random() < self.config.free_ride_probability * max(0.0, 1 - 2 * deterrence):
+        c: OpportunisticConfig = self._settings
+        if self.rng.random() < c.free_ride_probability * max(0.0, 1 - 2 * deterrence):
             return base.but(effort=0.1, sloppiness=0.45)
         if deterrence > 0:
             effort = base.effort + (COMPLIANT.effort - base.effort) * min(1.0, 2 * deterrence)
@@ -101,10 +103,12 @@ class OpportunisticPolicy(ScriptedPolicy):
         return base
 
     def decide(self, observation: Observation) -> Action:
-        c, rng = self.config, self.rng
+        c: OpportunisticConfig = self._settings  # self.config, as a struct: read every turn
+        rng = self.rng
         if self._learner is not None:
             self._learner.tick(observation, rng)
         public = observation.snapshot.public  # the optional economies' rules only when the world has them
+        board: TaskBoardView = public.get(TaskBoardView, NO_BOARD)  # my_tasks(), open_tasks(), inline
         forbidden = observation.forbidden  # what its rate limits forbid now (observation.can, inline)
         if MarketView in public and (trade := market_action(self, observation)) is not None:
             return trade
@@ -116,10 +120,10 @@ class OpportunisticPolicy(ScriptedPolicy):
         ):
             return mission
         if ClaimTask not in forbidden:
-            best = self._best_task(self.open_tasks(observation), observation.me.reputation, DIFFICULTY_WEIGHT)
+            best = self._best_task(board.open_tasks, observation.me.reputation, DIFFICULTY_WEIGHT)
             if best is not None:
                 return ClaimTask(task_id=best.task_id)
-        mine = self.my_tasks(observation)
+        mine = board.by_worker.get(self.agent_id, ())
         if mine:
             lazy = rng.random() < c.free_ride_probability
             return SubmitWork(
@@ -129,7 +133,8 @@ class OpportunisticPolicy(ScriptedPolicy):
             )
         if CreatePost not in forbidden and rng.random() < c.post_probability:
             return self._post(observation, POSTS)
-        posts = self.posts(observation)
+        # self.posts(observation), inline without an agent network: every decision that gets here
+        posts = public.get(FeedView, NO_FEED).posts if NetworkView not in public else self.posts(observation)
         if CastVote not in forbidden and posts and rng.random() < c.vote_probability:
             for post in posts:
                 net = post.upvotes - post.downvotes  # net_votes, once
@@ -161,7 +166,8 @@ class OpportunisticPolicy(ScriptedPolicy):
             return True
         if n:
             return total / n > 0.5
-        return self.rng.random() < self.config.risk_tolerance
+        c: OpportunisticConfig = self._settings
+        return self.rng.random() < c.risk_tolerance
 
 
 OpportunisticPolicy.register(
