@@ -47,14 +47,19 @@ def generate_observables(
     g = 0.8·initiator + 0.2·counterparty engagement (the initiator's alone if
     there is no answer), clipped to ≤ 0 when the counterparty declined.
     """
-    progress = _clamp(initiator.effort + initiator.facade + rng.uniform(-PROGRESS_NOISE, PROGRESS_NOISE))
+    # rng.uniform(lo, hi) (lo + (hi − lo)·random()) and _clamp(), inline: every interaction
+    lo, hi = -PROGRESS_NOISE, PROGRESS_NOISE
+    progress = initiator.effort + initiator.facade + (lo + (hi - lo) * rng.random())
+    progress = -1.0 if progress < -1.0 else 1.0 if progress > 1.0 else progress
     rework = _binomial(rng, MAX_REWORK, initiator.sloppiness)
     rejections = _binomial(rng, MAX_REJECTIONS, initiator.defects)
     misuse = _binomial(rng, MAX_MISUSE, initiator.misuse)
     tone = initiator.engagement
     if counterparty is not None:
         tone = (1 - COUNTERPARTY_WEIGHT) * tone + COUNTERPARTY_WEIGHT * counterparty.engagement
-    engagement = _clamp(tone + rng.uniform(-ENGAGEMENT_NOISE, ENGAGEMENT_NOISE))
+    lo, hi = -ENGAGEMENT_NOISE, ENGAGEMENT_NOISE
+    engagement = tone + (lo + (hi - lo) * rng.random())
+    engagement = -1.0 if engagement < -1.0 else 1.0 if engagement > 1.0 else engagement
     if not accepted:
         engagement = min(engagement, 0.0)
     return Observables(

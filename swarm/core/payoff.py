@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from swarm.core.interaction import SoftInteraction
@@ -45,20 +46,46 @@ class PayoffBreakdown(BaseModel):
     total: float
 
 
+class PayoffTerms(msgspec.Struct, frozen=True, gc=False):
+    """A :class:`PayoffConfig`'s values as plain attributes (read on every interaction, where a
+    pydantic model answers each read through a hook, several times slower)."""
+
+    s_plus: float
+    s_minus: float
+    h: float
+    theta: float
+    rho_a: float
+    rho_b: float
+    w_rep: float
+    sigmoid_k: float
+
+
 class SoftPayoffEngine:
-    """Computes payoffs from an interaction's p and its transfer, cost and reputation terms."""
+    """Computes payoffs from an interaction's p and its transfer, cost and reputation terms.
+
+    ``terms`` holds ``config``'s values (kept in step with it), which is what the engine reads.
+    """
 
     def __init__(self, config: PayoffConfig | None = None) -> None:
         self.config = config or PayoffConfig()
 
+    @property
+    def config(self) -> PayoffConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: PayoffConfig) -> None:
+        self._config = config
+        self.terms = PayoffTerms(**{name: getattr(config, name) for name in PayoffTerms.__struct_fields__})
+
     def expected_surplus(self, p: float) -> float:
         """S = p·s⁺ − (1 − p)·s⁻."""
-        c = self.config
+        c = self.terms
         return p * c.s_plus - (1.0 - p) * c.s_minus
 
     def expected_harm(self, p: float) -> float:
         """E = (1 − p)·h, the expected harm to third parties."""
-        return (1.0 - p) * self.config.h
+        return (1.0 - p) * self.terms.h
 
     def payoff_initiator(self, i: SoftInteraction) -> float:
         """π_a = θ·S − τ − c_a − ρ_a·E + w_rep·r_a."""
@@ -70,7 +97,7 @@ class SoftPayoffEngine:
 
     def payoffs(self, i: SoftInteraction) -> tuple[float, float]:
         """(π_a, π_b), computing S and E once."""
-        c = self.config
+        c = self.terms
         p = i.p
         s = p * c.s_plus - (1.0 - p) * c.s_minus
         e = (1.0 - p) * c.h

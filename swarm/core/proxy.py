@@ -79,9 +79,25 @@ class ProxyComputer:
         self.rejection_decay = rejection_decay
         self.misuse_decay = misuse_decay
 
+    @property
+    def weights(self) -> ProxyWeights:
+        """The signals' weights (normalised); setting them sets what :meth:`compute_v_hat` reads."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, weights: ProxyWeights) -> None:
+        self._weights = weights
+        self._w = (
+            weights.task_progress,
+            weights.rework_penalty,
+            weights.verifier_penalty,
+            weights.engagement_signal,
+        )
+        """The weights as plain floats (read on every interaction; a pydantic model's reads are slower)."""
+
     def compute_v_hat(self, obs: Observables) -> float:
         """The proxy score v̂ ∈ [−1, 1] of one interaction's observables."""
-        w = self.weights
+        w_progress, w_rework, w_verifier, w_engagement = self._w
         x = obs.task_progress_delta  # the clamps and decay signals inline: once per interaction
         progress = -1.0 if x < -1.0 else 1.0 if x > 1.0 else x
         rework = 2.0 * self.rework_decay**obs.rework_count - 1.0
@@ -90,12 +106,7 @@ class ProxyComputer:
         x = obs.counterparty_engagement_delta
         engagement = -1.0 if x < -1.0 else 1.0 if x > 1.0 else x
         verifier = (rejection + misuse) / 2.0
-        v_hat = (
-            w.task_progress * progress
-            + w.rework_penalty * rework
-            + w.verifier_penalty * verifier
-            + w.engagement_signal * engagement
-        )
+        v_hat = w_progress * progress + w_rework * rework + w_verifier * verifier + w_engagement * engagement
         return -1.0 if v_hat < -1.0 else 1.0 if v_hat > 1.0 else v_hat
 
     def compute_p(self, v_hat: float) -> float:

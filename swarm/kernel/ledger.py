@@ -323,7 +323,9 @@ class LedgerBooks:
         events.append(self._updated(at, books, entry, resources=amount))
 
     def _settle(self, at: At, s: Settlement, events: list[Event]) -> None:
-        a, b = self._books(s.initiator, s), self._books(s.counterparty, s)
+        a, b = self.agents.get(s.initiator), self.agents.get(s.counterparty)  # _books(), inline
+        if a is None or b is None:
+            a, b = self._books(s.initiator, s), self._books(s.counterparty, s)  # the error it raises
         a.resources += s.payoff_initiator
         a.reputation += s.reputation
         b.resources += s.payoff_counterparty
@@ -334,8 +336,9 @@ class LedgerBooks:
                 self.burned += amount
             else:
                 self.accounts[account] = self.accounts.get(account, 0.0) + amount
-        self._changed(a)
-        self._changed(b)
+        a._public = b._public = self._publics = None  # _changed(a) and _changed(b), inline
+        self._dirty.add(a)
+        self._dirty.add(b)
         events.append(self._updated(at, a, s, reputation=s.reputation, resources=s.payoff_initiator))
         events.append(self._updated(at, b, s, resources=s.payoff_counterparty))
 

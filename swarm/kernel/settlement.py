@@ -43,7 +43,7 @@ def settle(
     for e in effects:
         if type(e) is Cost and e.interaction_id is not None:
             costs.setdefault(e.interaction_id, []).append(e)
-    cfg = engine.config
+    cfg = engine.terms
     out = Settled()
     for i in interactions:
         charged = costs.get(i.interaction_id)

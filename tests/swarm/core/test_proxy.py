@@ -135,3 +135,11 @@ def test_decays_outside_unit_interval_are_rejected(field: str, value: float) -> 
     options: dict[str, Any] = {field: value}
     with pytest.raises(ValueError, match=field):
         ProxyComputer(**options)
+
+
+@FAST
+@given(observables, weights)
+def test_weights_set_after_construction_are_the_ones_scored(obs: Observables, w: ProxyWeights) -> None:
+    later = ProxyComputer()
+    later.weights = w.normalized()
+    assert later.compute_v_hat(obs) == ProxyComputer(w).compute_v_hat(obs)
