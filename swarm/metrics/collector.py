@@ -8,10 +8,12 @@ the event bus.
 
 from __future__ import annotations
 
+import csv
+import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from actors import Actor, handler
 from swarm.core.interaction import SoftInteraction
@@ -80,6 +82,9 @@ AGENT_COLUMNS = (
 HISTORY_COLUMNS = ("epoch", *AGENT_COLUMNS)
 """The columns of the per-epoch agent snapshots (``agent_epochs.csv``): the epoch, then the agent columns."""
 
+_QUOTE = re.compile('[,"\r\n]')
+"""Characters that make ``csv.writer`` (default dialect) quote a field."""
+
 _SNAPSHOT_FLOATS = ("reputation", "resources", "total_payoff")
 _SNAPSHOT_COUNTS = ("interactions_initiated", "interactions_received", "accepted_initiated")
 
@@ -95,6 +100,10 @@ class _Snapshot:
         self.floats = tuple(array("d", [getattr(r, name) for r in rows]) for name in _SNAPSHOT_FLOATS)
         self.counts = tuple(array("q", [getattr(r, name) for r in rows]) for name in _SNAPSHOT_COUNTS)
         self.frozen = bytes([r.frozen for r in rows])
+
+
+_Count = tuple[str, Callable[[Any], bool] | None, Callable[[Any], float] | None, bool]
+"""A counter's update: its name, ``where``, ``amount``, and whether it keeps the latest value."""
 
 
 class MetricsCollector:
@@ -123,41 +132,31 @@ class MetricsCollector:
             AgentUnfrozen: self._unfrozen,
             **dict.fromkeys(detection.EVENTS, self._detection),
         }
-        self._handlers: dict[type, tuple[Callable[[Any], None], ...]] = {}
+        self._handlers: dict[type, tuple[Callable[[Any], None] | None, tuple[_Count, ...]]] = {}
+        """Per event type: the collector's own update (or None), then each counter's, in order."""
         for kind in {*self._core, *self._counters}:
-            core = self._core.get(kind)
-            steps = [core] if core is not None else []
-            steps += [self._counting(c) for c in self._counters.get(kind, ())]
-            self._handlers[kind] = tuple(steps)
+            counts = tuple((c.name, c.where, c.amount, c.latest) for c in self._counters.get(kind, ()))
+            self._handlers[kind] = (self._core.get(kind), counts)
 
     def feed(self, events: Iterable[Event]) -> None:
-        """Account for events, in log order."""
-        handlers = self._handlers
+        """Account for events, in log order.
+
+        Every counter's update is made here, without a call per counter (a call of its
+        ``where`` or ``amount`` only when it has one): most events of a step pass here.
+        """
+        handlers, counts = self._handlers, self.counts
         for ev in events:
             found = handlers.get(type(ev))
-            if found is not None:
-                for handle in found:
-                    handle(ev)
-
-    def _counting(self, c: Counter) -> Callable[[Any], None]:
-        """The update one counter makes for one of its events."""
-        name, where, amount = c.name, c.where, c.amount
-
-        def last(ev: Any) -> None:
-            self.counts[name] = amount(ev)  # type: ignore[misc]
-
-        def add(ev: Any) -> None:
-            if where is None or where(ev):
-                counts = self.counts
-                counts[name] = counts.get(name, 0) + (1 if amount is None else amount(ev))
-
-        def add_one(ev: Any) -> None:  # add() of a plain count: once per event, so without the checks
-            counts = self.counts
-            counts[name] = counts.get(name, 0) + 1
-
-        if c.latest:
-            return last
-        return add_one if where is None and amount is None else add
+            if found is None:
+                continue
+            core, counters = found
+            if core is not None:
+                core(ev)
+            for name, where, amount, last in counters:
+                if last:
+                    counts[name] = amount(ev)  # type: ignore[misc]
+                elif where is None or where(ev):
+                    counts[name] = counts.get(name, 0) + (1 if amount is None else amount(ev))
 
     def _interaction(self, ev: InteractionCompleted) -> None:
         i = ev.interaction
@@ -278,6 +277,34 @@ class AgentHistory:
     def __iter__(self) -> Iterator[Record]:
         for values in self.tuples():
             yield Record(zip(HISTORY_COLUMNS, values, strict=True))
+
+    def write_csv(self, fh: IO[str]) -> None:
+        """The header and the rows as CSV, byte for byte what ``csv.writer(fh)`` writes of them.
+
+        A run's largest output: unless a name needs quoting, each line is formatted
+        here (floats as ``repr``, as the writer does) rather than by the writer, which
+        scans every character of every field for ones to quote.
+        """
+        writer = csv.writer(fh)
+        writer.writerow(HISTORY_COLUMNS)
+        agents = self._agents
+        if any(_QUOTE.search(f"{a.agent_id}{a.agent_type}{a.policy}") for a in agents):
+            writer.writerows(self.tuples())
+            return
+        names = [f"{a.agent_id},{a.agent_type},{a.policy}," for a in agents]
+        for snap in self._snapshots:
+            rep, res, pay = snap.floats
+            ini, rec, acc = snap.counts
+            frozen = snap.frozen
+            fh.write(
+                "".join(
+                    [
+                        f"{snap.epoch},{names[k]}{rep[k]!r},{res[k]!r},{pay[k]!r},"
+                        f"{ini[k]},{rec[k]},{acc[k]},{bool(frozen[k])}\r\n"
+                        for k in range(snap.n)
+                    ]
+                )
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,9 @@ if TYPE_CHECKING:
     from swarm.kernel.world import World
 
 FORMAT = "swarm-checkpoint"
-VERSION = 1
+VERSION = 2
+"""2: policies, the payoff engine, the proxy and the metrics collector keep plain copies of their settings
+(what a version-1 checkpoint's pickled objects lack)."""
 FOLDER = "checkpoints"
 """The checkpoints' folder inside a run folder."""
 

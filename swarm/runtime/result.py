@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from swarm.events import Metrics, Record
-from swarm.metrics.collector import HISTORY_COLUMNS, AgentHistory
+from swarm.metrics.collector import AgentHistory
 from swarm.metrics.registry import RUN_FIGURES, RunData, criterion_target, epoch_columns, figures
 from swarm.scenario import CRITERIA_ALIASES, Scenario
 
@@ -114,9 +114,7 @@ def write_outputs(out_dir: Path, scenario: Scenario, result: SimulationResult) -
             writer.writeheader()
             writer.writerows(rows)
     with (out_dir / AGENT_EPOCHS_CSV).open("w", newline="", encoding="utf-8") as fh:
-        history = csv.writer(fh)
-        history.writerow(HISTORY_COLUMNS)
-        history.writerows(result.agent_history.tuples())
+        result.agent_history.write_csv(fh)
     summary = {
         "scenario_id": result.scenario_id,
         "seed": result.seed,
