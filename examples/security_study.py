@@ -19,8 +19,6 @@ quarantined (and their steps in quarantine).
 from __future__ import annotations
 
 import argparse
-import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,8 @@ import yaml
 import swarm
 from swarm.agents.llm_backend import LLMBackend
 from swarm.analysis.aggregate import mean_ci
+from swarm.analysis.detectors import logged_events
+from swarm.env.security import InjectionSucceeded, SecurityMeasured
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPOLOGIES: dict[str, dict[str, Any]] = {
@@ -54,23 +54,21 @@ def scenario(topology: dict[str, Any], governance: dict[str, Any], seed: int) ->
 
 
 def measure(data: dict[str, Any]) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as out:
-        backend = LLMBackend(scripted=True)
-        try:
-            swarm.run(swarm.load_scenario(data), out_dir=out, llm_factory=backend)
-        finally:
-            backend.close()
-        events = [json.loads(line) for line in (Path(out) / "events.jsonl").read_text().splitlines()[1:]]
-    taken = [e for e in events if e["type"] == "injection_succeeded"]
-    measured = [e for e in events if e["type"] == "security_measured"]
+    backend = LLMBackend(scripted=True)
+    try:
+        events = logged_events(swarm.load_scenario(data), backend)
+    finally:
+        backend.close()
+    taken = [e for e in events if isinstance(e, InjectionSucceeded)]
+    measured = [e for e in events if isinstance(e, SecurityMeasured)]
     return {
-        "agents taken over": len({e["agent_id"] for e in taken}),
-        "deepest generation": max((e["generation"] for e in taken), default=0),
+        "agents taken over": len({e.agent_id for e in taken}),
+        "deepest generation": max((e.generation for e in taken), default=0),
         "takeovers": len(taken),
-        "payloads delivered": sum(e["injection_attempts"] for e in measured),
-        "credentials leaked": sum(e["credential_leaks"] for e in measured),
-        "innocents quarantined": sum(e["false_positive_quarantines"] for e in measured),
-        "innocent quarantine steps": sum(e["false_positive_cost"] for e in measured),
+        "payloads delivered": sum(e.injection_attempts for e in measured),
+        "credentials leaked": sum(e.credential_leaks for e in measured),
+        "innocents quarantined": sum(e.false_positive_quarantines for e in measured),
+        "innocent quarantine steps": sum(e.false_positive_cost for e in measured),
     }
 
 
