@@ -782,6 +782,13 @@ def _check_seconds(option: str, value: float, *, positive: bool = False) -> None
         raise typer.Exit(EXIT_INPUT)
 
 
+def _check_unit(option: str, value: float, what: str) -> None:
+    """Exit 2 unless ``value`` lies in [0, 1] (``what`` it is, for the message: "a share")."""
+    if not 0.0 <= value <= 1.0:
+        err.print(f"{option} {value}: expected {what} between 0 and 1")
+        raise typer.Exit(EXIT_INPUT)
+
+
 def _check_cassette_target(path: Path) -> None:
     """Exit 2 unless ``--record-llm`` names a file that can be written (checked before the run)."""
     from swarm.errors import ScenarioError
@@ -829,12 +836,8 @@ def mock_llm(
         err.print("swarm mock-llm needs the 'mock' extra: pip install 'swarm-sandbox[mock]'")
         raise typer.Exit(EXIT_INPUT) from None
     _check_seconds("--latency-ms", latency_ms)
-    if not 0.0 <= error_rate <= 1.0:
-        err.print(f"--error-rate {error_rate}: expected a share between 0 and 1")
-        raise typer.Exit(EXIT_INPUT)
-    if not 0.0 <= susceptibility <= 1.0:
-        err.print(f"--susceptibility {susceptibility}: expected a chance between 0 and 1")
-        raise typer.Exit(EXIT_INPUT)
+    _check_unit("--error-rate", error_rate, "a share")
+    _check_unit("--susceptibility", susceptibility, "a chance")
     out.print("Mock LLM provider. In another shell:", markup=False)
     for key, value in environment("127.0.0.1", port).items():
         out.print(f"export {key}={value}", markup=False)
