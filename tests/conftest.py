@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +50,26 @@ def make_scenario(
 @pytest.fixture
 def baseline() -> Scenario:
     return load_scenario(SCENARIOS / "baseline.yaml")
+
+
+def swarm_run_against_mock(scenario: Path, out: Path, app: Any) -> subprocess.CompletedProcess[str]:
+    """``swarm run SCENARIO --out OUT`` in a subprocess, both SDKs pointed at ``app`` served over HTTP.
+
+    Asserts that the command ended as a run does (0, or 1 for failed success criteria)."""
+    from adapters.mock_server import ThreadedServer
+    from swarm.agents.mock_llm import environment
+
+    server = ThreadedServer(app)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "swarm.cli", "run", str(scenario), "--out", str(out)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, **environment("127.0.0.1", server.port)},
+            timeout=180,
+        )
+    finally:
+        server.close()
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    return done

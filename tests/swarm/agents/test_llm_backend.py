@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +11,7 @@ import pytest
 from adapters import RecordingAdapter, ReplayAdapter, ScriptedAdapter, ShardedAdapter
 from swarm import Simulation, SimulationError, load_scenario
 from swarm.agents.llm_backend import LLMBackend, auto_concurrency, auto_workers, llm_groups
-from tests.conftest import ROOT
+from tests.conftest import swarm_run_against_mock
 
 
 def llm_scenario(*counts: int, provider: str = "openai", steps: int = 2) -> Any:
@@ -98,26 +95,13 @@ async def test_prepare_leaves_a_missing_key_for_the_run_to_report(monkeypatch: p
 
 def test_the_command_runs_many_llm_agents_with_default_flags(tmp_path: Path) -> None:
     """End to end through ``swarm run``: workers chosen from the agents, started early, connections warmed."""
-    from adapters.mock_server import ThreadedServer
-    from swarm.agents.mock_llm import environment, mock_app
+    from swarm.agents.mock_llm import mock_app
 
     app = mock_app()
-    server = ThreadedServer(app)
     scenario = tmp_path / "many.yaml"
     agents = {"type": "llm", "count": 51, "llm": {"provider": "openai", "model": "gpt-4o-mini"}}
     simulation = {"n_epochs": 1, "steps_per_epoch": 1, "seed": 5}
     scenario.write_text(json.dumps({"scenario_id": "many-llm", "agents": [agents], "simulation": simulation}))
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "swarm.cli", "run", str(scenario), "--out", str(tmp_path / "out")],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, **environment("127.0.0.1", server.port)},
-            timeout=180,
-        )
-    finally:
-        server.close()
-    assert done.returncode in (0, 1), done.stderr[-3000:]
+    swarm_run_against_mock(scenario, tmp_path / "out", app)
     log = (tmp_path / "out" / "events.jsonl").read_text()
     assert app.state.stats["requests"] >= 51 and '"policy_failed"' not in log

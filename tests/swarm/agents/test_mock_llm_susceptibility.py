@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, swarm_run_against_mock
 
 
 def _injections(tmp_path: Path, susceptibility: float) -> tuple[int, int]:
     """(payloads planted, payloads followed) in a small worm scenario answered by the mock server."""
-    from adapters.mock_server import ThreadedServer
-    from swarm.agents.mock_llm import environment, mock_app
+    from swarm.agents.mock_llm import mock_app
 
-    server = ThreadedServer(mock_app(susceptibility=susceptibility))
     scenario = tmp_path / f"worm-{susceptibility}.yaml"
     data = {
         "scenario_id": "worm_over_http",
@@ -36,18 +33,7 @@ def _injections(tmp_path: Path, susceptibility: float) -> tuple[int, int]:
     }
     scenario.write_text(json.dumps(data))
     out = tmp_path / f"out-{susceptibility}"
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "swarm.cli", "run", str(scenario), "--out", str(out)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, **environment("127.0.0.1", server.port)},
-            timeout=180,
-        )
-    finally:
-        server.close()
-    assert done.returncode in (0, 1), done.stderr[-3000:]
+    swarm_run_against_mock(scenario, out, mock_app(susceptibility=susceptibility))
     kinds = [json.loads(line)["type"] for line in (out / "events.jsonl").read_text().splitlines()[1:]]
     return kinds.count("injection_attempted"), kinds.count("injection_succeeded")
 
