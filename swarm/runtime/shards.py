@@ -322,7 +322,7 @@ class ShardedPopulation(Population):
         route = self._act_route = self._route(list(active))
         if self.remotes:
             blobs = self._blobs(snapshot, self.remotes)
-            for remote, blob, positions in zip(self.remotes, blobs, route.packed[1:], strict=True):
+            for remote, blob, positions in zip(self.remotes, blobs, route.packed()[1:], strict=True):
                 await remote.send(ACT, blob, positions)
         here = route.per[0]
         local = await self._local(self.local.act(snapshot, here) if here else None)
@@ -441,7 +441,7 @@ class _Route:
     indices), in order; ``source[s]``: where in ``keys`` each of those came from.
     """
 
-    __slots__ = ("_order", "keys", "packed", "per", "source")
+    __slots__ = ("_order", "_packed", "keys", "per", "source")
 
     def __init__(self, keys: list[int], owner: Sequence[int], pos: Sequence[int], shards: int) -> None:
         self.keys = keys
@@ -452,8 +452,14 @@ class _Route:
             s = owner[k]
             per[s].append(pos[k])
             source[s].append(i)
-        self.packed = [array("I", mine).tobytes() for mine in per]
         self._order: list[int] | None = None
+        self._packed: list[bytes] | None = None
+
+    def packed(self) -> list[bytes]:
+        """Each shard's positions as ``array('I')`` bytes (what an act request carries), packed once."""
+        if self._packed is None:
+            self._packed = [array("I", mine).tobytes() for mine in self.per]
+        return self._packed
 
     def pairs(self, shard: int, values: Sequence[Any]) -> list[tuple[int, Any]]:
         """``(position, value)`` for shard ``shard``'s agents, ``values`` being in the order of ``keys``."""
