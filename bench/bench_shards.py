@@ -92,20 +92,12 @@ def scenario(agents: int, steps: int, policies: str) -> Any:
 def child(agents: int, steps: int, shards: int, policies: str) -> None:
     """One measured run, printed as a JSON line."""
     import anyio
+    from bench_simulation import time_steps
 
-    from swarm.kernel.clock import SimulationClock
     from swarm.runtime.simulation import Simulation
 
     sc = scenario(agents, steps, policies)
-    cpu: list[float] = []
-    step = SimulationClock._step
-
-    async def timed_step(self: SimulationClock, at: Any) -> None:
-        started = time.thread_time()
-        await step(self, at)
-        cpu.append(time.thread_time() - started)
-
-    SimulationClock._step = timed_step  # type: ignore[method-assign]
+    cpu = time_steps()
     waited = [0.0]
     if shards > 1:
         from swarm.runtime.shards import ShardedPopulation

@@ -14,11 +14,32 @@ import gc
 import tempfile
 import time
 import tracemalloc
+from typing import Any
 
 import anyio
 
 from swarm.runtime.simulation import Simulation
 from swarm.scenario import load_scenario
+
+
+def time_steps() -> list[float]:
+    """From now on, each simulation step's CPU time in the calling thread (seconds) is appended to
+    the list returned: the steps alone, without world building or epoch closing. For benchmark
+    processes: it replaces the clock's step method for the rest of the process."""
+    from swarm.kernel.clock import SimulationClock
+
+    cpu: list[float] = []
+    step = SimulationClock._step
+
+    async def timed_step(self: SimulationClock, at: Any) -> None:
+        started = time.thread_time()
+        try:
+            await step(self, at)
+        finally:
+            cpu.append(time.thread_time() - started)
+
+    SimulationClock._step = timed_step  # type: ignore[method-assign]
+    return cpu
 
 
 def population(

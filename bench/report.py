@@ -117,19 +117,9 @@ def child_sim(
     kwargs: dict[str, Any] = {} if shards is None else {"shards": shards}
     out = tempfile.mkdtemp(prefix="swarm-bench-") if log else None
     rss_before = _rss_kib()
-    from swarm.kernel.clock import SimulationClock
+    from bench_simulation import time_steps
 
-    step_cpu = [0.0]  # this thread's CPU in the steps alone: no world building, no epoch closing
-    step = SimulationClock._step
-
-    async def timed_step(self: Any, at: Any) -> None:
-        started = time.thread_time()
-        try:
-            await step(self, at)
-        finally:
-            step_cpu[0] += time.thread_time() - started
-
-    SimulationClock._step = timed_step  # type: ignore[method-assign]
+    step_cpu = time_steps()  # this thread's CPU in each step: no world building, no epoch closing
 
     async def main() -> tuple[Any, list[float]]:
         async with swarm.Simulation(scenario, out_dir=out, **kwargs) as sim:
@@ -140,12 +130,11 @@ def child_sim(
         cpu0, wall0 = time.process_time(), time.perf_counter()
         result, step_seconds = anyio.run(main)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        least = step_cpu[0]
+        least = sum(step_cpu)
         for _ in range(again):
-            step_cpu[0] = 0.0
+            step_cpu.clear()
             anyio.run(main)
-            least = min(least, step_cpu[0])
-        step_cpu[0] = least
+            least = min(least, sum(step_cpu))
         log_bytes = sum(f.stat().st_size for f in Path(out).iterdir()) if out else 0
     finally:
         if out:
@@ -158,7 +147,7 @@ def child_sim(
         "cpu_s": cpu,
         "wall_s": wall,
         "step_wall_s": sum(step_seconds),
-        "step_cpu_s": step_cpu[0],
+        "step_cpu_s": least,
         "interactions": result.summary["total_interactions"],
         "rss_before_kib": rss_before,
         "rss_peak_kib": _rss_kib(),
