@@ -45,40 +45,40 @@ def _rejected(d: EpochData) -> int:
 
 @epoch_metric("toxicity_rate", "E[1 − p | accepted] (undefined when nothing was accepted)", plot=True)
 def _toxicity(d: EpochData) -> float | None:
-    return soft.toxicity_rate(d.accepted) if d.accepted else None
+    return soft._toxicity(d.columns.p_accepted) if d.accepted else None
 
 
 @epoch_metric("toxicity_hard", "share of accepted interactions with p < 0.5")
 def _toxicity_hard(d: EpochData) -> float | None:
-    return soft.hard_toxicity(d.accepted) if d.accepted else None
+    return soft._hard_toxicity(d.columns.p_accepted, 0.5) if d.accepted else None
 
 
 @epoch_metric("quality_gap", "E[p | accepted] − E[p | declined]; negative = adverse selection", plot=True)
 def _quality_gap(d: EpochData) -> float | None:
     acc = len(d.accepted)
-    return soft.quality_gap(d.interactions) if 0 < acc < len(d.interactions) else None
+    return soft._quality_gap(d.columns) if 0 < acc < len(d.interactions) else None
 
 
 @epoch_metric(
     "conditional_loss_initiator", "E[π_a | accepted] − E[π_a]: what initiators lose to selection", plot=True
 )
 def _closs_a(d: EpochData) -> float | None:
-    return soft.conditional_loss_initiator(d.interactions, d.engine, d.payoffs) if d.accepted else None
+    return soft._conditional_loss(d.columns.accepted, d.payoffs[0]) if d.accepted else None
 
 
 @epoch_metric("conditional_loss_counterparty", "E[π_b | accepted] − E[π_b]")
 def _closs_b(d: EpochData) -> float | None:
-    return soft.conditional_loss_counterparty(d.interactions, d.engine, d.payoffs) if d.accepted else None
+    return soft._conditional_loss(d.columns.accepted, d.payoffs[1]) if d.accepted else None
 
 
 @epoch_metric("spread", "(s⁺ + s⁻)·(E[p] − E[p | accepted])")
 def _spread(d: EpochData) -> float | None:
-    return soft.spread(d.interactions, d.engine) if d.accepted else None
+    return soft._spread(d.columns, d.engine) if d.accepted else None
 
 
 @epoch_metric("average_quality", "E[p] over all interactions")
 def _average_quality(d: EpochData) -> float | None:
-    return soft.average_quality(d.interactions) if d.interactions else None
+    return soft._mean(d.columns.p) if d.interactions else None
 
 
 @epoch_metric("acceptance_rate", "share of interactions accepted", plot=True)
@@ -88,24 +88,24 @@ def _acceptance(d: EpochData) -> float | None:
 
 @epoch_metric("high_quality_acceptance", "acceptance rate of interactions with p ≥ 0.5 (participation)")
 def _hq(d: EpochData) -> float | None:
-    n = sum(1 for i in d.interactions if i.p >= 0.5)
-    return soft.participation_by_quality(d.interactions)["high_quality_acceptance"] if n else None
+    rates = soft._participation(d.columns, 0.5)
+    return rates["high_quality_acceptance"] if rates["high_quality_count"] else None
 
 
 @epoch_metric("low_quality_acceptance", "acceptance rate of interactions with p < 0.5 (participation)")
 def _lq(d: EpochData) -> float | None:
-    n = sum(1 for i in d.interactions if i.p < 0.5)
-    return soft.participation_by_quality(d.interactions)["low_quality_acceptance"] if n else None
+    rates = soft._participation(d.columns, 0.5)
+    return rates["low_quality_acceptance"] if rates["low_quality_count"] else None
 
 
 @epoch_metric("uncertain_fraction", "share of interactions with p within 0.2 of 0.5")
 def _uncertain(d: EpochData) -> float | None:
-    return soft.uncertain_fraction(d.interactions) if d.interactions else None
+    return soft._uncertain_fraction(d.columns.p, 0.2) if d.interactions else None
 
 
 @epoch_metric("quality_variance", "population variance of p")
 def _qvar(d: EpochData) -> float | None:
-    return soft.quality_variance(d.interactions) if d.interactions else None
+    return soft._pvariance(d.columns.p) if d.interactions else None
 
 
 @epoch_metric("avg_payoff", "mean initiator payoff of accepted interactions")
@@ -125,22 +125,22 @@ def _surplus(d: EpochData) -> float:
 
 @epoch_metric("brier_score", "mean (p − v)² where the ground truth v is known")
 def _brier(d: EpochData) -> float | None:
-    return soft.brier_score(d.interactions)
+    return soft._brier(d.columns)
 
 
 @epoch_metric("expected_calibration_error", "ECE of p against the ground truth (10 bins)")
 def _ece(d: EpochData) -> float | None:
-    return soft.expected_calibration_error(d.interactions)
+    return soft._ece(d.columns, 10)
 
 
 @epoch_metric("log_loss", "cross-entropy of p against the ground truth")
 def _log_loss(d: EpochData) -> float | None:
-    return soft.log_loss(d.interactions)
+    return soft._log_loss(d.columns, 1e-15)
 
 
 @epoch_metric("discrimination_auc", "AUC of p for telling beneficial from harmful interactions")
 def _auc(d: EpochData) -> float | None:
-    return soft.discrimination_auc(d.interactions)
+    return soft._auc(d.columns)
 
 
 @epoch_metric("resource_gini", "Gini coefficient of agents' resources", plot=True)
@@ -161,9 +161,9 @@ def _frozen(d: EpochData) -> int:
 @epoch_metric("mean_p_by_type", "mean p of accepted interactions, by initiator type")
 def _mean_p_by_type(d: EpochData) -> dict[str, float]:
     by_type: dict[str, list[float]] = {}
-    for i in d.interactions:
-        if i.accepted:
-            by_type.setdefault(d.types.get(i.initiator, "unknown"), []).append(i.p)
+    types = d.types
+    for i in d.accepted:
+        by_type.setdefault(types.get(i.initiator, "unknown"), []).append(i.p)
     return {t: math.fsum(ps) / len(ps) for t, ps in sorted(by_type.items())}
 
 
@@ -177,7 +177,7 @@ count("llm_cost", LLMCall, "Σ USD the epoch's LLM requests cost", amount=lambda
 
 @epoch_metric("harmful_accepted", "accepted interactions whose latent outcome was harmful (v = −1)")
 def _harmful(d: EpochData) -> int:
-    return sum(1 for i in d.interactions if i.accepted and i.ground_truth == -1)
+    return sum(1 for i in d.accepted if i.ground_truth == -1)
 
 
 # ------------------------------------------------------------------ run figures

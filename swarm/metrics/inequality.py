@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 
 def gini(values: Sequence[float]) -> float:
     """Gini coefficient G = Σᵢ (2i − n − 1)·xᵢ / (n·Σx) over the values sorted ascending (i = 1..n).
@@ -17,11 +19,12 @@ def gini(values: Sequence[float]) -> float:
     n = len(values)
     if n < 2:
         return 0.0
-    xs = sorted(values)
+    xs = np.sort(np.asarray(values, dtype=float))
     if xs[0] < 0:
-        xs = [x - xs[0] for x in xs]
-    total = math.fsum(xs)
+        xs = xs - xs[0]
+    total = math.fsum(xs.tolist())
     if total == 0:
         return 0.0
-    weighted = math.fsum((2 * rank - n - 1) * x for rank, x in enumerate(xs, start=1))
+    # (2i − n − 1)·xᵢ for i = 1..n, each product rounded as the scalar one is; fsum is exact in any order
+    weighted = math.fsum((np.arange(1 - n, n, 2, dtype=float) * xs).tolist())
     return min(max(weighted / (n * total), 0.0), 1.0)

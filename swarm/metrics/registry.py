@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress
 from typing import Any, Literal, cast
 
 from swarm.core.interaction import SoftInteraction
@@ -48,7 +49,12 @@ class EpochData:
     @cached_property
     def accepted(self) -> list[SoftInteraction]:
         """The epoch's accepted interactions (computed once)."""
-        return [i for i in self.interactions if i.accepted]
+        return list(compress(self.interactions, self.columns.accepted))
+
+    @cached_property
+    def columns(self) -> soft.Columns:
+        """The interactions' p, acceptance and ground truth as lists (computed once)."""
+        return soft.Columns(self.interactions)
 
     @cached_property
     def payoffs(self) -> soft.Payoffs:

@@ -9,9 +9,12 @@ and include each interaction's own τ, c and r. Every function is pure.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
+from itertools import compress
+from operator import add, not_
 from typing import TypedDict
+
+import numpy as np
 
 from swarm.core.interaction import SoftInteraction
 from swarm.core.payoff import SoftPayoffEngine
@@ -60,6 +63,28 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den else 0.0
 
 
+class Columns:
+    """The fields of a batch of interactions that the metrics read, as lists (one pass each).
+
+    ``p`` and ``accepted`` are in the interactions' order; ``p_accepted`` and
+    ``p_rejected`` split ``p`` by acceptance; ``truth_p`` and ``truth_v`` are p and
+    v₀₁ of T. Each metric below is computed from these with the same arithmetic as
+    over the interactions themselves (sums are ``math.fsum``: exact, so in any order).
+    """
+
+    __slots__ = ("accepted", "p", "p_accepted", "p_rejected", "truth_p", "truth_v")
+
+    def __init__(self, interactions: Interactions) -> None:
+        p = self.p = [i.p for i in interactions]
+        accepted = self.accepted = [i.accepted for i in interactions]
+        self.p_accepted = list(compress(p, accepted))
+        self.p_rejected = list(compress(p, map(not_, accepted)))
+        truth = [i.ground_truth for i in interactions]
+        known = [v is not None for v in truth]
+        self.truth_p = list(compress(p, known))
+        self.truth_v = [(v + 1) // 2 for v in truth if v is not None]
+
+
 Payoffs = tuple[list[float], list[float]]
 """π_a and π_b of each interaction, in order."""
 
@@ -67,36 +92,61 @@ Payoffs = tuple[list[float], list[float]]
 def payoffs(interactions: Interactions, engine: SoftPayoffEngine | None = None) -> Payoffs:
     """(π_a, π_b) of every interaction, in order: compute once and pass to the functions that take them."""
     engine = engine or SoftPayoffEngine()
-    pairs = [engine.payoffs(i) for i in interactions]
+    if type(engine) is SoftPayoffEngine and interactions:
+        return _payoffs_at_once(interactions, engine)
+    pairs = [engine.payoffs(i) for i in interactions]  # a subclass's own payoffs, one by one
     return [a for a, _ in pairs], [b for _, b in pairs]
+
+
+def _payoffs_at_once(interactions: Interactions, engine: SoftPayoffEngine) -> Payoffs:
+    """:meth:`SoftPayoffEngine.payoffs` over arrays: the same operations in the same order, so the
+    same floats (each array operation rounds as the scalar one does)."""
+    c = engine.terms
+    p = np.array([i.p for i in interactions])
+    q = 1.0 - p
+    s = p * c.s_plus - q * c.s_minus
+    e = q * c.h
+    tau = np.array([i.tau for i in interactions])
+    pi_a = c.theta * s - tau - np.array([i.c_a for i in interactions]) - c.rho_a * e
+    pi_a += c.w_rep * np.array([i.r_a for i in interactions])
+    pi_b = (1.0 - c.theta) * s + tau - np.array([i.c_b for i in interactions]) - c.rho_b * e
+    pi_b += c.w_rep * np.array([i.r_b for i in interactions])
+    out: Payoffs = (pi_a.tolist(), pi_b.tolist())
+    return out
 
 
 _payoffs = payoffs
 
 
-def _conditional_loss(interactions: Interactions, payoffs: Sequence[float]) -> float:
-    on_accepted = [x for i, x in zip(interactions, payoffs, strict=True) if i.accepted]
+def _conditional_loss(accepted: Sequence[bool], payoffs: Sequence[float]) -> float:
+    on_accepted = list(compress(payoffs, accepted))
     return _mean(on_accepted) - _mean(payoffs) if on_accepted else 0.0
 
 
 def _welfare(
     interactions: Interactions,
+    accepted: Sequence[bool],
     pi_a: Sequence[float],
     pi_b: Sequence[float],
     engine: SoftPayoffEngine | None,
 ) -> WelfareMetrics:
     engine = engine or SoftPayoffEngine()
-    rows = [(i, a, b) for i, a, b in zip(interactions, pi_a, pi_b, strict=True) if i.accepted]
+    mine = list(compress(interactions, accepted))
+    a = list(compress(pi_a, accepted))
+    b = list(compress(pi_b, accepted))
+    if type(engine) is SoftPayoffEngine and mine:  # S − E over an array: the same operations in order
+        h = engine.terms
+        p = np.array([i.p for i in mine])
+        q = 1.0 - p
+        surplus = math.fsum(((p * h.s_plus - q * h.s_minus) - q * h.h).tolist())
+    else:
+        surplus = math.fsum(map(engine.social_surplus, mine))
     return WelfareMetrics(
-        total_welfare=math.fsum(a + b for _, a, b in rows),
-        total_social_surplus=math.fsum(engine.social_surplus(i) for i, _, _ in rows),
-        avg_initiator_payoff=_mean([a for _, a, _ in rows]),
-        avg_counterparty_payoff=_mean([b for _, _, b in rows]),
+        total_welfare=math.fsum(map(add, a, b)),
+        total_social_surplus=surplus,
+        avg_initiator_payoff=_mean(a),
+        avg_counterparty_payoff=_mean(b),
     )
-
-
-def _with_truth(interactions: Interactions) -> list[tuple[float, int]]:
-    return [(i.p, (i.ground_truth + 1) // 2) for i in interactions if i.ground_truth is not None]
 
 
 def _bin_of(p: float, bins: int) -> int:
@@ -108,6 +158,14 @@ def _bin_of(p: float, bins: int) -> int:
     return b
 
 
+def _bins_of(p: np.ndarray, bins: int) -> np.ndarray:
+    """:func:`_bin_of` of every value of ``p`` (the same floor, bounds and corrections, elementwise)."""
+    b = np.minimum((p * bins).astype(np.int64), bins - 1)
+    lower = b.astype(float) / bins  # b/bins: an exact integer over an exact integer, rounded once
+    upper = (b + 1).astype(float) / bins
+    return np.where((b > 0) & (p < lower), b - 1, np.where((b < bins - 1) & (p >= upper), b + 1, b))
+
+
 def _check_bins(bins: int) -> None:
     if bins < 1:
         raise ValueError(f"bins must be at least 1, got {bins}")
@@ -115,7 +173,11 @@ def _check_bins(bins: int) -> None:
 
 def toxicity_rate(interactions: Interactions) -> float:
     """E[1 − p | accepted]: the expected share of harmful interactions in A (0.0 if A is empty)."""
-    return _mean([1.0 - i.p for i in interactions if i.accepted])
+    return _toxicity([i.p for i in interactions if i.accepted])
+
+
+def _toxicity(ps: Sequence[float]) -> float:
+    return _mean([1.0 - p for p in ps])
 
 
 def toxicity_rate_all(interactions: Interactions) -> float:
@@ -125,7 +187,11 @@ def toxicity_rate_all(interactions: Interactions) -> float:
 
 def hard_toxicity(interactions: Interactions, threshold: float = 0.5) -> float:
     """Fraction of A with p < threshold: toxicity with hard labels (0.0 if A is empty)."""
-    return _mean([1.0 if i.p < threshold else 0.0 for i in interactions if i.accepted])
+    return _hard_toxicity([i.p for i in interactions if i.accepted], threshold)
+
+
+def _hard_toxicity(ps: Sequence[float], threshold: float) -> float:
+    return _mean([1.0 if p < threshold else 0.0 for p in ps])
 
 
 def conditional_loss_initiator(
@@ -133,7 +199,7 @@ def conditional_loss_initiator(
 ) -> float:
     """mean_A π_a − mean_I π_a; negative means adverse selection against initiators."""
     pi_a, _ = computed or _payoffs(interactions, engine)
-    return _conditional_loss(interactions, pi_a)
+    return _conditional_loss([i.accepted for i in interactions], pi_a)
 
 
 def conditional_loss_counterparty(
@@ -141,25 +207,30 @@ def conditional_loss_counterparty(
 ) -> float:
     """mean_A π_b − mean_I π_b; negative means adverse selection against counterparties."""
     _, pi_b = computed or _payoffs(interactions, engine)
-    return _conditional_loss(interactions, pi_b)
+    return _conditional_loss([i.accepted for i in interactions], pi_b)
 
 
 def spread(interactions: Interactions, engine: SoftPayoffEngine | None = None) -> float:
     """(s⁺ + s⁻)·(mean_I p − mean_A p): surplus lost to the selection (0.0 if A is empty)."""
-    accepted = [i.p for i in interactions if i.accepted]
-    if not accepted:
+    return _spread(Columns(interactions), engine)
+
+
+def _spread(c: Columns, engine: SoftPayoffEngine | None) -> float:
+    if not c.p_accepted:
         return 0.0
     config = (engine or SoftPayoffEngine()).config
-    return (config.s_plus + config.s_minus) * (_mean([i.p for i in interactions]) - _mean(accepted))
+    return (config.s_plus + config.s_minus) * (_mean(c.p) - _mean(c.p_accepted))
 
 
 def quality_gap(interactions: Interactions) -> float:
     """mean_A p − mean_R p; negative means adverse selection (0.0 if A or R is empty)."""
-    accepted = [i.p for i in interactions if i.accepted]
-    rejected = [i.p for i in interactions if not i.accepted]
-    if not accepted or not rejected:
+    return _quality_gap(Columns(interactions))
+
+
+def _quality_gap(c: Columns) -> float:
+    if not c.p_accepted or not c.p_rejected:
         return 0.0
-    return _mean(accepted) - _mean(rejected)
+    return _mean(c.p_accepted) - _mean(c.p_rejected)
 
 
 def participation_by_quality(interactions: Interactions, threshold: float = 0.5) -> QualityParticipation:
@@ -167,8 +238,13 @@ def participation_by_quality(interactions: Interactions, threshold: float = 0.5)
 
     Reported as ``high_quality_acceptance``, ``low_quality_acceptance`` and the two counts.
     """
-    high = [i.accepted for i in interactions if i.p >= threshold]
-    low = [i.accepted for i in interactions if i.p < threshold]
+    return _participation(Columns(interactions), threshold)
+
+
+def _participation(c: Columns, threshold: float) -> QualityParticipation:
+    is_high = [p >= threshold for p in c.p]
+    high = list(compress(c.accepted, is_high))
+    low = list(compress(c.accepted, map(not_, is_high)))
     return QualityParticipation(
         high_quality_acceptance=_ratio(sum(high), len(high)),
         low_quality_acceptance=_ratio(sum(low), len(low)),
@@ -184,7 +260,12 @@ def flag_uncertain(interactions: Interactions, band: float = 0.2) -> list[SoftIn
 
 def uncertain_fraction(interactions: Interactions, band: float = 0.2) -> float:
     """|flag_uncertain(I, band)| / |I| (0.0 if empty)."""
-    return _ratio(len(flag_uncertain(interactions, band)), len(interactions))
+    return _uncertain_fraction(Columns(interactions).p, band)
+
+
+def _uncertain_fraction(ps: Sequence[float], band: float) -> float:
+    low, high = 0.5 - band, 0.5 + band  # SoftInteraction.is_uncertain, over the p column
+    return _ratio(sum(1 for p in ps if low < p < high), len(ps))
 
 
 def average_quality(interactions: Interactions, accepted_only: bool = False) -> float:
@@ -211,45 +292,61 @@ def welfare_metrics(
 ) -> WelfareMetrics:
     """Σ_A (π_a + π_b), Σ_A (S − E), mean_A π_a and mean_A π_b (all 0.0 if A is empty)."""
     pi_a, pi_b = computed or _payoffs(interactions, engine)
-    return _welfare(interactions, pi_a, pi_b, engine)
+    return _welfare(interactions, [i.accepted for i in interactions], pi_a, pi_b, engine)
 
 
 def calibration_error(interactions: Interactions) -> float | None:
     """mean_T p − mean_T v₀₁: positive when p is over-confident (None if T is empty)."""
-    truth = _with_truth(interactions)
-    if not truth:
+    c = Columns(interactions)
+    if not c.truth_p:
         return None
-    return _mean([p for p, _ in truth]) - _mean([v for _, v in truth])
+    return _mean(c.truth_p) - _mean(c.truth_v)
 
 
 def brier_score(interactions: Interactions) -> float | None:
     """mean_T (p − v₀₁)² (None if T is empty)."""
-    truth = _with_truth(interactions)
-    if not truth:
+    return _brier(Columns(interactions))
+
+
+def _brier(c: Columns) -> float | None:
+    if not c.truth_p:
         return None
-    return _mean([(p - v) ** 2 for p, v in truth])
+    return _mean([(p - v) ** 2 for p, v in zip(c.truth_p, c.truth_v, strict=True)])
 
 
 def calibration_curve(interactions: Interactions, bins: int = 10) -> list[tuple[float, float, int]]:
     """Per p-bin of T: (mean p, fraction with v = +1, count); an empty bin is (midpoint, 0.0, 0)."""
     _check_bins(bins)
-    truth = _with_truth(interactions)
-    if not truth:
+    return _curve(Columns(interactions), bins)
+
+
+def _curve(c: Columns, bins: int) -> list[tuple[float, float, int]]:
+    if not c.truth_p:
         return []
-    ps: list[list[float]] = [[] for _ in range(bins)]
-    vs: list[list[int]] = [[] for _ in range(bins)]
-    for p, v in truth:
-        b = _bin_of(p, bins)
-        ps[b].append(p)
-        vs[b].append(v)
-    return [
-        (_mean(ps[b]), _mean(vs[b]), len(ps[b])) if ps[b] else ((b + 0.5) / bins, 0.0, 0) for b in range(bins)
-    ]
+    p = np.array(c.truth_p)
+    b = _bins_of(p, bins)
+    order = np.argsort(b, kind="stable")
+    ends = np.searchsorted(b[order], np.arange(1, bins + 1), "left").tolist()
+    ps, vs = p[order].tolist(), np.array(c.truth_v)[order].tolist()
+    out = []
+    start = 0
+    for k, end in enumerate(ends):
+        if end > start:
+            out.append((_mean(ps[start:end]), _mean(vs[start:end]), end - start))
+        else:
+            out.append(((k + 0.5) / bins, 0.0, 0))
+        start = end
+    return out
 
 
 def expected_calibration_error(interactions: Interactions, bins: int = 10) -> float | None:
     """ECE = Σ_b (n_b / N)·|mean p_b − positive fraction_b| over the curve (None if T is empty)."""
-    curve = calibration_curve(interactions, bins)
+    _check_bins(bins)
+    return _ece(Columns(interactions), bins)
+
+
+def _ece(c: Columns, bins: int) -> float | None:
+    curve = _curve(c, bins)
     n = sum(count for _, _, count in curve)
     if n == 0:
         return None
@@ -258,14 +355,17 @@ def expected_calibration_error(interactions: Interactions, bins: int = 10) -> fl
 
 def log_loss(interactions: Interactions, eps: float = 1e-15) -> float | None:
     """−mean_T [v₀₁·ln p + (1 − v₀₁)·ln(1 − p)], p clamped to [eps, 1 − eps]; None if T is empty."""
-    truth = _with_truth(interactions)
-    if not truth:
+    return _log_loss(Columns(interactions), eps)
+
+
+def _log_loss(c: Columns, eps: float) -> float | None:
+    if not c.truth_p:
         return None
-    losses = []
-    for p, v in truth:
-        q = min(max(p, eps), 1.0 - eps)
-        losses.append(-math.log(q) if v else -math.log(1.0 - q))
-    return _mean(losses)
+    q = np.minimum(np.maximum(np.array(c.truth_p), eps), 1.0 - eps)
+    # ln q where v = 1, ln(1 − q) where v = 0: each log by math.log, as one value at a time; the
+    # mean of the negated logs is the negated mean of the logs (fsum is exact, rounding symmetric)
+    logs = map(math.log, np.where(np.array(c.truth_v, dtype=bool), q, 1.0 - q).tolist())
+    return -math.fsum(logs) / len(c.truth_p)
 
 
 def discrimination_auc(interactions: Interactions) -> float | None:
@@ -273,11 +373,18 @@ def discrimination_auc(interactions: Interactions) -> float | None:
 
     Computed by binary search over the sorted negatives: O(n log n).
     """
-    positives = [i.p for i in interactions if i.ground_truth == 1]
-    negatives = sorted(i.p for i in interactions if i.ground_truth == -1)
-    if not positives or not negatives:
+    return _auc(Columns(interactions))
+
+
+def _auc(c: Columns) -> float | None:
+    positives = list(compress(c.truth_p, c.truth_v))
+    negatives = np.sort(np.array(list(compress(c.truth_p, map(not_, c.truth_v))), dtype=float))
+    if not positives or not len(negatives):
         return None
-    twice_wins = sum(bisect_left(negatives, p) + bisect_right(negatives, p) for p in positives)
+    # left + right insertion points of each positive among the negatives: 2·wins + ties (exact integers)
+    twice_wins = int(np.searchsorted(negatives, positives, "left").sum()) + int(
+        np.searchsorted(negatives, positives, "right").sum()
+    )
     return twice_wins / (2 * len(positives) * len(negatives))
 
 
