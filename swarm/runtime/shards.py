@@ -682,6 +682,9 @@ async def _ray_shards(count: int) -> list[_Remote]:
 
     if not ray.is_initialized():
         options = {} if os.environ.get("RAY_ADDRESS") else {"include_dashboard": False}
-        await asyncio.to_thread(ray.init, **options)  # a local Ray takes seconds to start
+        # On this thread, although a local Ray takes seconds to start: Ray ties the processes it
+        # starts to the life of the thread that starts them, and a worker thread (asyncio.to_thread)
+        # ends with the event loop, taking Ray down under any later run in this process.
+        ray.init(**options)
     actor_class = ray.remote(num_cpus=1)(RayShard)
     return [_RayShard(actor_class.remote(), shard) for shard in range(1, count + 1)]
