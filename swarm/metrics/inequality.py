@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
+ARRAYS = 256
+"""From this many values on, the sums are over numpy arrays (imported only then); the same floats."""
 
 
 def gini(values: Sequence[float]) -> float:
@@ -19,6 +20,17 @@ def gini(values: Sequence[float]) -> float:
     n = len(values)
     if n < 2:
         return 0.0
+    if n < ARRAYS:
+        ys = sorted(values)
+        if ys[0] < 0:
+            ys = [y - ys[0] for y in ys]
+        sum_y = math.fsum(ys)
+        if sum_y == 0:
+            return 0.0
+        ranked = math.fsum((2 * rank - n - 1) * y for rank, y in enumerate(ys, start=1))
+        return min(max(ranked / (n * sum_y), 0.0), 1.0)
+    import numpy as np
+
     xs = np.sort(np.asarray(values, dtype=float))
     if xs[0] < 0:
         xs = xs - xs[0]

@@ -9,17 +9,24 @@ and include each interaction's own τ, c and r. Every function is pure.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from itertools import compress
 from operator import add, not_
-from typing import TypedDict
-
-import numpy as np
+from typing import TYPE_CHECKING, TypedDict
 
 from swarm.core.interaction import SoftInteraction
 from swarm.core.payoff import SoftPayoffEngine
 
+if TYPE_CHECKING:
+    import numpy as np
+
 Interactions = Sequence[SoftInteraction]
+
+ARRAYS = 256
+"""From this many values on, payoffs, S − E, calibration bins, log loss and AUC are computed over
+numpy arrays (imported only then: a small run never loads numpy). Either way they are the same
+floats: the array operations are the scalar ones, value by value, and sums are exact."""
 
 
 class QualityParticipation(TypedDict):
@@ -92,7 +99,7 @@ Payoffs = tuple[list[float], list[float]]
 def payoffs(interactions: Interactions, engine: SoftPayoffEngine | None = None) -> Payoffs:
     """(π_a, π_b) of every interaction, in order: compute once and pass to the functions that take them."""
     engine = engine or SoftPayoffEngine()
-    if type(engine) is SoftPayoffEngine and interactions:
+    if type(engine) is SoftPayoffEngine and len(interactions) >= ARRAYS:
         return _payoffs_at_once(interactions, engine)
     pairs = [engine.payoffs(i) for i in interactions]  # a subclass's own payoffs, one by one
     return [a for a, _ in pairs], [b for _, b in pairs]
@@ -101,6 +108,8 @@ def payoffs(interactions: Interactions, engine: SoftPayoffEngine | None = None) 
 def _payoffs_at_once(interactions: Interactions, engine: SoftPayoffEngine) -> Payoffs:
     """:meth:`SoftPayoffEngine.payoffs` over arrays: the same operations in the same order, so the
     same floats (each array operation rounds as the scalar one does)."""
+    import numpy as np
+
     c = engine.terms
     p = np.array([i.p for i in interactions])
     q = 1.0 - p
@@ -134,7 +143,9 @@ def _welfare(
     mine = list(compress(interactions, accepted))
     a = list(compress(pi_a, accepted))
     b = list(compress(pi_b, accepted))
-    if type(engine) is SoftPayoffEngine and mine:  # S − E over an array: the same operations in order
+    if type(engine) is SoftPayoffEngine and len(mine) >= ARRAYS:  # S − E over an array, in the same order
+        import numpy as np
+
         h = engine.terms
         p = np.array([i.p for i in mine])
         q = 1.0 - p
@@ -160,6 +171,8 @@ def _bin_of(p: float, bins: int) -> int:
 
 def _bins_of(p: np.ndarray, bins: int) -> np.ndarray:
     """:func:`_bin_of` of every value of ``p`` (the same floor, bounds and corrections, elementwise)."""
+    import numpy as np
+
     b = np.minimum((p * bins).astype(np.int64), bins - 1)
     lower = b.astype(float) / bins  # b/bins: an exact integer over an exact integer, rounded once
     upper = (b + 1).astype(float) / bins
@@ -323,6 +336,19 @@ def calibration_curve(interactions: Interactions, bins: int = 10) -> list[tuple[
 def _curve(c: Columns, bins: int) -> list[tuple[float, float, int]]:
     if not c.truth_p:
         return []
+    if len(c.truth_p) < ARRAYS:
+        ps_of: list[list[float]] = [[] for _ in range(bins)]
+        vs_of: list[list[int]] = [[] for _ in range(bins)]
+        for p_, v_ in zip(c.truth_p, c.truth_v, strict=True):
+            k = _bin_of(p_, bins)
+            ps_of[k].append(p_)
+            vs_of[k].append(v_)
+        return [
+            (_mean(ps_of[k]), _mean(vs_of[k]), len(ps_of[k])) if ps_of[k] else ((k + 0.5) / bins, 0.0, 0)
+            for k in range(bins)
+        ]
+    import numpy as np
+
     p = np.array(c.truth_p)
     b = _bins_of(p, bins)
     order = np.argsort(b, kind="stable")
@@ -361,6 +387,15 @@ def log_loss(interactions: Interactions, eps: float = 1e-15) -> float | None:
 def _log_loss(c: Columns, eps: float) -> float | None:
     if not c.truth_p:
         return None
+    if len(c.truth_p) < ARRAYS:
+        top = 1.0 - eps
+        losses = []
+        for p, v in zip(c.truth_p, c.truth_v, strict=True):
+            q_ = min(max(p, eps), top)
+            losses.append(-math.log(q_) if v else -math.log(1.0 - q_))
+        return _mean(losses)
+    import numpy as np
+
     q = np.minimum(np.maximum(np.array(c.truth_p), eps), 1.0 - eps)
     # ln q where v = 1, ln(1 − q) where v = 0: each log by math.log, as one value at a time; the
     # mean of the negated logs is the negated mean of the logs (fsum is exact, rounding symmetric)
@@ -378,12 +413,18 @@ def discrimination_auc(interactions: Interactions) -> float | None:
 
 def _auc(c: Columns) -> float | None:
     positives = list(compress(c.truth_p, c.truth_v))
-    negatives = np.sort(np.array(list(compress(c.truth_p, map(not_, c.truth_v))), dtype=float))
-    if not positives or not len(negatives):
+    negatives = sorted(compress(c.truth_p, map(not_, c.truth_v)))
+    if not positives or not negatives:
         return None
+    if len(c.truth_p) < ARRAYS:
+        twice = sum(bisect_left(negatives, p) + bisect_right(negatives, p) for p in positives)
+        return twice / (2 * len(positives) * len(negatives))
+    import numpy as np
+
     # left + right insertion points of each positive among the negatives: 2·wins + ties (exact integers)
-    twice_wins = int(np.searchsorted(negatives, positives, "left").sum()) + int(
-        np.searchsorted(negatives, positives, "right").sum()
+    sorted_negatives = np.array(negatives)
+    twice_wins = int(np.searchsorted(sorted_negatives, positives, "left").sum()) + int(
+        np.searchsorted(sorted_negatives, positives, "right").sum()
     )
     return twice_wins / (2 * len(positives) * len(negatives))
 

@@ -3,22 +3,45 @@
 The references below compute every metric the plain way, interaction by
 interaction, with the same arithmetic per term. Sums are ``math.fsum`` (exact),
 so the order terms are added in cannot change a result and ``==`` is the law.
+Large batches go through numpy arrays, small ones through lists: every law is
+checked both ways (``ways``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swarm.core import PayoffConfig, SoftInteraction, SoftPayoffEngine
-from swarm.metrics import soft
+from swarm.metrics import inequality, soft
 from swarm.metrics.inequality import gini
 from swarm.metrics.registry import EPOCH_METRICS, EpochData
 
 FAST = settings(max_examples=60, deadline=None)
+
+
+@contextmanager
+def arrays_from(size: int) -> Iterator[None]:
+    """Compute over numpy arrays from batches of ``size`` on (0: always; a huge size: never)."""
+    saved = soft.ARRAYS, inequality.ARRAYS
+    soft.ARRAYS = inequality.ARRAYS = size
+    try:
+        yield
+    finally:
+        soft.ARRAYS, inequality.ARRAYS = saved
+
+
+def ways() -> Iterator[str]:
+    """Run the loop body once over arrays and once over lists."""
+    for size, name in ((0, "arrays"), (10**9, "lists")):
+        with arrays_from(size):
+            yield name
+
 
 amount = st.floats(-5.0, 5.0)
 # few distinct p values as well as arbitrary ones, so that ties (AUC, bins) happen often
@@ -114,24 +137,23 @@ def reference(interactions: list[SoftInteraction], engine: SoftPayoffEngine) -> 
 def test_every_epoch_metric_equals_its_definition(
     interactions: list[SoftInteraction], engine: SoftPayoffEngine
 ) -> None:
-    data = EpochData(
-        epoch=0,
-        engine=engine,
-        interactions=interactions,
-        types={},
-        resources={},
-        reputation={},
-        frozen=frozenset(),
-    )
-    computed = {name: metric.compute(data) for name, metric in EPOCH_METRICS.items() if not metric.optional}
     expected = reference(interactions, engine)
-    for name, value in expected.items():
-        assert computed[name] == value, name
-    undefined = {"toxicity_rate", "quality_gap", "brier_score", "discrimination_auc", "log_loss"} - set(
-        expected
-    )
-    for name in undefined:
-        assert computed[name] is None, name
+    optional = {"toxicity_rate", "quality_gap", "brier_score", "discrimination_auc", "log_loss"}
+    for way in ways():
+        data = EpochData(
+            epoch=0,
+            engine=engine,
+            interactions=interactions,
+            types={},
+            resources={},
+            reputation={},
+            frozen=frozenset(),
+        )
+        computed = {name: m.compute(data) for name, m in EPOCH_METRICS.items() if not m.optional}
+        for name, value in expected.items():
+            assert computed[name] == value, (way, name)
+        for name in optional - set(expected):
+            assert computed[name] is None, (way, name)
 
 
 @FAST
@@ -139,8 +161,9 @@ def test_every_epoch_metric_equals_its_definition(
 def test_payoffs_over_arrays_are_the_engines_own(
     interactions: list[SoftInteraction], engine: SoftPayoffEngine
 ) -> None:
-    pi_a, pi_b = soft.payoffs(interactions, engine)
-    assert list(zip(pi_a, pi_b, strict=True)) == [engine.payoffs(i) for i in interactions]
+    for way in ways():
+        pi_a, pi_b = soft.payoffs(interactions, engine)
+        assert list(zip(pi_a, pi_b, strict=True)) == [engine.payoffs(i) for i in interactions], way
 
 
 class _Halved(SoftPayoffEngine):
@@ -153,8 +176,9 @@ class _Halved(SoftPayoffEngine):
 @given(batches)
 def test_a_subclass_keeps_its_own_payoffs(interactions: list[SoftInteraction]) -> None:
     engine = _Halved()
-    pi_a, _ = soft.payoffs(interactions, engine)
-    assert pi_a == [SoftPayoffEngine().payoffs(i)[0] / 2 for i in interactions]
+    for way in ways():
+        pi_a, _ = soft.payoffs(interactions, engine)
+        assert pi_a == [SoftPayoffEngine().payoffs(i)[0] / 2 for i in interactions], way
 
 
 @FAST
@@ -166,10 +190,12 @@ def test_gini_equals_its_formula(values: list[float]) -> None:
         xs = [x - xs[0] for x in xs]
     total = math.fsum(xs)
     if n < 2 or total == 0:
-        assert gini(values) == 0.0
-        return
-    weighted = math.fsum((2 * rank - n - 1) * x for rank, x in enumerate(xs, start=1))
-    assert gini(values) == min(max(weighted / (n * total), 0.0), 1.0)
+        expected = 0.0
+    else:
+        weighted = math.fsum((2 * rank - n - 1) * x for rank, x in enumerate(xs, start=1))
+        expected = min(max(weighted / (n * total), 0.0), 1.0)
+    for way in ways():
+        assert gini(values) == expected, way
 
 
 @FAST
