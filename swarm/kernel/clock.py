@@ -185,6 +185,8 @@ class SimulationClock(Clock):
         for placed, batch in zip(w.components, batches, strict=True):
             if batch:
                 done.add(await placed.ref.ask(hooks.ApplyTurns(at, tuple(batch), snap.agent_index, public)))
+                batch.clear()
+        del active, replies, turns, admitted, batches  # the step's actions, applied: not held to its end
         for placed in self._with("questions", "resolve"):
             answers = await self._ask_agents(at, placed, snap, blocked, done)
             done.add(await placed.ref.ask(hooks.TakeAnswers(at, answers)))

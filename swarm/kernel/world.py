@@ -23,7 +23,7 @@ from swarm.runtime.rng import AgentStreams
 from swarm.scenario import Scenario
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Seat:
     """One agent of the run: its id, its type (a custom policy's own name), its role and its policy."""
 

@@ -14,6 +14,7 @@ from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
 from math import gcd
+from sys import getsizeof
 from typing import Any, ClassVar
 
 import msgspec
@@ -101,6 +102,25 @@ def _settings_of(config: PolicyConfig) -> Any:
     return settings
 
 
+def _table_bytes(n: int) -> int:
+    """The size of a dict of ``n`` str keys built by insertion: the table it needs, no more.
+
+    A dict whose keys are deleted and inserted again (a recency order kept by moving a
+    key to the end) fills its table with the deleted entries' places; when they fill it, it
+    moves to a table for three times its live entries and keeps it. Copying it (``dict(d)``) as soon as it
+    has grown gives the small table back: the same keys, values and order.
+    """
+    return getsizeof(dict.fromkeys(f"{k:08d}" for k in range(n)))
+
+
+_NEW_SLOT = array("d", (0.0, 0.0, 0.0, 0.0))
+"""A trust-book slot's tallies before any dealing."""
+
+VOTES = 64
+"""The posts a scripted agent remembers voting on (the most recent ones)."""
+_VOTED_BYTES = _table_bytes(VOTES)
+
+
 NO_FEED = FeedView()
 """The feed of a world without one: no posts (policies read it instead of checking for None)."""
 NO_BOARD = TaskBoardView()
@@ -131,6 +151,8 @@ class ScriptedPolicy:
     SAMPLE: ClassVar[int] = 8
     BOOK: ClassVar[int] = 16
     """Counterparts whose dealings it remembers (the most recent ones)."""
+    _BOOK_BYTES: ClassVar[int] = _table_bytes(16)
+    """The size of a book of ``BOOK`` counterparts at rest (see :func:`_table_bytes`)."""
     Config: ClassVar[type[PolicyConfig]] = PolicyConfig
     default_conduct: ClassVar[Conduct] = Conduct()
     market: ClassVar[MarketHabits | None] = None
@@ -159,9 +181,13 @@ class ScriptedPolicy:
         self._partners: list[str] = []
         """The last ``SAMPLE`` counterparts of accepted dealings, oldest first."""
         self._voted: dict[str, None] = {}
-        """The posts it voted on (the last 64), oldest first."""
+        """The posts it voted on (the last ``VOTES``), oldest first."""
         self._story: list[int] | None = None
         """The story it tells, when the scenario's culture has story content (see :func:`tell`)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._BOOK_BYTES = _table_bytes(cls.BOOK)
 
     @classmethod
     def register(cls, description: str, *, spec_base: type[AgentSpec] = AgentSpec) -> None:
@@ -200,10 +226,12 @@ class ScriptedPolicy:
             if len(book) >= self.BOOK:  # forget the counterpart dealt with longest ago
                 slot = book.pop(next(iter(book)))
                 tally[slot] = tally[slot + 1] = tally[slot + 2] = tally[slot + 3] = 0.0
-            else:
+            else:  # a new slot: a copy sized exactly (extend would leave room to spare)
                 slot = len(tally)
-                tally.extend((0.0, 0.0, 0.0, 0.0))
+                tally = self._tally = tally + _NEW_SLOT
         book[other] = slot
+        if getsizeof(book) > self._BOOK_BYTES:  # moves filled its table, which grew: compact it
+            self._book = dict(book)
         tally[slot + 2] += i.p
         tally[slot + 3] += 1
         if i.accepted:
@@ -314,8 +342,10 @@ class ScriptedPolicy:
         voted = self._voted
         if post.post_id not in voted:
             voted[post.post_id] = None
-            if len(voted) > 64:
+            if len(voted) > VOTES:
                 del voted[next(iter(voted))]
+                if getsizeof(voted) > _VOTED_BYTES:  # see _table_bytes
+                    self._voted = dict(voted)
         return CastVote(post_id=post.post_id, direction=1 if direction >= 0 else -1)
 
     def _sample_others(self, observation: Observation) -> list[AgentPublic]:
