@@ -339,6 +339,13 @@ def run(
         str,
         typer.Option("--backend", help="Where shards 2..N run: processes, or ray (the ray extra)."),
     ] = "processes",
+    balance: Annotated[
+        bool,
+        typer.Option(
+            "--balance/--no-balance",
+            help="With --shards: move agents between shards between steps so they finish together.",
+        ),
+    ] = True,
     checkpoint_every: Annotated[
         int,
         typer.Option(
@@ -424,6 +431,7 @@ def run(
             progress=progress,
             shards=shards,
             shard_backend=shard_backend,
+            shard_balance=balance,
             checkpoints=_checkpoints(checkpoint_every, keep_checkpoints),
             dashboard=live,
         )
@@ -530,6 +538,7 @@ def _run_cli(
     progress: bool,
     shards: int = 1,
     shard_backend: str = "processes",
+    shard_balance: bool = True,
     checkpoints: dict[str, Any] | None = None,
     dashboard: dict[str, Any] | None = None,
 ) -> SimulationResult:
@@ -551,6 +560,7 @@ def _run_cli(
                     llm_factory=backend,
                     shards=shards,
                     shard_backend=shard_backend,
+                    shard_balance=shard_balance,
                     **(checkpoints or {}),
                 )
             except (SwarmError, ValueError) as exc:

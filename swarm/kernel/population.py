@@ -70,6 +70,18 @@ class LocalPopulation(Population):
         ]
         self._inline: list[InlineAgent | None] = [a if isinstance(a, InlineAgent) else None for a in actors]
 
+    def members(self) -> list[tuple[ActorRef, InlineAgent | None]]:
+        """Each agent's actor (and its inline handler, for a policy that never awaits), in order."""
+        return list(zip(self.refs, self._inline, strict=True))
+
+    def reseat(self, members: Sequence[tuple[ActorRef, InlineAgent | None]]) -> None:
+        """Answer from now on for ``members`` (what :meth:`members` gives), in that order.
+
+        A sharded run calls it between steps when agents move to or from this process.
+        """
+        self.refs = [ref for ref, _ in members]
+        self._inline = [agent for _, agent in members]
+
     async def act(self, snapshot: Snapshot, active: Sequence[int]) -> list[Any]:
         refs, inline = self.refs, self._inline
         index, exhausted, never = snapshot.agent_index, snapshot.exhausted, snapshot.never

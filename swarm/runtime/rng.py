@@ -186,6 +186,11 @@ class AgentStreams:
             pool._keys = np.array([s.key for s in pool.streams], dtype=np.uint64)
         return pool
 
+    def hold(self, streams: Sequence[Stream]) -> None:
+        """Hold ``streams`` from now on (a sharded run's agents moved between steps)."""
+        other = AgentStreams.pool(streams, self.block)
+        self.streams, self._keys = other.streams, other._keys
+
     def subset(self, indices: Sequence[int]) -> AgentStreams:
         """A pool of the same streams at ``indices`` (the agents a sharded run keeps in this process)."""
         return AgentStreams.pool([self.streams[k] for k in indices], self.block)

@@ -34,6 +34,18 @@ Requests (``kind``, ``a``, ``b``) and replies:
   replied ``FAIL`` naming the agent and the attribute.
 * ``RESTORE``: ``a`` such attributes (a checkpoint's, on resume or fork), which
   the shard's policies take back; replied ``OK``.
+* ``MOVE`` (between steps, when the main process rebalances the shards): ``a``
+  pickled ``(leaving, arriving, streams)``: the positions of the agents that go
+  to the main process, and ``(registration index, agent id, policy)`` of those
+  that come here, with their random streams. Replied with pickled ``(kept,
+  attributes)``: the registration indices of leaving agents whose policies'
+  attributes cannot be sent (they stay), and the others' attributes as ``STATE``
+  sends them. The shard's agents stay in registration order.
+
+Every reply frame's ``b`` is the seconds the shard spent computing ``ACT`` and
+``RESPOND`` replies since its last reply, and how much of that its agents' own
+work took (two doubles, :data:`BUSY`); a Ray actor returns them as a third and
+fourth element. The main process balances the shards with them.
 
 A policy bug is replied ``FAIL`` with a :class:`Failure` (the request, which
 agent, the exception when it pickles, its traceback), at once, whatever the
@@ -55,13 +67,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress
 from operator import is_not
+from time import perf_counter
 from typing import Any
 
 import msgspec
 
-SETUP, ACT, RESPOND, LEARN, SYNC, STATE, RESTORE = 1, 2, 3, 4, 5, 6, 7
+SETUP, ACT, RESPOND, LEARN, SYNC, STATE, RESTORE, MOVE = 1, 2, 3, 4, 5, 6, 7, 8
 OK, FAIL = 0, 1
 HEADER = struct.Struct(">BII")
+BUSY = struct.Struct("<dd")
 PICKLE = pickle.HIGHEST_PROTOCOL
 PIPE_BYTES = 1 << 20
 """Pipe capacity asked for (Linux allows 1 MiB unprivileged): a step's snapshot crosses in one write."""
@@ -80,6 +94,8 @@ class ShardSetup:
     """(agent id, policy), in shard order."""
     streams: tuple[Any, ...]
     """The agents' :class:`~swarm.runtime.rng.Stream` objects (pickled with the policies that hold them)."""
+    keys: tuple[int, ...] = ()
+    """The agents' registration indices (ascending; empty: 0, 1, 2, ...)."""
 
 
 @dataclass(frozen=True)
@@ -111,13 +127,17 @@ class _Unpicklable:
         return self.text
 
 
-def encode_snapshot(snapshot: Any, base: tuple[Any, ...] | None = None) -> bytes:
+def encode_snapshot(
+    snapshot: Any, base: tuple[Any, ...] | None = None, exhausted: dict[Any, Any] | None = None
+) -> bytes:
     """The parts of a snapshot agents read, as bytes: the public records by msgspec, the rest pickled.
 
     ``base``: the public records the shard holds already (those of the last snapshot
     it was sent). Then only the records that are not the very same objects go, with
     their positions: the ledger rebuilds an agent's record only when something in it
-    changed, so a step sends the third or so of the records that did.
+    changed, so a step sends the third or so of the records that did. ``exhausted``:
+    the exhausted rate limits the shard holds; when the snapshot's are equal, they
+    are sent as None (the shard keeps its own).
     """
     agents = snapshot.agents
     records: tuple[Any, ...]
@@ -130,12 +150,13 @@ def encode_snapshot(snapshot: Any, base: tuple[Any, ...] | None = None) -> bytes
             array("I", changed).tobytes(),
             msgspec.msgpack.encode(list(map(agents.__getitem__, changed))),
         )
+    spent = _plain(snapshot.exhausted)
     parts = (
         snapshot.epoch,
         snapshot.step,
         records,
         _plain(snapshot.public),
-        _plain(snapshot.exhausted),
+        None if exhausted is not None and spent == exhausted else spent,
         snapshot.never,
         snapshot.deterrence,
     )
@@ -166,16 +187,16 @@ class ShardRunner:
         setup: ShardSetup = pickle.loads(setup_blob)
         self.shard = setup.shard
         self.steps = setup.steps_per_epoch
-        self.agents: list[Any] = []
-        inline: dict[type, bool] = {}
-        for agent_id, policy in setup.agents:
-            cls = type(policy)
-            if cls not in inline:
-                inline[cls] = is_inline(policy)
-            if not inline[cls]:
-                raise RuntimeError(f"agent {agent_id}: {cls.__name__} awaits: it cannot run in a shard")
-            self.agents.append(InlineAgent(agent_id, policy))
+        self._InlineAgent, self._is_inline, self._AgentStreams = InlineAgent, is_inline, AgentStreams
+        self._inline: dict[type, bool] = {}
+        self.agents: list[Any] = [self._agent(agent_id, policy) for agent_id, policy in setup.agents]
+        self.keys: list[int] = list(setup.keys or range(len(self.agents)))
+        """The agents' registration indices, ascending (their order here)."""
         self.streams = AgentStreams.pool(setup.streams)
+        self.busy = 0.0
+        """Seconds spent on ``ACT`` and ``RESPOND`` since the last reply (see :meth:`take_busy`)."""
+        self.agent_busy = 0.0
+        """How much of it the agents' own work took (the rest: decoding and encoding)."""
         table = InlineAgent.handler_table()
         self._on_act = getattr(InlineAgent, table[Act][0])
         self._on_respond = getattr(InlineAgent, table[Respond][0])
@@ -186,6 +207,8 @@ class ShardRunner:
         self._agents: list[Any] = []
         """The public records of the last snapshot (a snapshot may send only those that changed)."""
         self._index: dict[str, Any] = {}
+        self._exhausted: dict[Any, Any] = {}
+        """The exhausted rate limits of the last snapshot (a snapshot sends them only when they changed)."""
         self._decode_outcomes = msgspec.msgpack.Decoder(list[tuple[int, Outcome]]).decode
         self.snapshot: Any = None
         self.failed: bytes | None = None
@@ -193,14 +216,30 @@ class ShardRunner:
         self._t = -1
         self._ahead: tuple[int, Any] | None = None
 
+    def _agent(self, agent_id: str, policy: Any) -> Any:
+        cls = type(policy)
+        ok = self._inline.get(cls)
+        if ok is None:
+            ok = self._inline[cls] = self._is_inline(policy)
+        if not ok:
+            raise RuntimeError(f"agent {agent_id}: {cls.__name__} awaits: it cannot run in a shard")
+        return self._InlineAgent(agent_id, policy)
+
+    def take_busy(self) -> tuple[float, float]:
+        """Seconds computing replies since the last call, and the agents' part (a reply reports them)."""
+        busy, agents, self.busy, self.agent_busy = self.busy, self.agent_busy, 0.0, 0.0
+        return busy, agents
+
     def handle(self, kind: int, a: bytes, b: bytes) -> tuple[int, bytes]:
         """Answer one request: ``(OK, payload)`` or ``(FAIL, pickled Failure)``."""
         if self.failed is not None:
             return FAIL, self.failed
-        if kind == ACT:
-            reply = self.act(a, b)
-        elif kind == RESPOND:
-            reply = self.respond(a, b)
+        if kind in (ACT, RESPOND):
+            began = perf_counter()
+            reply = self.act(a, b) if kind == ACT else self.respond(a, b)
+            self.busy += perf_counter() - began
+        elif kind == MOVE:
+            reply = self.move(a)
         elif kind == LEARN:
             reply = self.learn(a)
         elif kind == SYNC:
@@ -242,6 +281,46 @@ class ShardRunner:
             return FAIL, _failure(RESTORE, "", "", exc)
         return OK, b""
 
+    def move(self, payload: bytes) -> tuple[int, bytes]:
+        """Agents leave for the main process (their attributes replied) and arrive from it."""
+        from swarm.runtime.checkpoint import dump_policies
+
+        try:
+            leaving, arriving, streams = pickle.loads(payload)
+            named = self._named()
+            going = [p for p in leaving if 0 <= p < len(self.agents)]
+            if len(going) != len(leaving):
+                raise ValueError(f"positions {list(leaving)} for {len(self.agents)} agents")
+            kept: list[int] = []
+            try:
+                blob = dump_policies([(self.agents[p].agent_id, self.agents[p].policy) for p in going], named)
+            except Exception:  # some cannot be sent as saved attributes: those stay
+                sendable = []
+                for p in going:
+                    try:
+                        dump_policies([(self.agents[p].agent_id, self.agents[p].policy)], named)
+                        sendable.append(p)
+                    except Exception:
+                        kept.append(self.keys[p])
+                going = sendable
+                blob = dump_policies([(self.agents[p].agent_id, self.agents[p].policy) for p in going], named)
+            gone = set(going)
+            rows = [
+                (self.keys[p], agent, stream)
+                for p, (agent, stream) in enumerate(zip(self.agents, self.streams.streams, strict=True))
+                if p not in gone
+            ]
+            for (key, agent_id, policy), stream in zip(arriving, streams, strict=True):
+                rows.append((key, self._agent(agent_id, policy), stream))
+            rows.sort(key=lambda row: row[0])
+            self.keys = [key for key, _, _ in rows]
+            self.agents = [agent for _, agent, _ in rows]
+            self.streams = self._AgentStreams.pool([stream for _, _, stream in rows], self.streams.block)
+            self._ahead = None
+        except Exception as exc:
+            return FAIL, _failure(MOVE, "", "", exc)
+        return OK, pickle.dumps((kept, blob), PICKLE)
+
     def think_ahead(self) -> None:
         """Draw the next step's first random numbers now, while the main process finishes this step."""
         t = self._t + 1
@@ -249,6 +328,9 @@ class ShardRunner:
 
     def _load_snapshot(self, blob: bytes) -> None:
         epoch, step, records, public, exhausted, never, deterrence = pickle.loads(blob)
+        if exhausted is None:  # the same as the last snapshot's
+            exhausted = self._exhausted
+        self._exhausted = exhausted
         if records[0] == ALL:
             agents = self._agents = self._decode_agents(records[1])
             index = {a.agent_id: a for a in agents}
@@ -274,12 +356,14 @@ class ShardRunner:
         msg = self._Act(snap)
         on_act, agents = self._on_act, self.agents
         replies = []
+        began = perf_counter()
         for p in array("I", positions):
             agent = agents[p]
             try:
                 replies.append(on_act(agent, msg))
             except Exception as exc:
                 return FAIL, _failure(ACT, msg, agent.agent_id, exc)
+        self.agent_busy += perf_counter() - began
         return OK, _dump_replies(replies)
 
     def respond(self, payload: bytes, snapshot: bytes) -> tuple[int, bytes]:
@@ -288,6 +372,7 @@ class ShardRunner:
         ask, asked = pickle.loads(payload)
         on_respond, agents, snap, Respond = self._on_respond, self.agents, self.snapshot, self._Respond
         out = []
+        began = perf_counter()
         for p, questions in asked:
             agent = agents[p]
             msg = Respond(snap, ask, questions)
@@ -296,6 +381,7 @@ class ShardRunner:
             except Exception as exc:
                 return FAIL, _failure(RESPOND, msg, agent.agent_id, exc)
             out.append((done.answers, done.failures))
+        self.agent_busy += perf_counter() - began
         return OK, _dump_replies(out)
 
     def learn(self, payload: bytes) -> tuple[int, bytes]:
@@ -466,8 +552,9 @@ def serve(inp: Any, out: int) -> None:
         else:
             reply = runner.handle(kind, a, b)
         if kind != LEARN or reply[0] == FAIL:
-            _write_all(out, frame(*reply))
-        if kind == ACT and runner is not None and runner.failed is None:
+            busy = runner.take_busy() if runner is not None else (0.0, 0.0)
+            _write_all(out, frame(reply[0], reply[1], BUSY.pack(*busy)))
+        if kind in (ACT, MOVE) and runner is not None and runner.failed is None:
             runner.think_ahead()
 
 
@@ -486,7 +573,9 @@ class RayShard:
         except Exception as exc:
             return FAIL, setup_failure(self.shard, exc)
 
-    def call(self, kind: int, a: bytes, b: bytes) -> tuple[int, bytes]:
+    def call(self, kind: int, a: bytes, b: bytes) -> tuple[int, bytes, float, float]:
         if self.runner is None:
-            return FAIL, setup_failure(self.shard, RuntimeError("a request came before the set-up"))
-        return self.runner.handle(kind, a, b)
+            return FAIL, setup_failure(self.shard, RuntimeError("a request came before the set-up")), 0.0, 0.0
+        status, payload = self.runner.handle(kind, a, b)
+        busy, agents = self.runner.take_busy() if kind != LEARN else (0.0, 0.0)
+        return status, payload, busy, agents

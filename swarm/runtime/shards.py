@@ -19,6 +19,15 @@ Each shard gets its agents' policies as this process built them, pickled before
 the run starts with the counter-based random streams they draw from, so the
 replies — and the event log — are those of the unsharded run, byte for byte.
 
+Balance (on unless ``balance=False``): every step each shard's time on the act
+and respond phases is measured, and between steps agents move between shards so
+that the shards finish together (see :mod:`swarm.runtime.shard_balance`; on a
+shared machine one core may run far slower than another, and which one changes).
+An agent leaving a worker sends its policy's attributes (as for a checkpoint)
+into this process's copy of it; one leaving this process goes pickled with its
+random stream. Only portable agents move. Where an agent runs never changes what
+it does, so the log is the same whatever moves, and when.
+
 A policy bug in a shard is raised here as the ``ActorFailed`` a local run raises
 (naming the agent and the message); a shard that dies is a :class:`ShardFailure`.
 
@@ -44,22 +53,26 @@ import sys
 import weakref
 from array import array
 from collections.abc import Sequence
+from time import perf_counter
 from typing import Any
 
-from actors import Actor, ActorFailed, ActorSystem
+from actors import Actor, ActorFailed, ActorRef, ActorSystem
 from swarm.agents.policy import Outcome
 from swarm.errors import ShardFailure
-from swarm.kernel.agent import Responded, is_inline
+from swarm.kernel.agent import InlineAgent, Responded, is_inline
 from swarm.kernel.component import Ask
 from swarm.kernel.population import LocalPopulation, Population
 from swarm.kernel.world import Seat
 from swarm.runtime import checkpoint as ck
-from swarm.runtime.rng import Stream
+from swarm.runtime.rng import AgentStreams, Stream
+from swarm.runtime.shard_balance import Balancer, Load, Rebalance
 from swarm.runtime.shard_worker import (
     ACT,
+    BUSY,
     FAIL,
     HEADER,
     LEARN,
+    MOVE,
     PICKLE,
     RESPOND,
     RESTORE,
@@ -104,20 +117,29 @@ def plan(seats: Sequence[Seat], shards: int, custom: frozenset[str] = frozenset(
     which must be importable elsewhere: not defined in ``__main__``).
     """
     owner = [0] * len(seats)
-    portable: dict[type, bool] = {}
     n = 0
-    for k, seat in enumerate(seats):
-        if seat.agent_id in custom:
-            continue
-        policy = seat.policy
-        cls = type(policy)
-        ok = portable.get(cls)
-        if ok is None:
-            ok = portable[cls] = is_inline(policy) and cls.__module__ != "__main__" and _pickles(policy)
+    for k, ok in enumerate(portable(seats, custom)):
         if ok:
             owner[k] = n % shards
             n += 1
     return owner
+
+
+def portable(seats: Sequence[Seat], custom: frozenset[str] = frozenset()) -> list[bool]:
+    """Which seats' agents may run in another shard (see :func:`plan`)."""
+    out = []
+    known: dict[type, bool] = {}
+    for seat in seats:
+        if seat.agent_id in custom:
+            out.append(False)
+            continue
+        policy = seat.policy
+        cls = type(policy)
+        ok = known.get(cls)
+        if ok is None:
+            ok = known[cls] = is_inline(policy) and cls.__module__ != "__main__" and _pickles(policy)
+        out.append(ok)
+    return out
 
 
 def _pickles(obj: object) -> bool:
@@ -139,10 +161,34 @@ class ShardedPopulation(Population):
     was sent), :meth:`aclose`.
     """
 
-    def __init__(self, shards: int, backend: str = "processes") -> None:
+    def __init__(self, shards: int, backend: str = "processes", balance: bool | Rebalance = True) -> None:
         check_sharding(shards, backend)
         self.shards = shards
         self.backend = backend
+        self.balance: Rebalance | None = (
+            (Balancer() if balance else None) if isinstance(balance, bool) else balance
+        )
+        """What moves agents between shards between steps (None: the first split stays)."""
+        self.movable: list[bool] = []
+        """Each agent's: whether it may move between shards (portable, and not refused a move)."""
+        self.moved = 0
+        """Agents moved between shards so far."""
+        self.pool: AgentStreams = AgentStreams.pool([])
+        """This process's agents' random streams (what its clock steps); kept in step with moves."""
+        self.move_seconds: float | None = None
+        """Seconds a move takes per agent moved (smoothed; None before the first)."""
+        self._steps = 1
+        self._total = 0
+        self._measured = 0
+        self._spent: list[float] = []
+        """Each shard's seconds on the act and respond phases this step (from each phase's start)."""
+        self._agent_spent: list[float] = []
+        """How much of them its agents' own work took."""
+        self._learnt = 0.0
+        """Seconds this process's agents spent learning this step (its critical path; not a worker's)."""
+        self._t0 = 0.0
+        self._actors: dict[int, tuple[ActorRef, InlineAgent | None]] = {}
+        """The actor of every agent that has been in this process (by registration index)."""
         self.n = 1
         """Shards that have agents (fewer than asked when there are fewer portable agents)."""
         self.owner: list[int] = []
@@ -158,7 +204,8 @@ class ShardedPopulation(Population):
         self.local: LocalPopulation | None = None
         self.remotes: list[_Remote] = []
         self._snapshot: Snapshot | None = None
-        self._snapshot_blobs: list[tuple[Any, bytes]] = []
+        self._snapshot_blobs: list[tuple[Any, Any, bytes]] = []
+        self._exhausted: dict[Any, Any] = {}
         """The current snapshot's encodings: (the records a shard held before, the bytes)."""
         self._act_route = _Route([], [], [], 1)
         self._closed = False
@@ -194,21 +241,15 @@ class ShardedPopulation(Population):
         """
         owner = plan(seats, self.shards, custom)
         self.n = max(owner, default=0) + 1
-        self.owner = owner
-        counts = [0] * self.n
-        self.pos = [0] * len(seats)
-        for k, s in enumerate(owner):
-            self.pos[k] = counts[s]
-            counts[s] += 1
+        self.movable = portable(seats, custom)
+        self._seats = list(seats)
         self.index = {seat.agent_id: k for k, seat in enumerate(seats)}
-        self.members = [[] for _ in range(self.n)]
-        indices: list[list[int]] = [[] for _ in range(self.n)]
-        for k, (seat, s) in enumerate(zip(seats, owner, strict=True)):
-            self.members[s].append(seat)
-            indices[s].append(k)
-        self.local_indices = indices[0]
-        self.indices = indices
         self.all_streams = list(streams)
+        self._steps = scenario.simulation.steps_per_epoch
+        self._total = scenario.simulation.n_epochs * self._steps
+        self._place(owner)
+        indices = self.indices
+        self.pool = AgentStreams.pool([self.all_streams[k] for k in self.local_indices])
         surplus, self.remotes = self.remotes[self.n - 1 :], self.remotes[: self.n - 1]
         for remote in surplus:
             remote.close_input()
@@ -221,6 +262,7 @@ class ShardedPopulation(Population):
                 steps,
                 tuple((seat.agent_id, seat.policy) for seat in members),
                 tuple(streams[k] for k in indices[s]),
+                tuple(indices[s]),
             )
             try:
                 blob = pickle.dumps(setup, PICKLE)
@@ -230,9 +272,29 @@ class ShardedPopulation(Population):
                 raise ShardFailure(f"{who} cannot be sent to another process: {exc}") from None
             remote.post(SETUP, blob)
 
+    def _place(self, owner: list[int]) -> None:
+        """Each agent's shard is ``owner``'s: every shard's agents in registration order."""
+        self.owner = owner
+        indices: list[list[int]] = [[] for _ in range(self.n)]
+        adders = [mine.append for mine in indices]
+        for k, s in enumerate(owner):
+            adders[s](k)
+        pos = [0] * len(owner)
+        for mine in indices:
+            for p, k in enumerate(mine):
+                pos[k] = p
+        self.pos = pos
+        seat = self._seats.__getitem__
+        self.members = [list(map(seat, mine)) for mine in indices]
+        self.local_indices = indices[0]
+        self.indices = indices
+        self._act_route = _Route([], [], [], 1)
+
     def bind(self, system: ActorSystem, timeout: float) -> None:
         """Spawn this process's agents as actors of ``system``."""
+        self._timeout = timeout
         self.local = LocalPopulation(system, [(s.agent_id, s.policy) for s in self.members[0]], timeout)
+        self._actors = dict(zip(self.local_indices, self.local.members(), strict=True))
 
     async def ready(self, timeout: float = START_TIMEOUT) -> None:
         """Wait until every worker shard has loaded its agents."""
@@ -289,22 +351,26 @@ class ShardedPopulation(Population):
     # ----------------------------------------------------------------------- phases
 
     def _blobs(self, snapshot: Snapshot, remotes: Sequence[_Remote]) -> list[Any]:
-        """The snapshot as each of ``remotes`` takes it (the records changed since the ones it holds).
+        """The snapshot as each of ``remotes`` takes it (the records changed since the ones it holds,
+        the exhausted rate limits only when they changed).
 
         Shards that hold the same records get the same bytes, shared once.
         """
         if snapshot is not self._snapshot:
             self._snapshot, self._snapshot_blobs = snapshot, []
+            limits = snapshot.exhausted
+            self._exhausted = limits if type(limits) is dict else dict(limits)
         made = self._snapshot_blobs
+        exhausted = self._exhausted
         out: list[bytes] = []
         for remote in remotes:
-            base = remote.agents
-            blob = next((b for held, b in made if held is base), None)
+            base, spent = remote.agents, remote.exhausted
+            blob = next((b for held, had, b in made if held is base and had is spent), None)
             if blob is None:
-                blob = encode_snapshot(snapshot, base)
-                made.append((base, blob))
+                blob = encode_snapshot(snapshot, base, spent)
+                made.append((base, spent, blob))
             out.append(blob)
-            remote.snapshot, remote.agents = snapshot, snapshot.agents
+            remote.snapshot, remote.agents, remote.exhausted = snapshot, snapshot.agents, exhausted
         shared: dict[int, Any] = {}
         for blob in out:
             if id(blob) not in shared:
@@ -319,6 +385,9 @@ class ShardedPopulation(Population):
 
     async def act(self, snapshot: Snapshot, active: Sequence[int]) -> list[Any]:
         assert self.local is not None
+        if self.balance is not None and self.remotes:
+            await self._between_steps(snapshot.epoch * self._steps + snapshot.step)
+        self._t0 = perf_counter()
         route = self._act_route = self._route(list(active))
         if self.remotes:
             blobs = self._blobs(snapshot, self.remotes)
@@ -326,27 +395,26 @@ class ShardedPopulation(Population):
                 await remote.send(ACT, blob, positions)
         here = route.per[0]
         local = await self._local(self.local.act(snapshot, here) if here else None)
-        replies = await self._gather(self.remotes, "acting")
+        replies = await self._gather(self.remotes, "acting", timed=True)
         return route.merge([local or [], *(pickle.loads(r) for r in replies)])
 
     async def respond(
         self, snapshot: Snapshot, ask: Ask, asked: Sequence[tuple[int, tuple[Any, ...]]]
     ) -> list[Responded]:
         assert self.local is not None
-        route = _Route([k for k, _ in asked], self.owner, self.pos, self.n)
-        questions = [qs for _, qs in asked]
+        self._t0 = perf_counter()
+        route, split = _Route.split(asked, self.owner, self.pos, self.n)
         sent = []
         for s, remote in enumerate(self.remotes, start=1):
-            if route.per[s]:
-                mine = route.pairs(s, questions)
+            if split[s]:
                 fresh = b"" if remote.snapshot is snapshot else self._blobs(snapshot, [remote])[0]
-                await remote.send(RESPOND, pickle.dumps((ask, mine), PICKLE), fresh)
+                await remote.send(RESPOND, pickle.dumps((ask, split[s]), PICKLE), fresh)
                 sent.append(remote)
-        here = route.pairs(0, questions)
+        here = split[0]
         local = await self._local(self.local.respond(snapshot, ask, here) if here else None)
-        replies = iter(await self._gather(sent, "responding"))
+        replies = iter(await self._gather(sent, "responding", timed=True))
         answered: list[list[Any]] = [local or []]
-        for theirs in route.per[1:]:
+        for theirs in split[1:]:
             answered.append([Responded(a, f) for a, f in pickle.loads(next(replies))] if theirs else [])
         return route.merge(answered)
 
@@ -356,13 +424,14 @@ class ShardedPopulation(Population):
         A shard whose agent fails to learn says so at its next reply, or at :meth:`flush`.
         """
         assert self.local is not None
-        route = _Route([k for k, _ in outcomes], self.owner, self.pos, self.n)
-        told = [outcome for _, outcome in outcomes]
+        split = _Route.split(outcomes, self.owner, self.pos, self.n, merged=False)[1]
         for s, remote in enumerate(self.remotes, start=1):
-            if route.per[s]:
-                await remote.send(LEARN, encode_outcomes(route.pairs(s, told)))
-        if route.per[0]:
-            await self.local.learn(route.pairs(0, told))
+            if split[s]:
+                await remote.send(LEARN, encode_outcomes(split[s]))
+        if split[0]:
+            began = perf_counter()
+            await self.local.learn(split[0])
+            self._learnt += perf_counter() - began
 
     async def flush(self) -> None:
         """Wait until every shard has handled all it was sent (what it learnt, say); raise its failure."""
@@ -372,16 +441,24 @@ class ShardedPopulation(Population):
 
     async def _local(self, phase: Any) -> Any:
         """This process's part of a phase; a policy failure waits until the shards have answered."""
-        if phase is None:
-            return None
+        began = perf_counter()
         try:
-            return await phase
+            return None if phase is None else await phase
         except ActorFailed as exc:
             self._failed = exc
             return None
+        finally:
+            if self._spent:
+                now = perf_counter()
+                self._spent[0] += now - self._t0
+                self._agent_spent[0] += now - began
 
-    async def _gather(self, remotes: Sequence[_Remote], doing: str) -> list[bytes]:
+    async def _gather(self, remotes: Sequence[_Remote], doing: str, timed: bool = False) -> list[bytes]:
         """Every shard's reply to a request.
+
+        ``timed`` (the act and respond phases): each shard's time is added to the
+        step's: the compute time it reports, or, when this process had to wait for
+        its reply, the time from the phase's start until the reply came.
 
         A policy bug in a shard is raised as the ``ActorFailed`` the agent's own actor
         would raise here (same text, same supervision: the run stops naming the agent).
@@ -392,12 +469,19 @@ class ShardedPopulation(Population):
         replies: list[bytes] = []
         failures: list[tuple[int, Failure, _Remote]] = []
         dead: ShardFailure | None = None
+        spent = self._spent if timed and self._spent else None
         for remote in remotes:
+            began = perf_counter()
             try:
                 status, payload = await remote.receive(doing)
             except ShardFailure as exc:
                 dead = dead or exc
                 continue
+            if spent is not None:
+                now = perf_counter()
+                waited = now - began > _BLOCKED
+                spent[remote.shard] += max(remote.busy, now - self._t0) if waited else remote.busy
+                self._agent_spent[remote.shard] += remote.agent_busy
             if status == FAIL:
                 failure: Failure = pickle.loads(payload)
                 failures.append((self.index.get(failure.agent_id, -1), failure, remote))
@@ -411,8 +495,144 @@ class ShardedPopulation(Population):
             _, failure, remote = min(failures, key=lambda f: (f[1].kind != LEARN, f[0]))
             if failure.kind in (STATE, RESTORE):
                 raise ck.CheckpointError(f"{_reason(failure)} (in {remote.name})")
+            if failure.kind == MOVE:
+                raise ShardFailure(f"{remote.name} could not move agents: {failure.error_text}")
             raise self._failure(failure, remote)
         return replies
+
+    # ---------------------------------------------------------------------- balance
+
+    async def _between_steps(self, t: int) -> None:
+        """Before step ``t``'s first phase: the last step's times to the balancer, and its moves made."""
+        assert self.balance is not None
+        spent, self._spent = self._spent, [0.0] * self.n
+        agents, self._agent_spent = self._agent_spent, [0.0] * self.n
+        learnt, self._learnt = self._learnt, 0.0
+        if not spent:
+            return
+        self._measured += 1
+        load = Load(
+            self._measured,
+            tuple(self.owner),
+            tuple(self.movable),
+            tuple(spent),
+            tuple(agents),
+            remaining=self._total - t,
+            move_seconds=self.move_seconds,
+            serial_seconds=learnt,
+        )
+        moves = self.balance.moves(load)
+        if moves:
+            began = perf_counter()
+            moved = await self.move(moves, t)
+            if moved:
+                per = (perf_counter() - began) / moved
+                old = self.move_seconds
+                self.move_seconds = per if old is None else (old + per) / 2
+
+    async def move(self, moves: Sequence[tuple[int, int]], t: int) -> int:
+        """Move agents (``(registration index, shard)``) between steps, before step ``t``; how many moved.
+
+        Agents that may not move, or are asked to stay where they are, are left
+        out; one whose state cannot be sent stays where it is and is never moved again.
+        """
+        assert self.local is not None
+        owner, movable, n = self.owner, self.movable, self.n
+        wanted: dict[int, int] = {}
+        for k, dest in moves:
+            if 0 <= k < len(owner) and movable[k] and 0 <= dest < n and dest != owner[k]:
+                wanted[k] = dest
+        if not wanted:
+            return 0
+        refs = self._actors
+        for k in [k for k, dest in wanted.items() if owner[k] == 0]:
+            if not refs[k][0].idle:  # something still queued for it here: it moves another time
+                del wanted[k]
+        new_owner = list(owner)
+        # 1. every worker gives up its leaving agents (their state comes here) and takes this process's
+        arriving: list[list[int]] = [[] for _ in range(n)]
+        via_here: list[tuple[int, int]] = []
+        for k, dest in sorted(wanted.items()):
+            if owner[k] == 0:
+                arriving[dest].append(k)
+            elif dest != 0:
+                via_here.append((k, dest))
+        leaving = [[k for k in self.indices[s] if k in wanted] for s in range(n)]
+        asked = []
+        for s, remote in enumerate(self.remotes, start=1):
+            if leaving[s] or arriving[s]:
+                request, sent = self._move_request([self.pos[k] for k in leaving[s]], arriving[s])
+                await remote.send(MOVE, request)
+                asked.append(s)
+                for k in sent:
+                    new_owner[k] = s
+        replies = await self._gather([self.remotes[s - 1] for s in asked], "moving agents")
+        for s, reply in zip(asked, replies, strict=True):
+            kept, blob = pickle.loads(reply)
+            states = ck.load_policies(blob, self._named(s))
+            stay = set(kept)
+            gone = [k for k in leaving[s] if k not in stay]
+            for k, attrs in zip(gone, states, strict=True):
+                ck.put_back(self._seats[k].policy, attrs)
+                new_owner[k] = 0
+            for k in kept:
+                movable[k] = False
+        # 2. agents going from one worker to another went through here; now they go on
+        onward: list[list[int]] = [[] for _ in range(n)]
+        for k, dest in via_here:
+            if new_owner[k] == 0:
+                onward[dest].append(k)
+        asked = []
+        for s, remote in enumerate(self.remotes, start=1):
+            if onward[s]:
+                request, sent = self._move_request([], onward[s])
+                await remote.send(MOVE, request)
+                asked.append(s)
+                for k in sent:
+                    new_owner[k] = s
+        if asked:
+            await self._gather([self.remotes[s - 1] for s in asked], "moving agents")
+        moved = sum(new_owner[k] != owner[k] for k in wanted)
+        self._place(new_owner)
+        self._seat_here(t)
+        self.moved += moved
+        return moved
+
+    def _move_request(self, leaving: list[int], arriving: list[int]) -> tuple[bytes, list[int]]:
+        """A ``MOVE`` request (positions leaving that worker; agents arriving, with their streams),
+        and which of ``arriving`` it sends: a policy that no longer pickles stays here, never to move."""
+        for k in arriving:  # what this process computed ahead stays here
+            stream = self.all_streams[k]
+            stream.begin(stream.t)
+
+        def request(ks: list[int]) -> bytes:
+            agents = tuple((k, self._seats[k].agent_id, self._seats[k].policy) for k in ks)
+            streams = tuple(self.all_streams[k] for k in ks)
+            return pickle.dumps((tuple(leaving), agents, streams), PICKLE)
+
+        try:
+            return request(arriving), arriving
+        except Exception:
+            sent = []
+            for k in arriving:
+                if _pickles(self._seats[k].policy):
+                    sent.append(k)
+                else:
+                    self.movable[k] = False
+            return request(sent), sent
+
+    def _seat_here(self, t: int) -> None:
+        """This process's actors and random streams follow the agents it now holds (step ``t`` begun)."""
+        assert self.local is not None
+        refs, system = self._actors, self.local.system
+        for k in self.local_indices:
+            if k not in refs:  # (a movable agent's policy never awaits: it answers inline)
+                seat = self._seats[k]
+                agent = InlineAgent(seat.agent_id, seat.policy)
+                refs[k] = (system.spawn(agent, name=f"agent:{seat.agent_id}", mailbox_size=_MAILBOX), agent)
+        self.local.reseat([refs[k] for k in self.local_indices])
+        self.pool.hold([self.all_streams[k] for k in self.local_indices])
+        self.pool.begin_step(t)
 
     def _failure(self, failure: Failure, remote: _Remote) -> ActorFailed:
         """What the agent's actor raises for this bug here: the same text, the system stopping on it."""
@@ -425,6 +645,9 @@ class ShardedPopulation(Population):
             cause = RuntimeError(failure.error_text)
         cause.add_note(f"raised in {remote.name}:\n{failure.traceback.rstrip()}")
         name = f"agent:{failure.agent_id}"
+        here = self._actors.get(self.index.get(failure.agent_id, -1))
+        if here is not None:  # the agent was in this process once: its actor there says it
+            return here[0].failed(_Described(failure.message), cause)
         if name in self._stand_ins:  # pragma: no cover - a shard fails once, then answers nothing else
             error = ActorFailed(f"actor {name!r} failed handling {failure.message}: {failure.error_text}")
             error.__cause__ = cause
@@ -454,6 +677,34 @@ class _Route:
             source[s].append(i)
         self._order: list[int] | None = None
         self._packed: list[bytes] | None = None
+
+    @classmethod
+    def split(
+        cls,
+        items: Sequence[tuple[int, Any]],
+        owner: Sequence[int],
+        pos: Sequence[int],
+        shards: int,
+        merged: bool = True,
+    ) -> tuple[_Route, list[list[tuple[int, Any]]]]:
+        """``items`` (registration index, value) as each shard's ``(position, value)``, in one pass;
+        and the route that puts the shards' replies back in the order of ``items`` (when ``merged``)."""
+        route = cls.__new__(cls)
+        route.keys, route.per, route._order, route._packed = [], [], None, None
+        split: list[list[tuple[int, Any]]] = [[] for _ in range(shards)]
+        source: list[list[int]] = [[] for _ in range(shards)]
+        route.source = source
+        put = [mine.append for mine in split]
+        if merged:
+            came = [mine.append for mine in source]
+            for i, (k, value) in enumerate(items):
+                s = owner[k]
+                put[s]((pos[k], value))
+                came[s](i)
+        else:
+            for k, value in items:
+                put[owner[k]]((pos[k], value))
+        return route, split
 
     def packed(self) -> list[bytes]:
         """Each shard's positions as ``array('I')`` bytes (what an act request carries), packed once."""
@@ -488,6 +739,12 @@ class _Elsewhere(Actor):
     """Stands in, in this process's actor system, for an agent whose policy failed in another shard."""
 
 
+_MAILBOX = 64
+"""An agent's mailbox here (as :class:`~swarm.kernel.population.LocalPopulation` gives it)."""
+_BLOCKED = 0.0005
+"""Seconds of waiting for a reply that show this process waited for the shard (it was still working)."""
+
+
 def _reason(failure: Failure) -> str:
     """A checkpoint failure's message (the exception's own text, when it pickled)."""
     with contextlib.suppress(Exception):
@@ -514,10 +771,17 @@ class _Remote:
     """A worker shard as the population drives it: send a request, receive its reply."""
 
     name = "shard"
+    shard = 0
+    busy = 0.0
+    """The compute seconds the shard reported with its last reply."""
+    agent_busy = 0.0
+    """How much of them its agents' own work took."""
     snapshot: Snapshot | None = None
     """The last snapshot sent to this shard (a respond phase reuses it)."""
     agents: tuple[Any, ...] | None = None
     """That snapshot's public records (the next snapshot sends only those that changed)."""
+    exhausted: dict[Any, Any] | None = None
+    """That snapshot's exhausted rate limits (the next one sends them only when they changed)."""
 
     def share(self, blob: bytes, shards: int) -> Any:
         """``blob`` as it is best sent to ``shards`` shards of this kind (as it is, by default)."""
@@ -594,7 +858,8 @@ class _Process(_Remote):
             kind, na, nb = HEADER.unpack(await self.stdout.readexactly(HEADER.size))
             a = await self.stdout.readexactly(na) if na else b""
             if nb:
-                await self.stdout.readexactly(nb)
+                b = await self.stdout.readexactly(nb)
+                self.busy, self.agent_busy = BUSY.unpack(b) if nb == BUSY.size else (0.0, 0.0)
         except (asyncio.IncompleteReadError, ConnectionResetError):
             raise await self._died(doing) from None
         return kind, a
@@ -658,9 +923,10 @@ class _RayShard(_Remote):
 
         pending, self.pending = self.pending, None
         try:
-            status, payload = await pending
+            status, payload, *busy = await pending
         except ray.exceptions.RayError as exc:
             raise ShardFailure(f"{self.name} failed while {doing}: {exc}") from None
+        self.busy, self.agent_busy = (float(busy[0]), float(busy[1])) if len(busy) == 2 else (0.0, 0.0)
         return int(status), bytes(payload)
 
     async def stop(self) -> None:
@@ -681,7 +947,7 @@ async def _ray_shards(count: int) -> list[_Remote]:
     from swarm.runtime.shard_worker import RayShard
 
     if not ray.is_initialized():
-        options = {} if os.environ.get("RAY_ADDRESS") else {"include_dashboard": False}
+        options: dict[str, Any] = {} if os.environ.get("RAY_ADDRESS") else {"include_dashboard": False}
         # On this thread, although a local Ray takes seconds to start: Ray ties the processes it
         # starts to the life of the thread that starts them, and a worker thread (asyncio.to_thread)
         # ends with the event loop, taking Ray down under any later run in this process.

@@ -47,6 +47,7 @@ from swarm.scenario import Scenario
 
 if TYPE_CHECKING:
     from swarm.runtime.checkpoint import CheckpointInfo
+    from swarm.runtime.shard_balance import Rebalance
     from swarm.runtime.shards import ShardedPopulation
 
 
@@ -109,7 +110,10 @@ class Simulation:
     alive when the run starts are set aside from the garbage collector until it
     ends (``gc.freeze``/``gc.unfreeze``). ``shards`` spreads the agents over this
     process and ``shards - 1`` worker processes (``shard_backend="processes"``) or
-    Ray actors (``"ray"``), with the same event log (see docs/scaling.md).
+    Ray actors (``"ray"``), with the same event log (see docs/scaling.md). With
+    ``shard_balance`` (the default) agents move between shards between steps so that
+    the shards finish each phase together; ``False`` keeps the first split (a
+    :class:`~swarm.runtime.shard_balance.Rebalance` object decides the moves instead).
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class Simulation:
         freeze_heap: bool = True,
         shards: int = 1,
         shard_backend: str = "processes",
+        shard_balance: bool | Rebalance = True,
         checkpoint_every: int | None = None,
         keep_checkpoints: int | None = None,
     ) -> None:
@@ -147,6 +152,7 @@ class Simulation:
 
             check_sharding(shards, shard_backend)
         self._shards, self._shard_backend = shards, shard_backend
+        self._shard_balance = shard_balance
         self.scenario = scenario
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self._llm_factory = llm_factory
@@ -181,6 +187,11 @@ class Simulation:
     def shards(self) -> int:
         """The shards the agents are spread over (1: all in this process)."""
         return self._shards
+
+    @property
+    def agents_moved(self) -> int:
+        """Agents moved between shards so far by the balance (0 for a run in one process)."""
+        return self._population.moved if self._population is not None else 0
 
     @property
     def resumed_from(self) -> int | None:
@@ -379,7 +390,7 @@ class Simulation:
             return None
         from swarm.runtime.shards import ShardedPopulation
 
-        population = ShardedPopulation(self._shards, self._shard_backend)
+        population = ShardedPopulation(self._shards, self._shard_backend, self._shard_balance)
         try:
             await population.spawn()
         except BaseException as exc:
@@ -393,7 +404,7 @@ class Simulation:
         """Deal the agents out to the shards; this process's clock steps only its own agents' streams."""
         streams = self._streams
         population.assign(self.scenario, seats, streams.streams, frozenset(self._custom))
-        self._streams = streams.subset(population.local_indices)
+        self._streams = population.pool  # kept in step with the agents that move here and away
 
     # ------------------------------------------------------------------ checkpoints, resume, forks
 
