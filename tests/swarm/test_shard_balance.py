@@ -33,6 +33,7 @@ from swarm.runtime.shard_worker import ACT, ShardRunner, ShardSetup, encode_snap
 from swarm.runtime.shards import _Route
 from swarm.runtime.simulation import Simulation, SimulationError
 from swarm.views import AgentPublic, Snapshot
+from tests.swarm.test_shard_transport import positions
 from tests.swarm.test_shards import comparable, shard_workers, short
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="uses /proc (Linux)")
@@ -459,10 +460,7 @@ def test_agents_come_to_the_main_process_only_if_their_learning_there_does_not_e
 def test_a_phase_split_in_one_pass_matches_the_route_and_merges_back_in_order(data: st.DataObject) -> None:
     shards = data.draw(st.integers(1, 4))
     owner = data.draw(st.lists(st.integers(0, shards - 1), min_size=1, max_size=40))
-    pos, counts = [], [0] * shards
-    for s in owner:
-        pos.append(counts[s])
-        counts[s] += 1
+    pos = positions(owner, shards)
     keys = data.draw(st.lists(st.integers(0, len(owner) - 1), max_size=60))  # an agent may come twice
     items = [(k, f"value {i}") for i, k in enumerate(keys)]
     route, split = _Route.split(items, owner, pos, shards)

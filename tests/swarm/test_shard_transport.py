@@ -61,15 +61,21 @@ def test_an_earlier_snapshot_is_not_changed_by_a_later_one() -> None:
     assert runner.snapshot.agent_index["b"].reputation == 2.0
 
 
+def positions(owner: list[int], shards: int) -> list[int]:
+    """Each agent's position among its shard's agents (registration order), as the population numbers them."""
+    pos, counts = [], [0] * shards
+    for s in owner:
+        pos.append(counts[s])
+        counts[s] += 1
+    return pos
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_replies_from_every_shard_come_back_in_the_order_asked(data: st.DataObject) -> None:
     shards = data.draw(st.integers(1, 4))
     owner = data.draw(st.lists(st.integers(0, shards - 1), min_size=0, max_size=40))
-    pos, counts = [], [0] * shards
-    for s in owner:
-        pos.append(counts[s])
-        counts[s] += 1
+    pos = positions(owner, shards)
     keys = data.draw(st.permutations(range(len(owner)))) if owner else []
     keys = keys[: data.draw(st.integers(0, len(keys)))]
     route = _Route(list(keys), owner, pos, shards)

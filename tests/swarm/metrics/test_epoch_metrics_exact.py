@@ -17,10 +17,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from swarm.core import PayoffConfig, SoftInteraction, SoftPayoffEngine
+from swarm.core import SoftInteraction, SoftPayoffEngine
 from swarm.metrics import inequality, soft
 from swarm.metrics.inequality import gini
 from swarm.metrics.registry import EPOCH_METRICS, EpochData
+from tests.swarm.metrics.strategies import engines
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -61,16 +62,6 @@ interaction = st.builds(
     r_b=amount,
 )
 batches = st.lists(interaction, max_size=40)
-engines = st.builds(
-    PayoffConfig,
-    s_plus=st.floats(0.0, 5.0),
-    s_minus=st.floats(0.0, 5.0),
-    h=st.floats(0.0, 5.0),
-    theta=st.floats(0.0, 1.0),
-    rho_a=st.floats(0.0, 1.0),
-    rho_b=st.floats(0.0, 1.0),
-    w_rep=st.floats(0.0, 2.0),
-).map(SoftPayoffEngine)
 
 
 def mean(xs: list[float]) -> float:

@@ -11,6 +11,7 @@ from swarm.core import PayoffConfig, SoftInteraction, SoftPayoffEngine
 from swarm.events import Metrics
 from swarm.metrics import soft, summarize
 from swarm.metrics.registry import COUNTERS, EPOCH_METRICS
+from tests.swarm.metrics.strategies import engines
 
 FAST = settings(max_examples=50, deadline=None)
 
@@ -27,15 +28,6 @@ interaction = st.builds(
     c_b=st.floats(0.0, 5.0),
 )
 batches = st.lists(interaction, max_size=25)
-engines = st.builds(
-    PayoffConfig,
-    s_plus=st.floats(0.0, 5.0),
-    s_minus=st.floats(0.0, 5.0),
-    h=st.floats(0.0, 5.0),
-    theta=st.floats(0.0, 1.0),
-    rho_a=st.floats(0.0, 2.0),
-    rho_b=st.floats(0.0, 2.0),
-).map(SoftPayoffEngine)
 
 Batch = list[SoftInteraction]
 
