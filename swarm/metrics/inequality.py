@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-
-ARRAYS = 256
-"""From this many values on, the sums are over numpy arrays (imported only then); the same floats."""
+from operator import mul
 
 
 def gini(values: Sequence[float]) -> float:
@@ -20,23 +18,11 @@ def gini(values: Sequence[float]) -> float:
     n = len(values)
     if n < 2:
         return 0.0
-    if n < ARRAYS:
-        ys = sorted(values)
-        if ys[0] < 0:
-            ys = [y - ys[0] for y in ys]
-        sum_y = math.fsum(ys)
-        if sum_y == 0:
-            return 0.0
-        ranked = math.fsum((2 * rank - n - 1) * y for rank, y in enumerate(ys, start=1))
-        return min(max(ranked / (n * sum_y), 0.0), 1.0)
-    import numpy as np
-
-    xs = np.sort(np.asarray(values, dtype=float))
+    xs = sorted(values)
     if xs[0] < 0:
-        xs = xs - xs[0]
-    total = math.fsum(xs.tolist())
+        xs = [x - xs[0] for x in xs]
+    total = math.fsum(xs)
     if total == 0:
         return 0.0
-    # (2i − n − 1)·xᵢ for i = 1..n, each product rounded as the scalar one is; fsum is exact in any order
-    weighted = math.fsum((np.arange(1 - n, n, 2, dtype=float) * xs).tolist())
+    weighted = math.fsum(map(mul, range(1 - n, n, 2), xs))  # (2i − n − 1)·xᵢ for i = 1..n
     return min(max(weighted / (n * total), 0.0), 1.0)

@@ -64,7 +64,8 @@ class EpochData:
     @cached_property
     def welfare(self) -> soft.WelfareMetrics:
         """Welfare of the accepted interactions (computed once)."""
-        return soft.welfare_metrics(self.interactions, self.engine, self.payoffs)
+        pi_a, pi_b = self.payoffs
+        return soft._welfare(self.interactions, self.columns.accepted, pi_a, pi_b, self.engine)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 Interactions = Sequence[SoftInteraction]
 
 ARRAYS = 256
-"""From this many values on, payoffs, S − E, calibration bins, log loss and AUC are computed over
+"""From this many values on, payoffs, S − E, calibration bins and log loss are computed over
 numpy arrays (imported only then: a small run never loads numpy). Either way they are the same
 floats: the array operations are the scalar ones, value by value, and sums are exact."""
 
@@ -337,32 +337,19 @@ def _curve(c: Columns, bins: int) -> list[tuple[float, float, int]]:
     if not c.truth_p:
         return []
     if len(c.truth_p) < ARRAYS:
-        ps_of: list[list[float]] = [[] for _ in range(bins)]
-        vs_of: list[list[int]] = [[] for _ in range(bins)]
-        for p_, v_ in zip(c.truth_p, c.truth_v, strict=True):
-            k = _bin_of(p_, bins)
-            ps_of[k].append(p_)
-            vs_of[k].append(v_)
-        return [
-            (_mean(ps_of[k]), _mean(vs_of[k]), len(ps_of[k])) if ps_of[k] else ((k + 0.5) / bins, 0.0, 0)
-            for k in range(bins)
-        ]
-    import numpy as np
+        where = [_bin_of(p, bins) for p in c.truth_p]
+    else:
+        import numpy as np
 
-    p = np.array(c.truth_p)
-    b = _bins_of(p, bins)
-    order = np.argsort(b, kind="stable")
-    ends = np.searchsorted(b[order], np.arange(1, bins + 1), "left").tolist()
-    ps, vs = p[order].tolist(), np.array(c.truth_v)[order].tolist()
-    out = []
-    start = 0
-    for k, end in enumerate(ends):
-        if end > start:
-            out.append((_mean(ps[start:end]), _mean(vs[start:end]), end - start))
-        else:
-            out.append(((k + 0.5) / bins, 0.0, 0))
-        start = end
-    return out
+        where = _bins_of(np.array(c.truth_p), bins).tolist()
+    ps: list[list[float]] = [[] for _ in range(bins)]
+    vs: list[list[int]] = [[] for _ in range(bins)]
+    for k, p, v in zip(where, c.truth_p, c.truth_v, strict=True):
+        ps[k].append(p)
+        vs[k].append(v)
+    return [
+        (_mean(ps[k]), _mean(vs[k]), len(ps[k])) if ps[k] else ((k + 0.5) / bins, 0.0, 0) for k in range(bins)
+    ]
 
 
 def expected_calibration_error(interactions: Interactions, bins: int = 10) -> float | None:
@@ -387,20 +374,18 @@ def log_loss(interactions: Interactions, eps: float = 1e-15) -> float | None:
 def _log_loss(c: Columns, eps: float) -> float | None:
     if not c.truth_p:
         return None
+    top = 1.0 - eps
+    # the clamped q where v = 1, 1 − q where v = 0; each log by math.log. The mean of the negated
+    # logs is the negated mean of the logs (fsum is exact, and rounding is symmetric)
     if len(c.truth_p) < ARRAYS:
-        top = 1.0 - eps
-        losses = []
-        for p, v in zip(c.truth_p, c.truth_v, strict=True):
-            q_ = min(max(p, eps), top)
-            losses.append(-math.log(q_) if v else -math.log(1.0 - q_))
-        return _mean(losses)
-    import numpy as np
+        clamped = [min(max(p, eps), top) for p in c.truth_p]
+        of = [q if v else 1.0 - q for q, v in zip(clamped, c.truth_v, strict=True)]
+    else:
+        import numpy as np
 
-    q = np.minimum(np.maximum(np.array(c.truth_p), eps), 1.0 - eps)
-    # ln q where v = 1, ln(1 − q) where v = 0: each log by math.log, as one value at a time; the
-    # mean of the negated logs is the negated mean of the logs (fsum is exact, rounding symmetric)
-    logs = map(math.log, np.where(np.array(c.truth_v, dtype=bool), q, 1.0 - q).tolist())
-    return -math.fsum(logs) / len(c.truth_p)
+        q = np.minimum(np.maximum(np.array(c.truth_p), eps), top)
+        of = np.where(np.array(c.truth_v, dtype=bool), q, 1.0 - q).tolist()
+    return -math.fsum(map(math.log, of)) / len(c.truth_p)
 
 
 def discrimination_auc(interactions: Interactions) -> float | None:
@@ -416,16 +401,8 @@ def _auc(c: Columns) -> float | None:
     negatives = sorted(compress(c.truth_p, map(not_, c.truth_v)))
     if not positives or not negatives:
         return None
-    if len(c.truth_p) < ARRAYS:
-        twice = sum(bisect_left(negatives, p) + bisect_right(negatives, p) for p in positives)
-        return twice / (2 * len(positives) * len(negatives))
-    import numpy as np
-
-    # left + right insertion points of each positive among the negatives: 2·wins + ties (exact integers)
-    sorted_negatives = np.array(negatives)
-    twice_wins = int(np.searchsorted(sorted_negatives, positives, "left").sum()) + int(
-        np.searchsorted(sorted_negatives, positives, "right").sum()
-    )
+    # left + right insertion points of each positive among the negatives: 2·wins + ties
+    twice_wins = sum(bisect_left(negatives, p) + bisect_right(negatives, p) for p in positives)
     return twice_wins / (2 * len(positives) * len(negatives))
 
 
