@@ -63,12 +63,17 @@ class LocalPopulation(Population):
 
     def __init__(self, system: ActorSystem, agents: Sequence[tuple[str, Any]], timeout: float) -> None:
         self.system = system
-        actors = [agent_actor(agent_id, policy, timeout) for agent_id, policy in agents]
-        self.refs: list[ActorRef] = [
-            system.spawn(actor, name=f"agent:{agent_id}", mailbox_size=64)
-            for actor, (agent_id, _) in zip(actors, agents, strict=True)
-        ]
-        self._inline: list[InlineAgent | None] = [a if isinstance(a, InlineAgent) else None for a in actors]
+        self.timeout = timeout
+        members = [self.spawn(agent_id, policy) for agent_id, policy in agents]
+        self.refs: list[ActorRef] = [ref for ref, _ in members]
+        self._inline: list[InlineAgent | None] = [agent for _, agent in members]
+
+    def spawn(self, agent_id: str, policy: Any) -> tuple[ActorRef, InlineAgent | None]:
+        """A new actor for an agent in this process's system, and its inline handler (None for a
+        policy that awaits): a member, as :meth:`members` gives them."""
+        actor = agent_actor(agent_id, policy, self.timeout)
+        ref = self.system.spawn(actor, name=f"agent:{agent_id}", mailbox_size=64)
+        return ref, actor if isinstance(actor, InlineAgent) else None
 
     def members(self) -> list[tuple[ActorRef, InlineAgent | None]]:
         """Each agent's actor (and its inline handler, for a policy that never awaits), in order."""

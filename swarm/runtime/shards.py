@@ -292,7 +292,6 @@ class ShardedPopulation(Population):
 
     def bind(self, system: ActorSystem, timeout: float) -> None:
         """Spawn this process's agents as actors of ``system``."""
-        self._timeout = timeout
         self.local = LocalPopulation(system, [(s.agent_id, s.policy) for s in self.members[0]], timeout)
         self._actors = dict(zip(self.local_indices, self.local.members(), strict=True))
 
@@ -624,12 +623,11 @@ class ShardedPopulation(Population):
     def _seat_here(self, t: int) -> None:
         """This process's actors and random streams follow the agents it now holds (step ``t`` begun)."""
         assert self.local is not None
-        refs, system = self._actors, self.local.system
+        refs = self._actors
         for k in self.local_indices:
-            if k not in refs:  # (a movable agent's policy never awaits: it answers inline)
+            if k not in refs:
                 seat = self._seats[k]
-                agent = InlineAgent(seat.agent_id, seat.policy)
-                refs[k] = (system.spawn(agent, name=f"agent:{seat.agent_id}", mailbox_size=_MAILBOX), agent)
+                refs[k] = self.local.spawn(seat.agent_id, seat.policy)
         self.local.reseat([refs[k] for k in self.local_indices])
         self.pool.hold([self.all_streams[k] for k in self.local_indices])
         self.pool.begin_step(t)
@@ -739,8 +737,6 @@ class _Elsewhere(Actor):
     """Stands in, in this process's actor system, for an agent whose policy failed in another shard."""
 
 
-_MAILBOX = 64
-"""An agent's mailbox here (as :class:`~swarm.kernel.population.LocalPopulation` gives it)."""
 _BLOCKED = 0.0005
 """Seconds of waiting for a reply that show this process waited for the shard (it was still working)."""
 
