@@ -25,9 +25,8 @@ from typing import Any
 import yaml
 
 import swarm
-from swarm.agents.llm_backend import LLMBackend
 from swarm.analysis.aggregate import mean_ci
-from swarm.analysis.detectors import logged_events
+from swarm.analysis.detectors import logged_offline_events
 from swarm.env.security import InjectionSucceeded, SecurityMeasured
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,11 +53,7 @@ def scenario(topology: dict[str, Any], governance: dict[str, Any], seed: int) ->
 
 
 def measure(data: dict[str, Any]) -> dict[str, float]:
-    backend = LLMBackend(scripted=True)
-    try:
-        events = logged_events(swarm.load_scenario(data), backend)
-    finally:
-        backend.close()
+    events = logged_offline_events(swarm.load_scenario(data))
     taken = [e for e in events if isinstance(e, InjectionSucceeded)]
     measured = [e for e in events if isinstance(e, SecurityMeasured)]
     return {

@@ -22,9 +22,8 @@ import argparse
 from typing import Any
 
 import swarm
-from swarm.agents.llm_backend import LLMBackend
 from swarm.analysis.aggregate import mean_ci
-from swarm.analysis.detectors import logged_events
+from swarm.analysis.detectors import logged_offline_events
 from swarm.env.security import ExfiltrationAttempted, InjectionAttempted, InjectionSucceeded
 
 CHANNELS = ("message", "post", "task_output")
@@ -51,11 +50,7 @@ def scenario(channel: str, seed: int) -> dict[str, Any]:
 
 
 def measure(data: dict[str, Any]) -> dict[str, float]:
-    backend = LLMBackend(scripted=True)
-    try:
-        events = logged_events(swarm.load_scenario(data), backend)
-    finally:
-        backend.close()
+    events = logged_offline_events(swarm.load_scenario(data))
     sent = [e for e in events if isinstance(e, ExfiltrationAttempted)]
     taken = [e for e in events if isinstance(e, InjectionSucceeded)]
     return {

@@ -212,6 +212,18 @@ def logged_events(scenario: Scenario, llm_factory: Any = None) -> list[Event]:
     return list(events)
 
 
+def logged_offline_events(scenario: Scenario) -> list[Event]:
+    """:func:`logged_events` with every LLM agent answered in-process by its persona's scripted
+    policy (no provider, no network)."""
+    from swarm.agents.llm_backend import LLMBackend
+
+    backend = LLMBackend(scripted=True)
+    try:
+        return logged_events(scenario, backend)
+    finally:
+        backend.close()
+
+
 def run_harness(seeds: Iterable[int], **population: Any) -> list[DetectorScore]:
     """Run :func:`planted_population` for every seed and score both detectors."""
     out: list[DetectorScore] = []
@@ -277,6 +289,7 @@ __all__ = [
     "DetectorScore",
     "auroc",
     "logged_events",
+    "logged_offline_events",
     "planted_population",
     "risk_scores",
     "run_harness",

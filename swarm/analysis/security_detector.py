@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from swarm.analysis.detectors import DetectorScore, auroc, logged_events
+from swarm.analysis.detectors import DetectorScore, auroc, logged_events, logged_offline_events
 from swarm.env.security import ATTACKER_TYPES, InjectionSucceeded
 from swarm.events import Event
 from swarm.governance.effects import Evidence, FreezeOrder, ReputationChange, ResourceChange
@@ -206,17 +206,10 @@ def _share(flagged: Mapping[str, int], agents: Sequence[str]) -> float:
 
 def run_chains(seeds: Iterable[int], **population: Any) -> list[DetectorScore]:
     """Run :func:`chain_population` for every seed (LLM agents answered offline) and score the analyzer."""
-    from swarm.agents.llm_backend import LLMBackend
-
     out: list[DetectorScore] = []
     for seed in seeds:
         scenario = chain_population(seed=seed, **population)
-        backend = LLMBackend(scripted=True)
-        try:
-            events = logged_events(scenario, backend)
-        finally:
-            backend.close()
-        out.append(score_security_run(scenario, events))
+        out.append(score_security_run(scenario, logged_offline_events(scenario)))
     return out
 
 
