@@ -9,20 +9,12 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from swarm.core import PayoffConfig, SoftInteraction, SoftPayoffEngine
+from tests.strategies import payoff_configs
 
 FAST = settings(max_examples=60, deadline=None)
 
 amount = st.floats(-10.0, 10.0)
-configs = st.builds(
-    PayoffConfig,
-    s_plus=st.floats(0.0, 10.0),
-    s_minus=st.floats(0.0, 10.0),
-    h=st.floats(0.0, 10.0),
-    theta=st.floats(0.0, 1.0),
-    rho_a=st.floats(0.0, 5.0),
-    rho_b=st.floats(0.0, 5.0),
-    w_rep=st.floats(-5.0, 5.0),
-)
+configs = payoff_configs(10.0, 5.0, (-5.0, 5.0))
 interactions = st.builds(
     SoftInteraction,
     interaction_id=st.just("i1"),

@@ -24,21 +24,13 @@ from swarm.kernel.ledger import LedgerBooks
 from swarm.kernel.settlement import settle
 from swarm.runtime.eventlog import read_log
 from tests.conftest import SCENARIOS, make_scenario
+from tests.strategies import payoff_configs
 
 AGENTS = ("a", "b", "c")
 TYPES = dict.fromkeys(AGENTS, "honest")
 AT = At(1, 2, 12)
 
-configs = st.builds(
-    PayoffConfig,
-    s_plus=st.floats(0.0, 5.0),
-    s_minus=st.floats(0.0, 5.0),
-    h=st.floats(0.0, 5.0),
-    theta=st.floats(0.0, 1.0),
-    rho_a=st.floats(0.0, 2.0),
-    rho_b=st.floats(0.0, 2.0),
-    w_rep=st.floats(-3.0, 3.0),
-)
+configs = payoff_configs(5.0, 2.0, (-3.0, 3.0))
 
 
 @st.composite

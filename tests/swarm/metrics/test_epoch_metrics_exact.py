@@ -21,7 +21,7 @@ from swarm.core import SoftInteraction, SoftPayoffEngine
 from swarm.metrics import soft
 from swarm.metrics.inequality import gini
 from swarm.metrics.registry import EPOCH_METRICS, EpochData
-from tests.swarm.metrics.strategies import engines
+from tests.strategies import payoff_configs
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -62,6 +62,7 @@ interaction = st.builds(
     r_b=amount,
 )
 batches = st.lists(interaction, max_size=40)
+engines = payoff_configs().map(SoftPayoffEngine)
 
 
 def mean(xs: list[float]) -> float:

@@ -11,7 +11,7 @@ from swarm.core import PayoffConfig, SoftInteraction, SoftPayoffEngine
 from swarm.events import Metrics
 from swarm.metrics import soft, summarize
 from swarm.metrics.registry import COUNTERS, EPOCH_METRICS
-from tests.swarm.metrics.strategies import engines
+from tests.strategies import payoff_configs
 
 FAST = settings(max_examples=50, deadline=None)
 
@@ -28,6 +28,7 @@ interaction = st.builds(
     c_b=st.floats(0.0, 5.0),
 )
 batches = st.lists(interaction, max_size=25)
+engines = payoff_configs().map(SoftPayoffEngine)
 
 Batch = list[SoftInteraction]
 
