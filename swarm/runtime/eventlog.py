@@ -3,11 +3,12 @@
 Line 1 is a header (schema version, run id, seed, the full scenario, package
 versions); every later line is one event in sequence order, encoded by msgspec
 from the event's struct (the same encoder on every machine, so the same run
-gives the same bytes). The recorder flushes after every step and fsyncs after
-every epoch, so a crash loses at most the step in flight. A log is written
-fresh for each run; a resumed run cuts its log back to the checkpoint it
-resumes from and goes on from there, and a fork starts with its own header and
-the original's events up to the fork (docs/reliability.md).
+gives the same bytes). The recorder flushes after every step, so a crash loses at
+most the step in flight, and fsyncs after every epoch, on a thread of its own while
+the next epoch runs (a checkpoint waits for it). A log is written fresh for each
+run; a resumed run cuts its log back to the checkpoint it resumes from and goes on
+from there, and a fork starts with its own header and the original's events up to
+the fork (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import platform
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
@@ -122,22 +124,61 @@ class EventLogWriter:
     def write(self, events: Sequence[Event]) -> None:
         self._require().write(_encoder.encode_lines(events))  # one JSON line per event
 
-    def flush(self, *, fsync: bool = False) -> None:
+    def flush(self, *, fsync: bool = False, wait: bool = True) -> None:
+        """Hand what was written to the operating system; with ``fsync``, to the disk too.
+
+        With ``wait=False`` the fsync runs on the writer's own thread while the run goes on
+        (it releases the interpreter, so the next step does not wait for the disk); the next
+        waiting flush, or :meth:`close`, waits for it first, and a failure of it is raised
+        there as a :class:`LogError`. A checkpoint, which records how many bytes of the log
+        are on disk, flushes with ``wait=True``.
+        """
         fh = self._require()
         fh.flush()
-        if fsync:
-            os.fsync(fh.fileno())
+        if not fsync:
+            return
+        self._join_sync()
+        if wait:
+            self._fsync(fh.fileno())
+            return
+        if self._syncer is None:
+            self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-log-fsync")
+        self._pending = self._syncer.submit(os.fsync, fh.fileno())
 
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
-            self._fh = None
+            fh, self._fh = self._fh, None
+            try:
+                fh.flush()
+                self._join_sync()
+                self._fsync(fh.fileno())
+            finally:
+                fh.close()
+                if self._syncer is not None:
+                    self._syncer.shutdown()
+                    self._syncer = None
 
     @property
     def closed(self) -> bool:
         return self._fh is None
+
+    _syncer: ThreadPoolExecutor | None = None
+    _pending: Future[None] | None = None
+
+    def _join_sync(self) -> None:
+        """Wait for the fsync under way on the writer's thread, if any; raise its failure."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            try:
+                pending.result()
+            except OSError as exc:
+                raise LogError(f"{self.path}: could not write the event log to disk: {exc}") from exc
+
+    def _fsync(self, fd: int) -> None:
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            raise LogError(f"{self.path}: could not write the event log to disk: {exc}") from exc
 
     def _require(self) -> IO[bytes]:
         if self._fh is None:
@@ -155,7 +196,7 @@ class Recorder(Actor):
     def on_batch(self, msg: EventBatch) -> None:
         self.writer.write(msg.events)
         if msg.sync != "none":
-            self.writer.flush(fsync=msg.sync == "epoch")
+            self.writer.flush(fsync=msg.sync == "epoch", wait=False)
 
     async def on_stop(self) -> None:
         if not self.writer.closed:
