@@ -294,6 +294,7 @@ class AdaptiveAdversaryPolicy(ScriptedPolicy):
         twin._sent.clear()
         twin._book.clear()
         del twin._tally[:]
+        del twin._counts[:]
         twin._partners.clear()
         twin._voted.clear()
         return twin

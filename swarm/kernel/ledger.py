@@ -90,9 +90,12 @@ class LedgerBooks:
             if value <= 0 and spec.cost is None:
                 self._never.update(spec.actions)
         self._used: list[dict[str, float]] = [{} for _ in self._limits]
+        """Per limit, what each agent spent of it this period: a count budget's as an int (a small
+        one is shared, where a float would be an object per agent; the same comparisons)."""
         self._exhausted: dict[str, frozenset[type[Action]]] = {}
         """Per agent, the action types its spent budgets forbid (frozen, so a step's snapshot copies
-        the dict and not every set)."""
+        the dict and not every set; equal sets are one object, see :meth:`_exhaust`)."""
+        self._sets: dict[frozenset[type[Action]], frozenset[type[Action]]] = {}
         self._publics: tuple[AgentPublic, ...] | None = None
         self._slots: list[AgentPublic] = []
         self._position: dict[str, int] = {}
@@ -183,8 +186,8 @@ class LedgerBooks:
                 if reason is None:
                     for limit in limits:
                         spec = limit.spec
-                        cost = 1.0 if spec.cost is None else spec.cost(action)
-                        if cost > 0 and used[limit.index].get(agent, 0.0) + cost > limit.value:
+                        cost = 1 if spec.cost is None else spec.cost(action)
+                        if cost > 0 and used[limit.index].get(agent, 0) + cost > limit.value:
                             reason = f"rate limit: {limit.value:g} {spec.description}"
                             break
             if reason is None and budget is not None and len(admitted) >= budget:
@@ -199,11 +202,11 @@ class LedgerBooks:
             books.actions_used += 1
             for limit in limits:
                 spec = limit.spec
-                cost = 1.0 if spec.cost is None else spec.cost(action)
+                cost = 1 if spec.cost is None else spec.cost(action)
                 if cost <= 0:
                     continue
                 spent_on = used[limit.index]
-                spent = spent_on[agent] = spent_on.get(agent, 0.0) + cost
+                spent = spent_on[agent] = spent_on.get(agent, 0) + cost
                 if spec.cost is None and spent >= limit.value:
                     self._exhaust(agent, spec.actions)
             admitted.append(turn)
@@ -211,7 +214,8 @@ class LedgerBooks:
 
     def _exhaust(self, agent: str, kinds: Iterable[type[Action]]) -> None:
         spent = self._exhausted.get(agent)
-        self._exhausted[agent] = frozenset(kinds) if spent is None else spent.union(kinds)
+        kept = frozenset(kinds) if spent is None else spent.union(kinds)
+        self._exhausted[agent] = self._sets.setdefault(kept, kept)  # one object per distinct set
 
     def end_period(self, per: str) -> None:
         """Restore the budgets that reset every ``per`` ("step" or "epoch").

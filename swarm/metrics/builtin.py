@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from itertools import compress
 
 from swarm.events import ActionRejected, LLMCall, PolicyFailed
 from swarm.governance.effects import Cost
@@ -28,142 +29,165 @@ from swarm.metrics.registry import (
 )
 
 
-@epoch_metric("interactions", "interactions resolved (accepted or declined)")
+@epoch_metric("interactions", "interactions resolved (accepted or declined)", columns_only=True)
 def _interactions(d: EpochData) -> int:
-    return len(d.interactions)
+    return len(d.table)
 
 
-@epoch_metric("accepted", "interactions accepted")
+@epoch_metric("accepted", "interactions accepted", columns_only=True)
 def _accepted(d: EpochData) -> int:
-    return len(d.accepted)
+    return len(d.columns.p_accepted)
 
 
-@epoch_metric("rejected", "interactions declined")
+@epoch_metric("rejected", "interactions declined", columns_only=True)
 def _rejected(d: EpochData) -> int:
-    return len(d.interactions) - len(d.accepted)
-
-
-@epoch_metric("toxicity_rate", "E[1 − p | accepted] (undefined when nothing was accepted)", plot=True)
-def _toxicity(d: EpochData) -> float | None:
-    return soft._toxicity(d.columns.p_accepted) if d.accepted else None
-
-
-@epoch_metric("toxicity_hard", "share of accepted interactions with p < 0.5")
-def _toxicity_hard(d: EpochData) -> float | None:
-    return soft._hard_toxicity(d.columns.p_accepted, 0.5) if d.accepted else None
-
-
-@epoch_metric("quality_gap", "E[p | accepted] − E[p | declined]; negative = adverse selection", plot=True)
-def _quality_gap(d: EpochData) -> float | None:
-    acc = len(d.accepted)
-    return soft._quality_gap(d.columns) if 0 < acc < len(d.interactions) else None
+    return len(d.columns.p_rejected)
 
 
 @epoch_metric(
-    "conditional_loss_initiator", "E[π_a | accepted] − E[π_a]: what initiators lose to selection", plot=True
+    "toxicity_rate", "E[1 − p | accepted] (undefined when nothing was accepted)", plot=True, columns_only=True
+)
+def _toxicity(d: EpochData) -> float | None:
+    return soft._toxicity(d.columns.p_accepted) if d.columns.p_accepted else None
+
+
+@epoch_metric("toxicity_hard", "share of accepted interactions with p < 0.5", columns_only=True)
+def _toxicity_hard(d: EpochData) -> float | None:
+    return soft._hard_toxicity(d.columns.p_accepted, 0.5) if d.columns.p_accepted else None
+
+
+@epoch_metric(
+    "quality_gap",
+    "E[p | accepted] − E[p | declined]; negative = adverse selection",
+    plot=True,
+    columns_only=True,
+)
+def _quality_gap(d: EpochData) -> float | None:
+    c = d.columns
+    return soft._quality_gap(c) if c.p_accepted and c.p_rejected else None
+
+
+@epoch_metric(
+    "conditional_loss_initiator",
+    "E[π_a | accepted] − E[π_a]: what initiators lose to selection",
+    plot=True,
+    columns_only=True,
 )
 def _closs_a(d: EpochData) -> float | None:
-    return soft._conditional_loss(d.columns.accepted, d.payoffs[0]) if d.accepted else None
+    return soft._conditional_loss(d.columns.accepted, d.payoffs[0]) if d.columns.p_accepted else None
 
 
-@epoch_metric("conditional_loss_counterparty", "E[π_b | accepted] − E[π_b]")
+@epoch_metric("conditional_loss_counterparty", "E[π_b | accepted] − E[π_b]", columns_only=True)
 def _closs_b(d: EpochData) -> float | None:
-    return soft._conditional_loss(d.columns.accepted, d.payoffs[1]) if d.accepted else None
+    return soft._conditional_loss(d.columns.accepted, d.payoffs[1]) if d.columns.p_accepted else None
 
 
-@epoch_metric("spread", "(s⁺ + s⁻)·(E[p] − E[p | accepted])")
+@epoch_metric("spread", "(s⁺ + s⁻)·(E[p] − E[p | accepted])", columns_only=True)
 def _spread(d: EpochData) -> float | None:
-    return soft._spread(d.columns, d.engine) if d.accepted else None
+    return soft._spread(d.columns, d.engine) if d.columns.p_accepted else None
 
 
-@epoch_metric("average_quality", "E[p] over all interactions")
+@epoch_metric("average_quality", "E[p] over all interactions", columns_only=True)
 def _average_quality(d: EpochData) -> float | None:
-    return soft._mean(d.columns.p) if d.interactions else None
+    return soft._mean(d.columns.p) if d.columns.p else None
 
 
-@epoch_metric("acceptance_rate", "share of interactions accepted", plot=True)
+@epoch_metric("acceptance_rate", "share of interactions accepted", plot=True, columns_only=True)
 def _acceptance(d: EpochData) -> float | None:
-    return len(d.accepted) / len(d.interactions) if d.interactions else None
+    c = d.columns
+    return len(c.p_accepted) / len(c.p) if c.p else None
 
 
-@epoch_metric("high_quality_acceptance", "acceptance rate of interactions with p ≥ 0.5 (participation)")
+@epoch_metric(
+    "high_quality_acceptance",
+    "acceptance rate of interactions with p ≥ 0.5 (participation)",
+    columns_only=True,
+)
 def _hq(d: EpochData) -> float | None:
     rates = soft._participation(d.columns, 0.5)
     return rates["high_quality_acceptance"] if rates["high_quality_count"] else None
 
 
-@epoch_metric("low_quality_acceptance", "acceptance rate of interactions with p < 0.5 (participation)")
+@epoch_metric(
+    "low_quality_acceptance",
+    "acceptance rate of interactions with p < 0.5 (participation)",
+    columns_only=True,
+)
 def _lq(d: EpochData) -> float | None:
     rates = soft._participation(d.columns, 0.5)
     return rates["low_quality_acceptance"] if rates["low_quality_count"] else None
 
 
-@epoch_metric("uncertain_fraction", "share of interactions with p within 0.2 of 0.5")
+@epoch_metric("uncertain_fraction", "share of interactions with p within 0.2 of 0.5", columns_only=True)
 def _uncertain(d: EpochData) -> float | None:
-    return soft._uncertain_fraction(d.columns.p, 0.2) if d.interactions else None
+    return soft._uncertain_fraction(d.columns.p, 0.2) if d.columns.p else None
 
 
-@epoch_metric("quality_variance", "population variance of p")
+@epoch_metric("quality_variance", "population variance of p", columns_only=True)
 def _qvar(d: EpochData) -> float | None:
-    return soft._pvariance(d.columns.p) if d.interactions else None
+    return soft._pvariance(d.columns.p) if d.columns.p else None
 
 
-@epoch_metric("avg_payoff", "mean initiator payoff of accepted interactions")
+@epoch_metric("avg_payoff", "mean initiator payoff of accepted interactions", columns_only=True)
 def _avg_payoff(d: EpochData) -> float | None:
-    return d.welfare["avg_initiator_payoff"] if d.accepted else None
+    return d.welfare["avg_initiator_payoff"] if d.columns.p_accepted else None
 
 
-@epoch_metric("total_welfare", "Σ (π_a + π_b) over accepted interactions", plot=True)
+@epoch_metric("total_welfare", "Σ (π_a + π_b) over accepted interactions", plot=True, columns_only=True)
 def _welfare(d: EpochData) -> float:
     return d.welfare["total_welfare"]
 
 
-@epoch_metric("social_surplus", "Σ (S − E) over accepted interactions: surplus net of harm to others")
+@epoch_metric(
+    "social_surplus", "Σ (S − E) over accepted interactions: surplus net of harm to others", columns_only=True
+)
 def _surplus(d: EpochData) -> float:
     return d.welfare["total_social_surplus"]
 
 
-@epoch_metric("brier_score", "mean (p − v)² where the ground truth v is known")
+@epoch_metric("brier_score", "mean (p − v)² where the ground truth v is known", columns_only=True)
 def _brier(d: EpochData) -> float | None:
     return soft._brier(d.columns)
 
 
-@epoch_metric("expected_calibration_error", "ECE of p against the ground truth (10 bins)")
+@epoch_metric("expected_calibration_error", "ECE of p against the ground truth (10 bins)", columns_only=True)
 def _ece(d: EpochData) -> float | None:
     return soft._ece(d.columns, 10)
 
 
-@epoch_metric("log_loss", "cross-entropy of p against the ground truth")
+@epoch_metric("log_loss", "cross-entropy of p against the ground truth", columns_only=True)
 def _log_loss(d: EpochData) -> float | None:
     return soft._log_loss(d.columns, 1e-15)
 
 
-@epoch_metric("discrimination_auc", "AUC of p for telling beneficial from harmful interactions")
+@epoch_metric(
+    "discrimination_auc", "AUC of p for telling beneficial from harmful interactions", columns_only=True
+)
 def _auc(d: EpochData) -> float | None:
     return soft._auc(d.columns)
 
 
-@epoch_metric("resource_gini", "Gini coefficient of agents' resources", plot=True)
+@epoch_metric("resource_gini", "Gini coefficient of agents' resources", plot=True, columns_only=True)
 def _resource_gini(d: EpochData) -> float:
     return gini(list(d.resources.values()))
 
 
-@epoch_metric("reputation_gini", "Gini coefficient of agents' reputations")
+@epoch_metric("reputation_gini", "Gini coefficient of agents' reputations", columns_only=True)
 def _reputation_gini(d: EpochData) -> float:
     return gini(list(d.reputation.values()))
 
 
-@epoch_metric("frozen_agents", "agents frozen at the end of the epoch")
+@epoch_metric("frozen_agents", "agents frozen at the end of the epoch", columns_only=True)
 def _frozen(d: EpochData) -> int:
     return len(d.frozen)
 
 
-@epoch_metric("mean_p_by_type", "mean p of accepted interactions, by initiator type")
+@epoch_metric("mean_p_by_type", "mean p of accepted interactions, by initiator type", columns_only=True)
 def _mean_p_by_type(d: EpochData) -> dict[str, float]:
     by_type: dict[str, list[float]] = {}
     types = d.types
-    for i in d.accepted:
-        by_type.setdefault(types.get(i.initiator, "unknown"), []).append(i.p)
+    for initiator, p in zip(compress(d.table.initiator, d.table.accepted), d.columns.p_accepted, strict=True):
+        by_type.setdefault(types.get(initiator, "unknown"), []).append(p)
     return {t: math.fsum(ps) / len(ps) for t, ps in sorted(by_type.items())}
 
 
@@ -175,9 +199,11 @@ count("llm_failed_calls", LLMCall, "LLM requests that failed", where=lambda e: e
 count("llm_cost", LLMCall, "Σ USD the epoch's LLM requests cost", amount=lambda e: e.cost_usd)
 
 
-@epoch_metric("harmful_accepted", "accepted interactions whose latent outcome was harmful (v = −1)")
+@epoch_metric(
+    "harmful_accepted", "accepted interactions whose latent outcome was harmful (v = −1)", columns_only=True
+)
 def _harmful(d: EpochData) -> int:
-    return sum(1 for i in d.accepted if i.ground_truth == -1)
+    return sum(1 for v in compress(d.table.truth, d.table.accepted) if v == -1)
 
 
 # ------------------------------------------------------------------ run figures

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import re
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -30,8 +30,9 @@ from swarm.events import (
 )
 from swarm.governance import detection
 from swarm.kernel.bus import EventBatch
+from swarm.metrics import soft
 from swarm.metrics._columns import counts_column
-from swarm.metrics.registry import COUNTERS, EPOCH_METRICS, Counter, EpochData
+from swarm.metrics.registry import COUNTERS, EPOCH_METRICS, Counter, EpochData, needs_interactions
 from swarm.registry import load_builtins
 
 
@@ -104,6 +105,29 @@ class _Snapshot:
         self.frozen = bytes([r.frozen for r in rows])
 
 
+class _NotKept(Sequence[SoftInteraction]):
+    """An epoch's interactions that were kept as columns only: reading them is an error that says why."""
+
+    def _refuse(self) -> Exception:
+        return RuntimeError(
+            "this epoch's interactions were kept as columns only (EpochData.table), as every epoch "
+            "metric registered when it began was columns_only; register metrics that read "
+            "EpochData.interactions before the run starts"
+        )
+
+    def __len__(self) -> int:
+        raise self._refuse()
+
+    def __getitem__(self, index: Any) -> Any:
+        raise self._refuse()
+
+    def __iter__(self) -> Iterator[SoftInteraction]:
+        raise self._refuse()
+
+
+_NOT_KEPT = _NotKept()
+
+
 _Count = tuple[str, Callable[[Any], bool] | None, Callable[[Any], float] | None, bool]
 """A counter's update: its name, ``where``, ``amount``, and whether it keeps the latest value."""
 
@@ -120,6 +144,12 @@ class MetricsCollector:
         self.detected: set[str] = set()
         """Agents governance detected at least once (:mod:`swarm.governance.detection`)."""
         self.interactions: list[SoftInteraction] = []
+        """The epoch's interactions as objects: kept only while some registered epoch metric reads
+        them (:func:`~swarm.metrics.registry.needs_interactions`) or the engine is a subclass's."""
+        self._table = soft.Table()
+        """The epoch's interactions as columns: what the built-in metrics read."""
+        self._settled: list[SoftInteraction] = []
+        """The interactions of the events being fed, put in the table when they have been."""
         self._counters: dict[type, list[Counter]] = {}
         for c in COUNTERS.values():
             self._counters.setdefault(c.event, []).append(c)
@@ -159,10 +189,20 @@ class MetricsCollector:
                     counts[name] = amount(ev)  # type: ignore[misc]
                 elif where is None or where(ev):
                     counts[name] = counts.get(name, 0) + (1 if amount is None else amount(ev))
+        if self._settled:
+            self._keep(self._settled)
+            self._settled = []
+
+    def _keep(self, interactions: list[SoftInteraction]) -> None:
+        """Put a batch of the epoch's interactions in its table (a column at a time), and keep the
+        objects too when a metric or the engine needs them."""
+        self._table.extend(interactions)
+        if needs_interactions() or type(self.engine) is not SoftPayoffEngine:
+            self.interactions += interactions
 
     def _interaction(self, ev: InteractionCompleted) -> None:
         i = ev.interaction
-        self.interactions.append(i)
+        self._settled.append(i)
         a, b = self.agents.get(i.initiator), self.agents.get(i.counterparty)
         if a is not None:
             a.interactions_initiated += 1
@@ -201,15 +241,17 @@ class MetricsCollector:
 
     def close_epoch(self, epoch: int) -> Metrics:
         """The epoch's metrics, one per registered epoch metric; the next epoch then starts empty."""
+        table = self._table
         data = EpochData(
             epoch=epoch,
             engine=self.engine,
-            interactions=self.interactions,
+            interactions=self.interactions if len(self.interactions) == len(table) else _NOT_KEPT,
             types=self.types,
             resources={a: r.resources for a, r in self.agents.items()},
             reputation={a: r.reputation for a, r in self.agents.items()},
             frozen=frozenset(self.frozen),
             counts=self.counts,
+            kept=table,
         )
         values = Metrics(epoch=epoch)
         for name, metric in EPOCH_METRICS.items():
@@ -218,6 +260,7 @@ class MetricsCollector:
             values[name] = metric.compute(data)
         self.snapshot(epoch)
         self.interactions = []
+        self._table = soft.Table()
         self.counts = {k: v for k, v in self.counts.items() if k in self._cumulative}
         return values
 

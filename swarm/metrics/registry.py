@@ -38,13 +38,22 @@ class EpochData:
 
     epoch: int
     engine: SoftPayoffEngine
-    interactions: list[SoftInteraction]
+    interactions: Sequence[SoftInteraction]
     types: Mapping[str, str]
     """Every agent's type (custom policies under their own name)."""
     resources: Mapping[str, float]
     reputation: Mapping[str, float]
     frozen: frozenset[str]
     counts: dict[str, float] = field(default_factory=dict)
+    kept: soft.Table | None = None
+    """The interactions as columns when the caller kept them so (the collector does): then
+    ``interactions`` is read only by metrics registered without ``columns_only``, and the
+    collector keeps no interaction objects at all while every registered metric has it."""
+
+    @cached_property
+    def table(self) -> soft.Table:
+        """The interactions as columns (``kept``, or made from ``interactions`` once)."""
+        return self.kept if self.kept is not None else soft.Table(self.interactions)
 
     @cached_property
     def accepted(self) -> list[SoftInteraction]:
@@ -54,18 +63,22 @@ class EpochData:
     @cached_property
     def columns(self) -> soft.Columns:
         """The interactions' p, acceptance and ground truth as lists (computed once)."""
-        return soft.Columns(self.interactions)
+        return soft.Columns(self.table)
 
     @cached_property
     def payoffs(self) -> soft.Payoffs:
         """(π_a, π_b) of every interaction, in order (computed once)."""
-        return soft.payoffs(self.interactions, self.engine)
+        if type(self.engine) is SoftPayoffEngine:
+            return soft.table_payoffs(self.table, self.engine)
+        return soft.payoffs(self.interactions, self.engine)  # a subclass's own payoffs
 
     @cached_property
     def welfare(self) -> soft.WelfareMetrics:
         """Welfare of the accepted interactions (computed once)."""
         pi_a, pi_b = self.payoffs
-        return soft._welfare(self.interactions, self.columns.accepted, pi_a, pi_b, self.engine)
+        c = self.columns
+        surplus = soft._social_surplus(self.engine, c.p_accepted, lambda: self.accepted)
+        return soft._welfare(c.accepted, pi_a, pi_b, surplus)
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,10 @@ class EpochMetric:
     optional: bool = False
     """Left out of an epoch's record when the epoch had none of its events (an opt-in feature's
     metric: runs without the feature log exactly what they logged before)."""
+    columns_only: bool = False
+    """Reads no interaction objects (``interactions``, ``accepted``), only ``table``, ``columns``,
+    ``payoffs``, ``welfare`` and the other fields: while every registered metric is so, a run keeps
+    its epoch's interactions as columns only (a few dozen bytes each instead of a few hundred)."""
 
 
 @dataclass(frozen=True)
@@ -120,12 +137,15 @@ RUN_FIGURES: Registry[RunFigure] = Registry("run figure")
 
 
 def epoch_metric(
-    name: str, description: str, *, plot: bool = False
+    name: str, description: str, *, plot: bool = False, columns_only: bool = False
 ) -> Callable[[Callable[[EpochData], Value]], Callable[[EpochData], Value]]:
-    """Register ``fn(data) -> value`` as the epoch metric ``name``."""
+    """Register ``fn(data) -> value`` as the epoch metric ``name``.
+
+    ``columns_only``: ``fn`` reads no interaction objects (see :attr:`EpochMetric.columns_only`).
+    """
 
     def register(fn: Callable[[EpochData], Value]) -> Callable[[EpochData], Value]:
-        EPOCH_METRICS.add(name, EpochMetric(name, description, fn, plot))
+        EPOCH_METRICS.add(name, EpochMetric(name, description, fn, plot, columns_only=columns_only))
         return fn
 
     return register
@@ -149,7 +169,10 @@ def count(
     counter = Counter(name, description, event, where, amount, cumulative)
     COUNTERS.add(name, counter)
     EPOCH_METRICS.add(
-        name, EpochMetric(name, description, lambda data: data.counts.get(name, 0), optional=optional)
+        name,
+        EpochMetric(
+            name, description, lambda data: data.counts.get(name, 0), optional=optional, columns_only=True
+        ),
     )
     return counter
 
@@ -169,9 +192,17 @@ def latest(
     counter = Counter(name, description, event, None, cast("Callable[[Any], float]", value), latest=True)
     COUNTERS.add(name, counter)
     EPOCH_METRICS.add(
-        name, EpochMetric(name, description, lambda data: data.counts.get(name), optional=optional)
+        name,
+        EpochMetric(
+            name, description, lambda data: data.counts.get(name), optional=optional, columns_only=True
+        ),
     )
     return counter
+
+
+def needs_interactions() -> bool:
+    """Whether some registered epoch metric reads interaction objects (is not ``columns_only``)."""
+    return not all(m.columns_only for m in EPOCH_METRICS.values())
 
 
 def run_figure(

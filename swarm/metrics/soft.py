@@ -9,8 +9,9 @@ and include each interaction's own τ, c and r. Every function is pure.
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import compress
 from operator import add, not_
 from typing import TYPE_CHECKING, TypedDict
@@ -70,6 +71,48 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den else 0.0
 
 
+class Table:
+    """Interactions as columns: what the built-in epoch metrics read of each, ~58 bytes an
+    interaction where the interaction itself holds ~380 (its id, signals and float objects).
+
+    ``p``, ``tau``, ``c_a``, ``c_b``, ``r_a``, ``r_b`` are doubles, ``accepted`` one byte each
+    (1 or 0), ``truth`` the ground truth v (−1, 1, or 0 where unknown) and ``initiator`` the
+    initiators' ids, all in the interactions' order. The same values as the interactions' own:
+    the metrics computed from a table are the ones computed from the interactions.
+    """
+
+    __slots__ = ("accepted", "c_a", "c_b", "initiator", "p", "r_a", "r_b", "tau", "truth")
+
+    def __init__(self, interactions: Interactions = ()) -> None:
+        self.p = array("d")
+        self.accepted = bytearray()
+        self.truth = array("b")
+        self.tau = array("d")
+        self.c_a = array("d")
+        self.c_b = array("d")
+        self.r_a = array("d")
+        self.r_b = array("d")
+        self.initiator: list[str] = []
+        if interactions:
+            self.extend(interactions)
+
+    def __len__(self) -> int:
+        return len(self.p)
+
+    def extend(self, interactions: Interactions, initiators: Sequence[str] | None = None) -> None:
+        """Append ``interactions`` (``initiators``: their initiators' ids, when the caller has them as
+        strings it keeps anyway — a run's agents' ids — rather than each interaction's own copy)."""
+        self.p.extend([i.p for i in interactions])
+        self.accepted.extend([i.accepted for i in interactions])
+        self.truth.extend([i.ground_truth or 0 for i in interactions])
+        self.tau.extend([i.tau for i in interactions])
+        self.c_a.extend([i.c_a for i in interactions])
+        self.c_b.extend([i.c_b for i in interactions])
+        self.r_a.extend([i.r_a for i in interactions])
+        self.r_b.extend([i.r_b for i in interactions])
+        self.initiator += [i.initiator for i in interactions] if initiators is None else initiators
+
+
 class Columns:
     """The fields of a batch of interactions that the metrics read, as lists (one pass each).
 
@@ -81,12 +124,17 @@ class Columns:
 
     __slots__ = ("accepted", "p", "p_accepted", "p_rejected", "truth_p", "truth_v")
 
-    def __init__(self, interactions: Interactions) -> None:
-        p = self.p = [i.p for i in interactions]
-        accepted = self.accepted = [i.accepted for i in interactions]
+    def __init__(self, interactions: Interactions | Table) -> None:
+        if isinstance(interactions, Table):
+            p = self.p = interactions.p.tolist()
+            accepted = self.accepted = [a == 1 for a in interactions.accepted]
+            truth: list[int | None] = [v or None for v in interactions.truth]
+        else:
+            p = self.p = [i.p for i in interactions]
+            accepted = self.accepted = [i.accepted for i in interactions]
+            truth = [i.ground_truth for i in interactions]
         self.p_accepted = list(compress(p, accepted))
         self.p_rejected = list(compress(p, map(not_, accepted)))
-        truth = [i.ground_truth for i in interactions]
         known = [v is not None for v in truth]
         self.truth_p = list(compress(p, known))
         self.truth_v = [(v + 1) // 2 for v in truth if v is not None]
@@ -100,26 +148,63 @@ def payoffs(interactions: Interactions, engine: SoftPayoffEngine | None = None) 
     """(π_a, π_b) of every interaction, in order: compute once and pass to the functions that take them."""
     engine = engine or SoftPayoffEngine()
     if type(engine) is SoftPayoffEngine and len(interactions) >= ARRAYS:
-        return _payoffs_at_once(interactions, engine)
+        import numpy as np
+
+        def column(name: str) -> np.ndarray:
+            return np.array([getattr(i, name) for i in interactions])
+
+        return _payoffs_at_once(column, engine)
     pairs = [engine.payoffs(i) for i in interactions]  # a subclass's own payoffs, one by one
     return [a for a, _ in pairs], [b for _, b in pairs]
 
 
-def _payoffs_at_once(interactions: Interactions, engine: SoftPayoffEngine) -> Payoffs:
-    """:meth:`SoftPayoffEngine.payoffs` over arrays: the same operations in the same order, so the
-    same floats (each array operation rounds as the scalar one does)."""
-    import numpy as np
+def table_payoffs(table: Table, engine: SoftPayoffEngine) -> Payoffs:
+    """:func:`payoffs` of a table's interactions, for the engine's own formula (not a subclass's):
+    :meth:`SoftPayoffEngine.payoffs` term by term, so the same floats."""
+    if type(engine) is not SoftPayoffEngine:
+        raise TypeError(
+            f"payoffs from columns follow SoftPayoffEngine's formula, not {type(engine).__name__}'s"
+        )
+    if len(table) >= ARRAYS:
+        import numpy as np
 
+        return _payoffs_at_once(lambda name: np.frombuffer(getattr(table, name)), engine)
     c = engine.terms
-    p = np.array([i.p for i in interactions])
+    s_plus, s_minus, h, theta, rho_a, rho_b, w_rep = (
+        c.s_plus,
+        c.s_minus,
+        c.h,
+        c.theta,
+        c.rho_a,
+        c.rho_b,
+        c.w_rep,
+    )
+    pi_a: list[float] = []
+    pi_b: list[float] = []
+    for p, tau, c_a, c_b, r_a, r_b in zip(
+        table.p, table.tau, table.c_a, table.c_b, table.r_a, table.r_b, strict=True
+    ):
+        s = p * s_plus - (1.0 - p) * s_minus
+        e = (1.0 - p) * h
+        pi_a.append(theta * s - tau - c_a - rho_a * e + w_rep * r_a)
+        pi_b.append((1.0 - theta) * s + tau - c_b - rho_b * e + w_rep * r_b)
+    return pi_a, pi_b
+
+
+def _payoffs_at_once(column: Callable[[str], np.ndarray], engine: SoftPayoffEngine) -> Payoffs:
+    """:meth:`SoftPayoffEngine.payoffs` over arrays (``column(name)``: the interactions' field as
+    one): the same operations in the same order, so the same floats (each array operation rounds
+    as the scalar one does)."""
+    c = engine.terms
+    p = column("p")
     q = 1.0 - p
     s = p * c.s_plus - q * c.s_minus
     e = q * c.h
-    tau = np.array([i.tau for i in interactions])
-    pi_a = c.theta * s - tau - np.array([i.c_a for i in interactions]) - c.rho_a * e
-    pi_a += c.w_rep * np.array([i.r_a for i in interactions])
-    pi_b = (1.0 - c.theta) * s + tau - np.array([i.c_b for i in interactions]) - c.rho_b * e
-    pi_b += c.w_rep * np.array([i.r_b for i in interactions])
+    tau = column("tau")
+    pi_a = c.theta * s - tau - column("c_a") - c.rho_a * e
+    pi_a += c.w_rep * column("r_a")
+    pi_b = (1.0 - c.theta) * s + tau - column("c_b") - c.rho_b * e
+    pi_b += c.w_rep * column("r_b")
     out: Payoffs = (pi_a.tolist(), pi_b.tolist())
     return out
 
@@ -133,31 +218,34 @@ def _conditional_loss(accepted: Sequence[bool], payoffs: Sequence[float]) -> flo
 
 
 def _welfare(
-    interactions: Interactions,
-    accepted: Sequence[bool],
-    pi_a: Sequence[float],
-    pi_b: Sequence[float],
-    engine: SoftPayoffEngine | None,
+    accepted: Sequence[bool], pi_a: Sequence[float], pi_b: Sequence[float], surplus: float
 ) -> WelfareMetrics:
-    engine = engine or SoftPayoffEngine()
-    mine = list(compress(interactions, accepted))
     a = list(compress(pi_a, accepted))
     b = list(compress(pi_b, accepted))
-    if type(engine) is SoftPayoffEngine and len(mine) >= ARRAYS:  # S − E over an array, in the same order
-        import numpy as np
-
-        h = engine.terms
-        p = np.array([i.p for i in mine])
-        q = 1.0 - p
-        surplus = math.fsum(((p * h.s_plus - q * h.s_minus) - q * h.h).tolist())
-    else:
-        surplus = math.fsum(map(engine.social_surplus, mine))
     return WelfareMetrics(
         total_welfare=math.fsum(map(add, a, b)),
         total_social_surplus=surplus,
         avg_initiator_payoff=_mean(a),
         avg_counterparty_payoff=_mean(b),
     )
+
+
+def _social_surplus(
+    engine: SoftPayoffEngine, p_accepted: Sequence[float], accepted: Callable[[], Interactions]
+) -> float:
+    """Σ_A (S − E): from the accepted p for the engine's own formula (the same floats as its
+    ``social_surplus``, term by term), from ``accepted()``'s interactions for a subclass's."""
+    if type(engine) is not SoftPayoffEngine:
+        return math.fsum(map(engine.social_surplus, accepted()))
+    h = engine.terms
+    if len(p_accepted) >= ARRAYS:  # S − E over an array, in the same order
+        import numpy as np
+
+        p = np.array(p_accepted)
+        q = 1.0 - p
+        return math.fsum(((p * h.s_plus - q * h.s_minus) - q * h.h).tolist())
+    s_plus, s_minus, harm = h.s_plus, h.s_minus, h.h
+    return math.fsum([(p * s_plus - (1.0 - p) * s_minus) - (1.0 - p) * harm for p in p_accepted])
 
 
 def _bin_of(p: float, bins: int) -> int:
@@ -305,7 +393,10 @@ def welfare_metrics(
 ) -> WelfareMetrics:
     """Σ_A (π_a + π_b), Σ_A (S − E), mean_A π_a and mean_A π_b (all 0.0 if A is empty)."""
     pi_a, pi_b = computed or _payoffs(interactions, engine)
-    return _welfare(interactions, [i.accepted for i in interactions], pi_a, pi_b, engine)
+    accepted = [i.accepted for i in interactions]
+    mine = list(compress(interactions, accepted))
+    surplus = _social_surplus(engine or SoftPayoffEngine(), [i.p for i in mine], lambda: mine)
+    return _welfare(accepted, pi_a, pi_b, surplus)
 
 
 def calibration_error(interactions: Interactions) -> float | None:

@@ -69,9 +69,10 @@ if TYPE_CHECKING:
     from swarm.kernel.world import World
 
 FORMAT = "swarm-checkpoint"
-VERSION = 2
+VERSION = 3
 """2: policies, the payoff engine, the proxy and the metrics collector keep plain copies of their settings
-(what a version-1 checkpoint's pickled objects lack)."""
+(what a version-1 checkpoint's pickled objects lack). 3: a scripted policy's trust book keeps two sums per
+slot and its counts apart (a version-2 book's four-float slots would be misread)."""
 FOLDER = "checkpoints"
 """The checkpoints' folder inside a run folder."""
 

@@ -113,8 +113,12 @@ def _table_bytes(n: int) -> int:
     return getsizeof(dict.fromkeys(f"{k:08d}" for k in range(n)))
 
 
-_NEW_SLOT = array("d", (0.0, 0.0, 0.0, 0.0))
-"""A trust-book slot's tallies before any dealing."""
+_NEW_SUMS = array("d", (0.0, 0.0))
+"""A trust-book slot's sums of p before any dealing."""
+_NO_SUMS = array("d")
+_NO_COUNTS = array("H")
+"""The tallies of an empty trust book, shared by every policy until its first dealing: never changed in
+place (a book's first slot makes its own arrays)."""
 
 VOTES = 64
 """The posts a scripted agent remembers voting on (the most recent ones)."""
@@ -136,6 +140,7 @@ class ScriptedPolicy:
 
     __slots__ = (
         "_book",
+        "_counts",
         "_partners",
         "_settings",
         "_story",
@@ -175,9 +180,14 @@ class ScriptedPolicy:
         """``config`` as a struct: what decisions read (see :func:`_settings_of`)."""
         self.allies = allies
         self._book: dict[str, int] = {}
-        """Counterpart → its slot in ``_tally``, least recently dealt with first (at most ``BOOK``)."""
-        self._tally = array("d")
-        """Per slot: Σ p accepted, n accepted, Σ p seen, n seen."""
+        """Counterpart → its slot in ``_tally`` and ``_counts``, least recently dealt with first (at most
+        ``BOOK``)."""
+        self._tally = _NO_SUMS
+        """Per slot: Σ p accepted, Σ p seen."""
+        self._counts = _NO_COUNTS
+        """Per slot: n accepted, n seen — two bytes each, widened to eight if a count ever outgrows them
+        (half the room of doubles; read back as the same whole numbers, so every division by them, and
+        every decision, is the same)."""
         self._partners: list[str] = []
         """The last ``SAMPLE`` counterparts of accepted dealings, oldest first."""
         self._voted: dict[str, None] = {}
@@ -220,29 +230,35 @@ class ScriptedPolicy:
     def observe(self, outcome: Outcome) -> None:
         i = outcome.interaction
         other = i.counterparty if outcome.role == "initiator" else i.initiator
-        book, tally = self._book, self._tally
+        book, tally, counts = self._book, self._tally, self._counts
         slot = book.pop(other, None)
         if slot is None:
             if len(book) >= self.BOOK:  # forget the counterpart dealt with longest ago
                 slot = book.pop(next(iter(book)))
-                tally[slot] = tally[slot + 1] = tally[slot + 2] = tally[slot + 3] = 0.0
-            else:  # a new slot: a copy sized exactly (extend would leave room to spare)
+                tally[slot] = tally[slot + 1] = 0.0
+                counts[slot] = counts[slot + 1] = 0
+            else:  # a new slot: copies sized exactly (extend would leave room to spare)
                 slot = len(tally)
-                tally = self._tally = tally + _NEW_SLOT
+                tally = self._tally = tally + _NEW_SUMS
+                counts = self._counts = counts + array(counts.typecode, (0, 0))
         book[other] = slot
         if getsizeof(book) > self._BOOK_BYTES:  # moves filled its table, which grew: compact it
             self._book = dict(book)
-        tally[slot + 2] += i.p
-        tally[slot + 3] += 1
-        if i.accepted:
+        tally[slot + 1] += i.p
+        try:
+            counts[slot + 1] += 1
+        except OverflowError:  # a count past 65,535: eight bytes each from now on
+            counts = self._counts = array("Q", counts)
+            counts[slot + 1] += 1
+        if i.accepted:  # n accepted ≤ n seen: its count fits where that one did
             tally[slot] += i.p
-            tally[slot + 1] += 1
+            counts[slot] += 1
             partners = self._partners
             if other in partners:
                 partners.remove(other)
+            elif len(partners) >= self.SAMPLE:  # the oldest goes first: the list never grows past SAMPLE
+                del partners[0]  # (appending a ninth would double its room, for good)
             partners.append(other)
-            if len(partners) > self.SAMPLE:
-                del partners[0]
 
     # ------------------------------------------------------------ what is seen
 
@@ -297,13 +313,13 @@ class ScriptedPolicy:
         slot = self._book.get(other)
         if slot is None:
             return prior
-        n = self._tally[slot + 1]
+        n = self._counts[slot]
         return self._tally[slot] / n if n else prior
 
     def dealings(self, other: str) -> tuple[float, int]:
         """(Σ p, n) over every resolved interaction with ``other``, accepted or not (remembered ones)."""
         slot = self._book.get(other)
-        return (self._tally[slot + 2], int(self._tally[slot + 3])) if slot is not None else (0.0, 0)
+        return (self._tally[slot + 1], self._counts[slot + 1]) if slot is not None else (0.0, 0)
 
     def trust_in(self, observation: Observation, agent: AgentPublic | None) -> float:
         """Trust, with a published track record (transparency ledger) as the prior for strangers."""

@@ -99,7 +99,7 @@ class HonestPolicy(ScriptedPolicy):
         if Propose not in forbidden and rng.random() < c.interact_probability:
             # the most trusted of its recent partners and a few others (a repeat cannot win twice)
             records = self.published(observation)
-            book, tally = self._book, self._tally  # self.trust(other, prior), inline: ~10 candidates
+            book, tally, counts = self._book, self._tally, self._counts  # self.trust(other, prior), inline
             target: AgentPublic | None = None
             floor = c.acceptance_threshold - 0.1
             for group in (self._known(observation), self._sample_others(observation)):
@@ -107,7 +107,7 @@ class HonestPolicy(ScriptedPolicy):
                     other = a.agent_id
                     t = records.get(other, 0.5)
                     slot = book.get(other)
-                    if slot is not None and (n := tally[slot + 1]):
+                    if slot is not None and (n := counts[slot]):
                         t = tally[slot] / n
                     if t > floor or (target is None and t == floor):
                         target, floor = a, t

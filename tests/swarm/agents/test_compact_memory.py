@@ -83,7 +83,7 @@ def test_the_trust_book_is_a_bounded_recency_dict_of_exact_sums(seq: list[Dealin
         model.observe(other, p, accepted)
         assert list(policy._book) == list(model.book)
         assert getsizeof(policy._book) <= policy._BOOK_BYTES
-        assert len(policy._tally) == 4 * len(policy._book)
+        assert len(policy._tally) == len(policy._counts) == 2 * len(policy._book)
     assert policy._partners == model.partners
     for other, (acc_p, acc_n, seen_p, seen_n) in model.book.items():
         assert policy.dealings(other) == (seen_p, int(seen_n))
@@ -102,8 +102,26 @@ def test_a_long_run_of_dealings_keeps_the_book_at_its_size_at_rest() -> None:
         policy.observe(outcome(f"agent_{rng.randrange(24)}", rng.random(), rng.random() < 0.7, True))
         sizes.add(getsizeof(policy._book))
     assert max(sizes) == policy._BOOK_BYTES == _table_bytes(16)
-    exact = array("d", [0.0] * 4 * policy.BOOK)
+    exact = array("d", [0.0] * 2 * policy.BOOK)
     assert getsizeof(policy._tally) == getsizeof(exact)  # no spare room in the full book's tallies
+    assert getsizeof(policy._counts) == getsizeof(array("H", [0] * 2 * policy.BOOK))
+    appended: list[str] = []
+    for k in range(policy.SAMPLE):
+        appended.append(str(k))
+    assert policy._partners and getsizeof(policy._partners) == getsizeof(appended)  # never past SAMPLE
+
+
+def test_counts_past_two_bytes_are_kept_whole() -> None:
+    policy = HonestPolicy(ME, random.Random(0))
+    policy.observe(outcome("other", 0.5, False, True))
+    policy.observe(outcome("agent_b", 0.25, True, True))
+    slot = policy._book["other"]
+    policy._counts[slot + 1] = 0xFFFF  # as if 65,535 dealings had been seen
+    policy.observe(outcome("other", 0.75, True, False))
+    assert policy._counts.typecode == "Q"
+    assert policy.dealings("other") == (1.25, 0x10000)
+    assert policy.trust("other") == 0.75
+    assert policy.dealings("agent_b") == (0.25, 1) and policy.trust("agent_b") == 0.25
 
 
 def post(number: int) -> PostView:
