@@ -13,7 +13,6 @@ from __future__ import annotations
 import inspect
 import random
 from collections.abc import Awaitable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
 import msgspec
@@ -101,8 +100,9 @@ class BrokerConfig(BaseModel):
 # ------------------------------------------------------------------------- state
 
 
-@dataclass(slots=True)
-class _Pending:
+class _Pending(msgspec.Struct, frozen=True, gc=False):
+    """A proposal waiting for its answer (a struct, built in C: one per proposal)."""
+
     view: ProposalView
     conduct: Conduct
     expires_at: int
@@ -238,7 +238,7 @@ class InteractionBroker(WorldComponent):
         network = self.published(NetworkView)
         identity = self.published(IdentityView)
         for _, agent, action in turns:
-            assert isinstance(action, Propose)
+            assert type(action) is Propose  # routed by exact type; isinstance on a struct class costs more
             other = agents.get(action.counterparty)
             reason = None
             if identity is not None and not identity.may_propose(agent):

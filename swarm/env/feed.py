@@ -625,7 +625,8 @@ class Feed(WorldComponent):
                     )
                 )
                 continue
-            parent = action.parent_id if isinstance(action, Reply) else None
+            # the world routes actions by their exact type: a post or a reply (no isinstance needed)
+            parent = action.parent_id if type(action) is Reply else None
             if parent is not None and (
                 parent not in s.posts
                 or (network is not None and not _in_reach(network, agent, s.posts[parent].author))
@@ -647,8 +648,7 @@ class Feed(WorldComponent):
                     )
                 )
                 continue
-            assert isinstance(action, CreatePost | Reply)
-            post = s.create(agent, action.content, parent, at.clock)
+            post = s.create(agent, action.content, parent, at.clock)  # type: ignore[attr-defined]
             events.append(
                 PostCreated(
                     epoch=epoch,

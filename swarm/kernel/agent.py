@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import msgspec
 
 from actors import Actor, handler
 from swarm.actions import NOOP, Action
@@ -64,9 +65,12 @@ class Respond:
 _NO_ANSWER = object()
 
 
-@dataclass(frozen=True, slots=True)
-class Responded:
-    """One answer per question (``None`` where the policy failed), and the failures."""
+class Responded(msgspec.Struct, frozen=True, gc=False):
+    """One answer per question (``None`` where the policy failed), and the failures.
+
+    (A struct, built in C: one per agent asked, every step; a frozen dataclass's
+    ``__init__`` is Python code setting each field through ``object.__setattr__``.)
+    """
 
     answers: tuple[Any, ...]
     failures: tuple[str, ...] = ()
@@ -115,7 +119,10 @@ class InlineAgent(Actor):
 
     def answer(self, snap: Snapshot, ask: Ask, questions: tuple[Any, ...]) -> Responded:
         """The policy's answer to each question (``None`` and a failure where it gave up)."""
-        obs = Observation(self.agent_id, snap.agent_index[self.agent_id], snap)
+        me = self.agent_id
+        spent = snap.exhausted.get(me)  # what Observation works out when not told, inline
+        forbidden = snap.never if spent is None else snap.never | spent
+        obs = Observation(me, snap.agent_index[me], snap, forbidden)
         answers: list[Any] = []
         failures: list[str] = []
         for question in questions:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from itertools import repeat
 from operator import attrgetter
 from typing import Any, Protocol
 
@@ -143,6 +144,7 @@ class SimulationClock(Clock):
         snap = Snapshot(
             at.epoch, at.step, state.agents, public, state.exhausted, state.never, w.governance.deterrence
         )
+        snap.__dict__["agent_index"] = state.index  # what its cached property would build, already built
         blocked = await w.governance.blocked(at, state.agents, public)
         self._views = public
         if blocked or any(map(_FROZEN, state.agents)):
@@ -223,15 +225,21 @@ class SimulationClock(Clock):
         """Put a component's questions to the active agents they are for, all at once."""
         w = self.world
         asked: Mapping[str, Sequence[Any]] = await placed.ref.ask(hooks.PoseQuestions(at))
-        pairs = []
+        index_of, agents = w.index_of, snap.agents
+        ids: list[str] = []
+        pairs: list[tuple[int, tuple[Any, ...]]] = []
         for agent, questions in asked.items():
-            k = w.index_of(agent)
-            if k is not None and not snap.agents[k].frozen and agent not in blocked:
-                pairs.append((agent, k, tuple(questions)))
-        replies = await w.population.respond(snap, placed.cls.ask, [(k, qs) for _, k, qs in pairs])
+            k = index_of(agent)
+            if k is not None and not agents[k].frozen and agent not in blocked:
+                ids.append(agent)
+                pairs.append((k, tuple(questions)))
+        replies = await w.population.respond(snap, placed.cls.ask, pairs)
         answers: list[tuple[str, Any, Any]] = []
-        for (agent, _, questions), reply in zip(pairs, replies, strict=True):
-            answers.extend((agent, q, a) for q, a in zip(questions, reply.answers, strict=True))
+        for agent, (_, questions), reply in zip(ids, pairs, replies, strict=True):
+            got = reply.answers
+            if len(got) != len(questions):
+                raise RunFailure(f"agent {agent}: {len(got)} answers to {len(questions)} questions")
+            answers += zip(repeat(agent), questions, got)  # (agent, question, answer) for each
             for cause in reply.failures:
                 done.events.append(
                     PolicyFailed(epoch=at.epoch, step=at.step, agent_id=agent, phase="respond", cause=cause)
@@ -244,7 +252,7 @@ class SimulationClock(Clock):
         outcomes = []
         if done.interactions:
             effects = await w.governance.on_interactions(at, tuple(done.interactions))
-            settled = settle(at, done.interactions, effects, w.engine, w.types)
+            settled = settle(at, done.interactions, effects, w.engine, w.types, w.index_of)
             done.events += settled.completed
             done.entries += settled.entries
             done.add_effects(effects)
@@ -254,6 +262,5 @@ class SimulationClock(Clock):
         if done.entries:
             done.events += await w.ledger.ask(Post(at, tuple(done.entries)))
         if outcomes:
-            index = w.index_of
-            await w.population.learn([(k, o) for agent, o in outcomes if (k := index(agent)) is not None])
+            await w.population.learn(outcomes)
         return done.events

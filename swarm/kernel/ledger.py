@@ -51,6 +51,10 @@ class AgentBooks:
         return pub
 
 
+_SETTLEMENT = str(Settlement.__struct_config__.tag)
+"""``Settlement(...).kind``, read once."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Limit:
     spec: RateLimit
@@ -99,6 +103,7 @@ class LedgerBooks:
         self._publics: tuple[AgentPublic, ...] | None = None
         self._slots: list[AgentPublic] = []
         self._position: dict[str, int] = {}
+        self._index: dict[str, AgentPublic] = {}
         self._dirty: set[AgentBooks] = set()
 
     # ------------------------------------------------------------------ agents
@@ -114,16 +119,26 @@ class LedgerBooks:
     def publics(self) -> tuple[AgentPublic, ...]:
         """Every agent's public record, in registration order (only changed records are rebuilt)."""
         if self._publics is None:
-            slots = self._slots
+            slots, index = self._slots, self._index
             if len(slots) != len(self.agents):
                 slots[:] = [b.public() for b in self.agents.values()]
                 self._position = {a: k for k, a in enumerate(self.agents)}
-            else:
+                self._index = {p.agent_id: p for p in slots}
+            else:  # books.public() of each changed agent, inline (a few hundred a step)
+                position = self._position
                 for books in self._dirty:
-                    slots[self._position[books.agent_id]] = books.public()
+                    agent = books.agent_id
+                    pub = books._public = AgentPublic(agent, books.reputation, books.resources, books.frozen)
+                    slots[position[agent]] = index[agent] = pub
             self._dirty.clear()
             self._publics = tuple(slots)
         return self._publics
+
+    def index(self) -> dict[str, AgentPublic]:
+        """Every agent's public record by id, as :meth:`publics` has them (a copy: a step's snapshot
+        keeps it, so it is kept up to date here rather than built again from every record each step)."""
+        self.publics()
+        return self._index.copy()
 
     def exhausted(self) -> tuple[frozenset[type[Action]], dict[str, frozenset[type[Action]]]]:
         """Action types nobody may take, and per agent the ones its spent budgets forbid."""
@@ -343,8 +358,36 @@ class LedgerBooks:
         a._public = b._public = self._publics = None  # _changed(a) and _changed(b), inline
         self._dirty.add(a)
         self._dirty.add(b)
-        events.append(self._updated(at, a, s, reputation=s.reputation, resources=s.payoff_initiator))
-        events.append(self._updated(at, b, s, resources=s.payoff_counterparty))
+        # _updated() for each side, inline (two events per accepted interaction); every
+        # settlement's entry kind is the same tag
+        epoch, step, reason, ref = at.epoch, at.step, s.reason, s.ref
+        events.append(
+            LedgerUpdated(
+                epoch=epoch,
+                step=step,
+                agent_id=a.agent_id,
+                entry=_SETTLEMENT,
+                reason=reason,
+                reputation=a.reputation,
+                resources=a.resources,
+                reputation_delta=s.reputation,
+                resources_delta=s.payoff_initiator,
+                ref=ref,
+            )
+        )
+        events.append(
+            LedgerUpdated(
+                epoch=epoch,
+                step=step,
+                agent_id=b.agent_id,
+                entry=_SETTLEMENT,
+                reason=reason,
+                reputation=b.reputation,
+                resources=b.resources,
+                resources_delta=s.payoff_counterparty,
+                ref=ref,
+            )
+        )
 
     def _freeze(self, at: At, f: Freeze, events: list[Event]) -> None:
         """Freeze, or lengthen a freeze; an event only when the freeze starts or gets longer."""
@@ -395,6 +438,8 @@ class PublicState:
     agents: tuple[AgentPublic, ...]
     never: frozenset[type[Action]]
     exhausted: Mapping[str, frozenset[type[Action]]]
+    index: dict[str, AgentPublic]
+    """``agents`` by id (what :attr:`Snapshot.agent_index` holds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,7 +469,7 @@ class Ledger(Actor):
     @handler
     def on_publics(self, msg: Publics) -> PublicState:
         never, exhausted = self.books.exhausted()
-        return PublicState(self.books.publics(), never, exhausted)
+        return PublicState(self.books.publics(), never, exhausted, self.books.index())
 
     @handler
     def on_admit(self, msg: Admit) -> tuple[list[Turn], list[Event]]:

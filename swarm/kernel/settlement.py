@@ -11,7 +11,7 @@ outcome.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from swarm.agents.policy import Outcome
@@ -29,7 +29,8 @@ class Settled:
 
     completed: list[InteractionCompleted] = field(default_factory=list)
     entries: list[Settlement] = field(default_factory=list)
-    outcomes: list[tuple[str, Outcome]] = field(default_factory=list)
+    outcomes: list[tuple[int, Outcome]] = field(default_factory=list)
+    """Each party's outcome, by the party's registration index (parties not in the world left out)."""
 
 
 def settle(
@@ -38,7 +39,14 @@ def settle(
     effects: Sequence[Effect],
     engine: SoftPayoffEngine,
     types: Mapping[str, str],
+    index_of: Callable[[str], int | None] | None = None,
 ) -> Settled:
+    """Settle ``interactions`` in order.
+
+    ``index_of`` gives an agent's registration index: the outcomes are made by index
+    here, as the population is told them, rather than listed by agent id and looked up
+    again (without it, no outcomes are made).
+    """
     costs: dict[str, list[Cost]] = {}
     for e in effects:
         if type(e) is Cost and e.interaction_id is not None:
@@ -79,6 +87,10 @@ def settle(
                     ref=i.interaction_id,
                 )
             )
-        out.outcomes.append((i.initiator, Outcome(i, "initiator", pa)))
-        out.outcomes.append((i.counterparty, Outcome(i, "counterparty", pb)))
+        if index_of is None:
+            continue
+        if (k := index_of(i.initiator)) is not None:
+            out.outcomes.append((k, Outcome(i, "initiator", pa)))
+        if (k := index_of(i.counterparty)) is not None:
+            out.outcomes.append((k, Outcome(i, "counterparty", pb)))
     return out

@@ -72,7 +72,8 @@ FORMAT = "swarm-checkpoint"
 VERSION = 3
 """2: policies, the payoff engine, the proxy and the metrics collector keep plain copies of their settings
 (what a version-1 checkpoint's pickled objects lack). 3: a scripted policy's trust book keeps two sums per
-slot and its counts apart (a version-2 book's four-float slots would be misread)."""
+slot and its counts apart, the ledger keeps the agents' index, the random streams' pool its array of draws,
+and the broker's pending proposals are structs (what a version-2 checkpoint holds otherwise or lacks)."""
 FOLDER = "checkpoints"
 """The checkpoints' folder inside a run folder."""
 

@@ -168,6 +168,8 @@ class AgentStreams:
         self.streams = [Stream.of(seed, "agent", a) for a in agent_ids]
         self.block = block
         self._keys: Any = None
+        self._flat: array[float] | None = None
+        """The array the streams were last given their places in (see :meth:`begin_step`)."""
         if len(self.streams) >= VECTOR_FROM:
             import numpy as np
 
@@ -180,6 +182,7 @@ class AgentStreams:
         pool.streams = list(streams)
         pool.block = block
         pool._keys = None
+        pool._flat = None
         if len(pool.streams) >= VECTOR_FROM:
             import numpy as np
 
@@ -189,7 +192,7 @@ class AgentStreams:
     def hold(self, streams: Sequence[Stream]) -> None:
         """Hold ``streams`` from now on (a sharded run's agents moved between steps)."""
         other = AgentStreams.pool(streams, self.block)
-        self.streams, self._keys = other.streams, other._keys
+        self.streams, self._keys, self._flat = other.streams, other._keys, None
 
     def subset(self, indices: Sequence[int]) -> AgentStreams:
         """A pool of the same streams at ``indices`` (the agents a sharded run keeps in this process)."""
@@ -208,7 +211,21 @@ class AgentStreams:
             for s in self.streams:
                 s.begin(t)
             return
-        flat = ahead if ahead is not None else block_of(self._keys, t, self.block)
+        block = ahead if ahead is not None else block_of(self._keys, t, self.block)
+        flat = self._flat
+        if flat is not None and len(flat) == len(block):
+            # The streams keep their places in last step's array, which takes this step's
+            # draws in place: each stream only restarts its count (unless something else,
+            # another pool or Stream.begin, has since given it another row).
+            flat[:] = block
+            for s in self.streams:
+                if s.row is not flat:
+                    break
+                s.t = t
+                s.j = s.start
+            else:
+                return
+        self._flat = flat = block
         start, width = 0, self.block
         for s in self.streams:  # stream k reads flat[k·block : (k+1)·block]
             s.t, s.j, s.row, s.start, s.end = t, start, flat, start, start + width

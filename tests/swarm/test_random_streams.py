@@ -8,7 +8,7 @@ draw, each stream must give exactly the formula's numbers.
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from swarm.runtime.rng import BLOCK, VECTOR_FROM, AgentStreams, Stream, splitmix
@@ -60,3 +60,36 @@ def test_a_lone_stream_draws_the_formula_in_order() -> None:
     assert [stream.random() for _ in range(3)] == [splitmix(stream.key, 4, j) for j in range(3)]
     stream.begin(5, [0.25, 0.5])
     assert [stream.random() for _ in range(3)] == [0.25, 0.5, splitmix(stream.key, 5, 2)]
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31), steps=st.lists(st.integers(0, 3), min_size=1, max_size=6))
+@example(seed=1, steps=[0, 1, 0, 2, 0, 3, 0])
+def test_streams_keep_their_place_from_step_to_step_unless_something_else_seats_them(
+    seed: int, steps: list[int]
+) -> None:
+    """A pool's streams keep their stretch of its array between steps (it takes the new draws in
+    place); a stream given another row since (another pool's step, or ``Stream.begin``) is seated
+    again. Whichever happened, every draw is the formula's."""
+    whole = AgentStreams(seed, AGENTS)
+    part = whole.subset(range(1, len(AGENTS)))  # shares its streams (at other places) with the whole pool
+    lone = whole.streams[3]
+    for t, who in enumerate(steps, start=1):
+        if who == 0:
+            whole.begin_step(t)
+            pools = [whole]
+        elif who == 1:
+            part.begin_step(t, part.ahead(t))
+            pools = [part]
+        elif who == 2:
+            whole.begin_step(t)
+            lone.begin(t)  # seated on its own: its draws are computed one by one
+            pools = [whole]
+        else:
+            part.begin_step(t)
+            whole.begin_step(t)  # the whole pool seats the part's streams again
+            pools = [whole]
+        for stream in pools[0].streams:
+            assert [stream.random() for _ in range(BLOCK + 1)] == [
+                splitmix(stream.key, t, j) for j in range(BLOCK + 1)
+            ]

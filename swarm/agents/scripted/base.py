@@ -303,7 +303,7 @@ class ScriptedPolicy:
     @staticmethod
     def track_record(observation: Observation, agent_id: str) -> float | None:
         """The agent's published track record, when a transparency ledger publishes one."""
-        notice = observation.view(TransparencyNotice)
+        notice = observation.snapshot.public.get(TransparencyNotice)  # inline rather than view()
         return notice.track_records.get(agent_id) if notice is not None else None
 
     # ------------------------------------------------------------------- trust
@@ -325,7 +325,7 @@ class ScriptedPolicy:
         """Trust, with a published track record (transparency ledger) as the prior for strangers."""
         if agent is None:
             return 0.5
-        notice = observation.view(TransparencyNotice)
+        notice = observation.snapshot.public.get(TransparencyNotice)  # inline rather than view()
         record = notice.track_records.get(agent.agent_id) if notice is not None else None
         return self.trust(agent.agent_id, record if record is not None else 0.5)
 
@@ -336,7 +336,7 @@ class ScriptedPolicy:
         E[π_b] ≈ ½·S(p̂) + τ − rate·(1 − split)·(max(S(p̂), 0) + |τ|), with S(p) = 3p − 1 (the
         default payoff scale); without a tax every proposal is worth considering.
         """
-        tax = observation.view(TaxNotice)
+        tax: TaxNotice | None = observation.snapshot.public.get(TaxNotice)  # inline rather than view()
         if tax is None or tax.rate <= 0:
             return True
         surplus = 3 * p_hat - 1

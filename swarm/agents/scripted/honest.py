@@ -95,7 +95,7 @@ class HonestPolicy(ScriptedPolicy):
             if not fresh:
                 return NOOP
             post = rng.choice(fresh)
-            return self._vote_on(post, -1 if post.net_votes < -2 else 1)
+            return self._vote_on(post, -1 if post.upvotes - post.downvotes < -2 else 1)  # net_votes, inline
         if Propose not in forbidden and rng.random() < c.interact_probability:
             # the most trusted of its recent partners and a few others (a repeat cannot win twice)
             records = self.published(observation)
