@@ -201,7 +201,8 @@ class SimulationClock(Clock):
             extra, stop = self.monitor.after_step(at.epoch, at.step)
             events += extra
             self.stopped_by = self.stopped_by or stop
-        await w.bus.publish(events + await w.ledger.ask(EndPeriod(at, "step")))
+        events += await w.ledger.ask(EndPeriod(at, "step"))  # in place: no second list of the step's events
+        await w.bus.publish(events)
 
     def _action(self, at: At, k: int, reply: Any, done: Applied) -> Action:
         """An agent's reply as an action (a policy failure is a no-op plus an event; anything else a bug)."""
@@ -249,18 +250,19 @@ class SimulationClock(Clock):
     async def _settle(self, at: At, done: Applied) -> list[Any]:
         """Lever effects and payoffs of the interactions, all entries posted; the events, in order."""
         w = self.world
-        outcomes = []
         if done.interactions:
             effects = await w.governance.on_interactions(at, tuple(done.interactions))
             settled = settle(at, done.interactions, effects, w.engine, w.types, w.index_of)
+            done.interactions.clear()  # settled into new objects (their events'): the originals go now
             done.events += settled.completed
             done.entries += settled.entries
             done.add_effects(effects)
             for placed in self._with("observe_settled"):
                 done.add(await placed.ref.ask(hooks.Settled(at, tuple(settled.completed))))
-            outcomes = settled.outcomes
+            if settled.outcomes:  # told before the entries are posted (neither reads the other), then let go
+                await w.population.learn(settled.outcomes)
+            del settled, effects
         if done.entries:
             done.events += await w.ledger.ask(Post(at, tuple(done.entries)))
-        if outcomes:
-            await w.population.learn(outcomes)
+            done.entries.clear()  # booked: not held while the step's events are published
         return done.events
