@@ -93,6 +93,13 @@ class LedgerBooks:
                 self._by_type.setdefault(kind, []).append(limit)
             if value <= 0 and spec.cost is None:
                 self._never.update(spec.actions)
+        self._counted: dict[type[Action], tuple[int, float, tuple[type[Action], ...], str]] = {
+            kind: (only.index, only.value, only.spec.actions, only.spec.description)
+            for kind, (only, *more) in self._by_type.items()
+            if not more and only.spec.cost is None
+        }
+        """The action types whose only budget is a count (the usual case): that budget's index, value,
+        action types and description, so that admission checks and spends it at once."""
         self._used: list[dict[str, float]] = [{} for _ in self._limits]
         """Per limit, what each agent spent of it this period: a count budget's as an int (a small
         one is shared, where a float would be an object per agent; the same comparisons)."""
@@ -177,7 +184,7 @@ class LedgerBooks:
         rejected: list[Event] = []
         budget = self.max_actions_per_step
         cap, longest = self.bandwidth_cap, self.max_content_length
-        agents, by_type, used = self.agents, self._by_type, self._used
+        agents, by_type, counted, used = self.agents, self._by_type, self._counted, self._used
         for turn in turns:
             action = turn.action
             kind = type(action)
@@ -185,21 +192,27 @@ class LedgerBooks:
                 continue
             agent = turn.agent
             books = agents[agent]
-            limits = by_type.get(kind, ())
             reason: str | None = None
             if books.frozen:
                 reason = "agent is frozen"
             elif cap is not None and books.actions_used >= cap:
                 reason = f"bandwidth cap of {cap} actions per epoch reached"
-            else:
-                if longest is not None:
-                    for name in action.text_fields:
-                        size = len(getattr(action, name))
-                        if size > longest:
-                            reason = f"{name} of {size} characters exceeds {longest}"
-                            break
-                if reason is None:
-                    for limit in limits:
+            elif longest is not None:
+                for name in action.text_fields:
+                    size = len(getattr(action, name))
+                    if size > longest:
+                        reason = f"{name} of {size} characters exceeds {longest}"
+                        break
+            if reason is None:
+                # a type with one count budget: what it would have spent, worked out once for the
+                # check and the spending (the loops below do the same for any budgets)
+                only = counted.get(kind)
+                if only is not None:
+                    spent = used[only[0]].get(agent, 0) + 1
+                    if spent > only[1]:
+                        reason = f"rate limit: {only[1]:g} {only[3]}"
+                else:
+                    for limit in by_type.get(kind, ()):
                         spec = limit.spec
                         cost = 1 if spec.cost is None else spec.cost(action)
                         if cost > 0 and used[limit.index].get(agent, 0) + cost > limit.value:
@@ -215,15 +228,20 @@ class LedgerBooks:
                 )
                 continue
             books.actions_used += 1
-            for limit in limits:
-                spec = limit.spec
-                cost = 1 if spec.cost is None else spec.cost(action)
-                if cost <= 0:
-                    continue
-                spent_on = used[limit.index]
-                spent = spent_on[agent] = spent_on.get(agent, 0) + cost
-                if spec.cost is None and spent >= limit.value:
-                    self._exhaust(agent, spec.actions)
+            if only is not None:
+                used[only[0]][agent] = spent
+                if spent >= only[1]:
+                    self._exhaust(agent, only[2])
+            else:
+                for limit in by_type.get(kind, ()):
+                    spec = limit.spec
+                    cost = 1 if spec.cost is None else spec.cost(action)
+                    if cost <= 0:
+                        continue
+                    spent_on = used[limit.index]
+                    total = spent_on[agent] = spent_on.get(agent, 0) + cost
+                    if spec.cost is None and total >= limit.value:
+                        self._exhaust(agent, spec.actions)
             admitted.append(turn)
         return admitted, rejected
 

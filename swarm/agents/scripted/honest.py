@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import filterfalse
+
 from pydantic import Field
 
 from swarm.actions import NOOP, Action, Conduct
@@ -13,7 +15,7 @@ from swarm.agents.types import PolicyConfig, chance
 from swarm.core.interaction import InteractionType
 from swarm.env.boundary import BoundaryView
 from swarm.env.broker import ProposalView, Propose
-from swarm.env.feed import CastVote, CreatePost, FeedView
+from swarm.env.feed import CastVote, CreatePost, FeedView, PostView
 from swarm.env.marketplace import MarketView
 from swarm.env.missions import MissionsView
 from swarm.env.network_view import NetworkView
@@ -41,6 +43,31 @@ class HonestConfig(PolicyConfig):
     interact_probability: float = Field(
         default=0.4, ge=0.0, le=1.0, description="chance to propose in a step"
     )
+
+
+class _FeedIndex:
+    """A ranked feed's posts as the honest voter's filter reads them: their ids in order, the posts by
+    id, their authors, and whether each id is unique (so that it stands for its post)."""
+
+    __slots__ = ("authors", "by_id", "ids", "posts", "usable")
+
+    def __init__(self, posts: tuple[PostView, ...]) -> None:
+        self.posts = posts  # kept, so that no other tuple can take its identity while it is the key
+        self.ids = tuple(p.post_id for p in posts)
+        self.by_id = {p.post_id: p for p in posts}
+        self.usable = len(self.by_id) == len(posts)
+        self.authors = frozenset(p.author for p in posts)
+
+
+_FEED = _FeedIndex(())
+"""The index of the feed last voted on: without an agent network every agent of a step reads the same
+snapshot's posts (with one, each agent its own tuple, which is filtered as it comes)."""
+
+
+def _index_feed(posts: tuple[PostView, ...]) -> _FeedIndex:
+    global _FEED
+    _FEED = _FeedIndex(posts)
+    return _FEED
 
 
 COMPLIANT = Conduct(effort=0.42, sloppiness=0.17, engagement=0.3)
@@ -91,10 +118,21 @@ class HonestPolicy(ScriptedPolicy):
         posts = public.get(FeedView, NO_FEED).posts if NetworkView not in public else self.posts(observation)
         if CastVote not in forbidden and posts and rng.random() < c.vote_probability:
             voted, me = self._voted, self.agent_id
-            fresh = [p for p in posts if p.post_id not in voted and p.author != me]
-            if not fresh:
-                return NOOP
-            post = rng.choice(fresh)
+            index = _FEED
+            if index.posts is not posts and NetworkView not in public:  # the feed all agents read
+                index = _index_feed(posts)
+            if index.posts is posts and index.usable and me not in index.authors:
+                # the posts it has not voted on, as ids filtered in C rather than a Python pass per
+                # post: the same list, in the same order, so the draw picks the same post
+                fresh_ids = list(filterfalse(voted.__contains__, index.ids))
+                if not fresh_ids:
+                    return NOOP
+                post = index.by_id[rng.choice(fresh_ids)]
+            else:
+                fresh = [p for p in posts if p.post_id not in voted and p.author != me]
+                if not fresh:
+                    return NOOP
+                post = rng.choice(fresh)
             return self._vote_on(post, -1 if post.upvotes - post.downvotes < -2 else 1)  # net_votes, inline
         if Propose not in forbidden and rng.random() < c.interact_probability:
             # the most trusted of its recent partners and a few others (a repeat cannot win twice)
