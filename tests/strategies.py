@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from swarm.core import PayoffConfig
+from swarm.core import PayoffConfig, SoftInteraction
 
 
 def payoff_configs(
@@ -21,4 +21,25 @@ def payoff_configs(
         rho_a=st.floats(0.0, rho),
         rho_b=st.floats(0.0, rho),
         w_rep=st.floats(*w_rep),
+    )
+
+
+def epoch_interactions(ties: tuple[float, ...] = (0.0, 0.5, 1.0)) -> st.SearchStrategy[SoftInteraction]:
+    """Interactions as an epoch's metrics read them: initiators a, b or c, any acceptance, p arbitrary
+    or one of ``ties`` (so that equal p values happen often), ground truth unknown, −1 or 1, and
+    transfers, costs and reputation changes in [−5, 5]."""
+    amount = st.floats(-5.0, 5.0)
+    return st.builds(
+        SoftInteraction,
+        interaction_id=st.just("i"),
+        initiator=st.sampled_from(["a", "b", "c"]),
+        counterparty=st.just("z"),
+        accepted=st.booleans(),
+        p=st.one_of(st.floats(0.0, 1.0), st.sampled_from(ties)),
+        ground_truth=st.sampled_from([None, -1, 1]),
+        tau=amount,
+        c_a=amount,
+        c_b=amount,
+        r_a=amount,
+        r_b=amount,
     )

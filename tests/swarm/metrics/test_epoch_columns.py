@@ -15,23 +15,9 @@ from swarm.events import InteractionCompleted
 from swarm.metrics import soft
 from swarm.metrics.collector import MetricsCollector
 from swarm.metrics.registry import EPOCH_METRICS, EpochData, epoch_metric, needs_interactions
-from tests.strategies import payoff_configs
+from tests.strategies import epoch_interactions, payoff_configs
 
-amount = st.floats(-5.0, 5.0)
-interaction = st.builds(
-    SoftInteraction,
-    interaction_id=st.just("i"),
-    initiator=st.sampled_from(["a", "b", "c"]),
-    counterparty=st.just("z"),
-    accepted=st.booleans(),
-    p=st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 0.5, 1.0])),
-    ground_truth=st.sampled_from([None, -1, 1]),
-    tau=amount,
-    c_a=amount,
-    c_b=amount,
-    r_a=amount,
-    r_b=amount,
-)
+interaction = epoch_interactions()
 
 
 def data(interactions: list[SoftInteraction], engine: SoftPayoffEngine, kept: soft.Table | None) -> EpochData:

@@ -21,7 +21,7 @@ from swarm.core import SoftInteraction, SoftPayoffEngine
 from swarm.metrics import soft
 from swarm.metrics.inequality import gini
 from swarm.metrics.registry import EPOCH_METRICS, EpochData
-from tests.strategies import payoff_configs
+from tests.strategies import epoch_interactions, payoff_configs
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -44,23 +44,8 @@ def ways() -> Iterator[str]:
             yield name
 
 
-amount = st.floats(-5.0, 5.0)
 # few distinct p values as well as arbitrary ones, so that ties (AUC, bins) happen often
-p_value = st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 0.1, 0.3, 0.5, 0.7, 1.0]))
-interaction = st.builds(
-    SoftInteraction,
-    interaction_id=st.just("i"),
-    initiator=st.sampled_from(["a", "b", "c"]),
-    counterparty=st.just("z"),
-    accepted=st.booleans(),
-    p=p_value,
-    ground_truth=st.sampled_from([None, -1, 1]),
-    tau=amount,
-    c_a=amount,
-    c_b=amount,
-    r_a=amount,
-    r_b=amount,
-)
+interaction = epoch_interactions(ties=(0.0, 0.1, 0.3, 0.5, 0.7, 1.0))
 batches = st.lists(interaction, max_size=40)
 engines = payoff_configs().map(SoftPayoffEngine)
 
