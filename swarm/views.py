@@ -44,7 +44,10 @@ class Snapshot:
         exhausted: Mapping[AgentId, frozenset[type[Action]]] | None = None,
         never: frozenset[type[Action]] = frozenset(),
         deterrence: float = 0.0,
+        index: dict[AgentId, AgentPublic] | None = None,
     ) -> None:
+        if index is not None:  # ``agents`` by id, kept up to date by the caller: not built again
+            self.__dict__["agent_index"] = index
         self.epoch = epoch
         self.step = step
         self.agents = agents

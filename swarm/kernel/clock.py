@@ -142,9 +142,15 @@ class SimulationClock(Clock):
         state: PublicState = await w.ledger.ask(Publics())
         public.update(await w.governance.live_notices(at))
         snap = Snapshot(
-            at.epoch, at.step, state.agents, public, state.exhausted, state.never, w.governance.deterrence
+            at.epoch,
+            at.step,
+            state.agents,
+            public,
+            state.exhausted,
+            state.never,
+            w.governance.deterrence,
+            state.index,
         )
-        snap.__dict__["agent_index"] = state.index  # what its cached property would build, already built
         blocked = await w.governance.blocked(at, state.agents, public)
         self._views = public
         if blocked or any(map(_FROZEN, state.agents)):

@@ -131,12 +131,10 @@ class LedgerBooks:
                 slots[:] = [b.public() for b in self.agents.values()]
                 self._position = {a: k for k, a in enumerate(self.agents)}
                 self._index = {p.agent_id: p for p in slots}
-            else:  # books.public() of each changed agent, inline (a few hundred a step)
+            else:
                 position = self._position
                 for books in self._dirty:
-                    agent = books.agent_id
-                    pub = books._public = AgentPublic(agent, books.reputation, books.resources, books.frozen)
-                    slots[position[agent]] = index[agent] = pub
+                    slots[position[books.agent_id]] = index[books.agent_id] = books.public()
             self._dirty.clear()
             self._publics = tuple(slots)
         return self._publics

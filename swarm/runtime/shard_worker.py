@@ -341,9 +341,9 @@ class ShardRunner:
             for p, record in zip(positions, self._decode_agents(records[2]), strict=True):
                 agents[p] = index[record.agent_id] = record
         self._index = index
-        snapshot = self._Snapshot(epoch, step, tuple(agents), public, exhausted, never, deterrence)
-        snapshot.__dict__["agent_index"] = index  # what its cached property would build, already built
-        self.snapshot = snapshot
+        self.snapshot = self._Snapshot(
+            epoch, step, tuple(agents), public, exhausted, never, deterrence, index
+        )
 
     def act(self, snapshot: bytes, positions: bytes) -> tuple[int, bytes]:
         self._load_snapshot(snapshot)
