@@ -32,7 +32,7 @@ class CriterionResult(BaseModel):
     detail: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SimulationResult:
     """Everything a run produced besides its event log."""
 
@@ -59,6 +59,22 @@ class SimulationResult:
     def passed(self) -> bool:
         """No criterion failed and the run finished (completed, or stopped by its kill switch)."""
         return all(c.passed for c in self.criteria) and self.reason in ("completed", "kill_switch")
+
+    def __repr__(self) -> str:
+        """What the run was and how it ended, with the sizes of its tables rather than their rows.
+
+        A result holds every agent's figures for every epoch: the full field-by-field form runs
+        to megabytes for a large population, and Python builds it unasked at times (asyncio's
+        runner, for one, formats the main task, result included, as it restores its SIGINT
+        handler when ``asyncio.run``/``anyio.run`` returns), which made the end of a run the
+        peak of its memory. Read the fields for the contents.
+        """
+        return (
+            f"{type(self).__name__}(scenario_id={self.scenario_id!r}, seed={self.seed}, "
+            f"reason={self.reason!r}, passed={self.passed}, epochs=<{len(self.epochs)}>, "
+            f"agents=<{len(self.agents)}>, agent_history=<{len(self.agent_history)} rows>, "
+            f"criteria=<{len(self.criteria)}>, log_path={self.log_path!r})"
+        )
 
 
 def summarize(

@@ -18,7 +18,9 @@ from swarm.errors import PolicyError
 from swarm.events import AgentCreated, EpochCompleted, Event, InteractionCompleted, PolicyFailed, RunEnded
 from swarm.runtime.eventlog import read_log
 from swarm.runtime.replay import compare_logs, recompute
+from swarm.runtime.result import SimulationResult
 from swarm.runtime.simulation import SimulationError
+from swarm.scenario import Scenario
 from tests.conftest import make_scenario
 
 
@@ -342,3 +344,25 @@ def test_summary_json_holds_the_result_and_the_scenario_whatever_their_text(tmp_
     assert summary["agents"] == json.loads(json.dumps(list(result.agents)))
     assert summary["scenario"] == sc.model_dump(mode="json")
     assert (summary["seed"], summary["reason"], summary["passed"]) == (5, "completed", result.passed)
+
+
+def test_a_result_reads_as_its_run_and_sizes_whatever_the_population() -> None:
+    """A result's repr names the run and counts its rows: it does not grow with the population,
+    so the asyncio runner formatting the main task (result included) on its way out costs nothing."""
+    sizes: list[int] = []
+    for honest in (2, 40):
+        sc = make_scenario(honest=honest, adversarial=1, epochs=2, steps=2, seed=3)
+        result = anyio.run(_returned_result, sc)  # returned from the runner's main task, as users do
+        text = repr(result)
+        assert text.startswith("SimulationResult(") and repr(sc.scenario_id) in text
+        assert "seed=3" in text and "reason='completed'" in text and f"passed={result.passed}" in text
+        assert f"agents=<{honest + 1}>" in text and "epochs=<2>" in text
+        assert f"agent_history=<{len(result.agent_history)} rows>" in text
+        assert "honest_1" not in text  # no agent's figures
+        sizes.append(len(text))
+    assert sizes[1] - sizes[0] <= 4  # the counts' extra digits, nothing per agent
+
+
+async def _returned_result(sc: Scenario) -> SimulationResult:
+    async with Simulation(sc) as sim:
+        return await sim.wait()
