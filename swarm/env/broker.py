@@ -12,16 +12,27 @@ from __future__ import annotations
 
 import inspect
 import random
-from collections.abc import Awaitable, Mapping, Sequence
-from typing import Annotated, Any, ClassVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from math import exp
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from swarm.actions import DEFAULT_CONDUCT, Action, Conduct
-from swarm.core.interaction import InteractionType, SoftInteraction
-from swarm.core.observables import draw_ground_truth, generate_observables
+from swarm.core.interaction import InteractionType, Observables, SoftInteraction
+from swarm.core.observables import (
+    COUNTERPARTY_WEIGHT,
+    ENGAGEMENT_NOISE,
+    MAX_MISUSE,
+    MAX_REJECTIONS,
+    MAX_REWORK,
+    PROGRESS_NOISE,
+    draw_ground_truth,
+    generate_observables,
+)
 from swarm.core.proxy import ProxyComputer
+from swarm.core.sigmoid import _EXP_LIMIT
 from swarm.env.identity_view import UNCREDENTIALED, IdentityView
 from swarm.env.network_view import NetworkView
 from swarm.events import ActionRejected, Event
@@ -144,24 +155,34 @@ class BrokerState:
     def by_counterparty(self) -> dict[str, list[ProposalView]]:
         out: dict[str, list[ProposalView]] = {}
         for p in self.pending.values():
-            out.setdefault(p.view.counterparty, []).append(p.view)
+            view = p.view
+            asked = out.get(view.counterparty)
+            if asked is None:
+                out[view.counterparty] = [view]
+            else:
+                asked.append(view)
         return out
 
     def resolve(self, at: At, decisions: Mapping[str, Decision]) -> tuple[list[SoftInteraction], list[Event]]:
         """Label every answered proposal (in proposal order) and expire stale unanswered ones."""
         done: list[SoftInteraction] = []
         expired: list[Event] = []
-        for pid in list(self.pending):
-            pending = self.pending[pid]
+        pending_by_id = self.pending
+        if not pending_by_id:
+            return done, expired
+        label = _labeller(self.rng, self.proxy)
+        clock, epoch, step = at.clock, at.epoch, at.step
+        for pid in list(pending_by_id):
+            pending = pending_by_id[pid]
             decision = decisions.get(pid)
             v = pending.view
             if decision is None:
-                if at.clock >= pending.expires_at:
-                    del self.pending[pid]
+                if clock >= pending.expires_at:
+                    del pending_by_id[pid]
                     expired.append(
                         ProposalExpired(
-                            epoch=at.epoch,
-                            step=at.step,
+                            epoch=epoch,
+                            step=step,
                             interaction_id=pid,
                             initiator=v.initiator,
                             counterparty=v.counterparty,
@@ -169,26 +190,100 @@ class BrokerState:
                         )
                     )
                 continue
-            del self.pending[pid]
-            obs = generate_observables(self.rng, pending.conduct, decision.conduct, decision.accept)
-            v_hat, p = self.proxy.compute_labels(obs)
+            del pending_by_id[pid]
+            accept = decision.accept
+            obs, v_hat, p, truth = label(pending.conduct, decision.conduct, accept)
             done.append(
                 SoftInteraction(
                     interaction_id=pid,
                     initiator=v.initiator,
                     counterparty=v.counterparty,
                     interaction_type=v.interaction_type,
-                    accepted=decision.accept,
+                    accepted=accept,
                     observables=obs,
                     v_hat=v_hat,
                     p=p,
-                    tau=v.offered_transfer if decision.accept else 0.0,
-                    ground_truth=draw_ground_truth(self.rng, pending.conduct),
-                    epoch=at.epoch,
-                    step=at.step,
+                    tau=v.offered_transfer if accept else 0.0,
+                    ground_truth=truth,
+                    epoch=epoch,
+                    step=step,
                 )
             )
         return done, expired
+
+
+_Label = tuple[Observables, float, float, Literal[-1, 1]]
+"""An interaction's observables, v̂, p and ground truth."""
+
+
+def _labeller(rng: random.Random, proxy: ProxyComputer) -> Callable[[Conduct, Conduct | None, bool], _Label]:
+    """``label(conduct, answer, accepted)``: :func:`generate_observables`, then ``proxy``'s
+    :meth:`~ProxyComputer.compute_labels`, then :func:`draw_ground_truth`, from ``rng``.
+
+    For a plain :class:`ProxyComputer` the three are computed in one call instead of eleven:
+    the same draws in the same order and the same float operations in the same order (the
+    decay signals of every possible count made once here, as ``compute_v_hat`` would make
+    them). A subclass's own scoring is called as it is.
+    """
+    if type(proxy) is not ProxyComputer:
+
+        def label_with_calls(conduct: Conduct, answer: Conduct | None, accepted: bool) -> _Label:
+            obs = generate_observables(rng, conduct, answer, accepted)
+            v_hat, p = proxy.compute_labels(obs)
+            return obs, v_hat, p, draw_ground_truth(rng, conduct)
+
+        return label_with_calls
+    draw = rng.random
+    w_progress, w_rework, w_verifier, w_engagement = proxy._w
+    k = proxy.sigmoid_k
+    rework_signal = [2.0 * proxy.rework_decay**n - 1.0 for n in range(MAX_REWORK + 1)]
+    rejection_signal = [2.0 * proxy.rejection_decay**n - 1.0 for n in range(MAX_REJECTIONS + 1)]
+    misuse_signal = [2.0 * proxy.misuse_decay**n - 1.0 for n in range(MAX_MISUSE + 1)]
+    progress_lo, progress_span = -PROGRESS_NOISE, PROGRESS_NOISE - -PROGRESS_NOISE
+    engagement_lo, engagement_span = -ENGAGEMENT_NOISE, ENGAGEMENT_NOISE - -ENGAGEMENT_NOISE
+    own_weight = 1 - COUNTERPARTY_WEIGHT
+    assert (MAX_REWORK, MAX_REJECTIONS, MAX_MISUSE) == (3, 2, 1)  # the binomials below are unrolled
+
+    def label(c: Conduct, answer: Conduct | None, accepted: bool) -> _Label:
+        # generate_observables(rng, c, answer, accepted), inline; Bin(n, q) as n draws in order
+        progress = c.effort + c.facade + (progress_lo + progress_span * draw())
+        progress = -1.0 if progress < -1.0 else 1.0 if progress > 1.0 else progress
+        q = c.sloppiness
+        rework = (draw() < q) + (draw() < q) + (draw() < q)  # an int: bools add up as ints
+        q = c.defects
+        rejections = (draw() < q) + (draw() < q)
+        misuse = 1 if draw() < c.misuse else 0
+        tone = c.engagement
+        if answer is not None:
+            tone = own_weight * tone + COUNTERPARTY_WEIGHT * answer.engagement
+        engagement = tone + (engagement_lo + engagement_span * draw())
+        engagement = -1.0 if engagement < -1.0 else 1.0 if engagement > 1.0 else engagement
+        if not accepted:
+            engagement = min(engagement, 0.0)
+        obs = Observables(progress, rework, rejections, misuse, engagement)
+        # proxy.compute_labels(obs), inline (its clamps of progress and engagement are no-ops here)
+        verifier = (rejection_signal[rejections] + misuse_signal[misuse]) / 2.0
+        v_hat = (
+            w_progress * progress
+            + w_rework * rework_signal[rework]
+            + w_verifier * verifier
+            + w_engagement * engagement
+        )
+        v_hat = -1.0 if v_hat < -1.0 else 1.0 if v_hat > 1.0 else v_hat
+        # calibrated_sigmoid(v_hat, k), inline (|v̂| ≤ 1: its clamp to ±10 is a no-op)
+        z = k * v_hat if v_hat else 0.0
+        if z < -_EXP_LIMIT:
+            ez = exp(z)
+            p = ez / (1.0 + ez)
+        else:
+            p = 1.0 / (1.0 + exp(-z))
+        # draw_ground_truth(rng, c) with true_quality(c), inline
+        q = 0.5 + 0.5 * c.effort - 0.15 * c.sloppiness - 0.2 * c.defects
+        q -= 0.2 * c.misuse
+        q = 0.02 if q < 0.02 else 0.98 if q > 0.98 else q
+        return obs, v_hat, p, 1 if draw() < q else -1
+
+    return label
 
 
 # --------------------------------------------------------------------- component

@@ -21,6 +21,7 @@ import heapq
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from math import isnan
 from typing import Annotated, ClassVar, Literal
 
 import msgspec
@@ -298,6 +299,9 @@ class FeedState:
         self._recent = 0
         """Live top-level posts."""
         self._heap: list[Entry] = []
+        self._changed: dict[int, _Post] = {}
+        """Top-level posts whose score changed since the heap was last brought up to date, by number:
+        each gets one fresh entry when the ranking is next read, however often it changed."""
         self._counter = 0
 
     def create(self, author: str, content: str, parent_id: str | None, clock: int) -> _Post:
@@ -308,12 +312,13 @@ class FeedState:
             parent.reply_count += 1
             self._rerank(parent)
         self._counter += 1
-        post = _Post(f"post-{self._counter}", author, content, parent_id, clock, self._counter)
+        order = self._counter
+        post = _Post(f"post-{order}", author, content, parent_id, clock, order)
         self.posts[post.post_id] = post
         self._live.append(post)
         if parent is None:
             self._recent += 1
-            self._rerank(post)
+            self._changed[order] = post  # self._rerank(post), inline (a post every few turns)
             if self.track_latest:
                 self.latest[author] = post
             if self.track_threads:
@@ -385,17 +390,32 @@ class FeedState:
             if posts.pop(post.post_id, None) is not None and post.parent_id is None:
                 self._recent -= 1
         if self._recent > 2 * self.capacity:  # amortised: one pass per `capacity` new posts
+            self._keep_best(live, posts)
+
+    def _keep_best(self, live: deque[_Post], posts: dict[str, _Post]) -> None:
+        """Archive every live top-level post but the ``capacity`` best-ranked (hidden ones too); the
+        kept posts' entries, sorted, become the heap."""
+        rw, ad, k = self.reply_weight, self.age_decay, self.capacity
+        roots = [p for p in reversed(live) if p.parent_id is None and not p.hidden]  # newest first
+        keys = [-(p.weighted + rw * p.reply_count + ad * p.created_at_step) for p in roots]  # _entry()[0]
+        if isnan(sum(keys)):  # no order among NaN keys: the entries' own comparison, in creation order
             entries = [self._entry(p) for p in live if p.parent_id is None and not p.hidden]
-            k = self.capacity
-            # the same k smallest either way; sorting is faster while k is a large share of them
             kept = sorted(entries)[:k] if len(entries) <= 4 * k else heapq.nsmallest(k, entries)
             keep = {id(e[3]) for e in kept}
-            for post in live:
-                if post.parent_id is None and id(post) not in keep:
-                    del posts[post.post_id]
-            self._live = deque(p for p in live if p.post_id in posts)
-            self._recent = len(kept)
-            self._heap = kept  # sorted, so already a heap
+            archived = [p for p in live if p.parent_id is None and id(p) not in keep]
+        else:
+            # The entries' order is by key, ties to the newer post: a stable sort of the keys of
+            # `roots`, newest first, gives it, and sorting floats is much cheaper than sorting tuples.
+            ranks = sorted(range(len(roots)), key=keys.__getitem__)
+            kept = [(keys[j], -roots[j].order, roots[j].version, roots[j]) for j in ranks[:k]]
+            archived = [roots[j] for j in ranks[k:]]
+            if self.hidden_total:  # hidden top-level posts go too
+                archived += [p for p in live if p.hidden and p.parent_id is None]
+        for post in archived:
+            del posts[post.post_id]
+        self._live = deque([p for p in live if p.post_id in posts])
+        self._recent = len(kept)
+        self._heap = kept  # sorted, so already a heap
 
     def vote_weight(self, voter: str, epoch: int) -> float:
         """1 without normalisation; else 1/(1 + n/max_weight), n = the voter's votes this epoch so far."""
@@ -409,7 +429,10 @@ class FeedState:
 
     def vote(self, post_id: str, voter: str, direction: int, epoch: int = 0) -> bool:
         """Record a vote; True if it changed the counts (a repeat of the same vote does not)."""
-        post = self.posts[post_id]
+        return self._vote(self.posts[post_id], voter, direction, epoch)
+
+    def _vote(self, post: _Post, voter: str, direction: int, epoch: int) -> bool:
+        """:meth:`vote` on a live post the caller already holds."""
         voters = post.voters
         if voters is None:
             voters = post.voters = {}
@@ -430,7 +453,10 @@ class FeedState:
         signed = direction if weight == 1.0 else direction * weight
         post.weighted += signed
         voters[voter] = signed
-        self._rerank(post)
+        # self._rerank(post), inline (a vote every few turns)
+        post._view = None
+        if post.parent_id is None and not post.hidden:
+            self._changed[post.order] = post
         if self.track_threads:
             stats = self.stats
             self.stats = (
@@ -441,13 +467,22 @@ class FeedState:
         return True
 
     def _rerank(self, post: _Post) -> None:
-        """Record a changed score: a fresh heap entry, and the post's view to be rebuilt."""
+        """Record a changed score: the post's view to be rebuilt, and (for a ranked post) a fresh heap
+        entry to be pushed when the ranking is next read."""
         post._view = None
-        if post.parent_id is not None or post.hidden:  # a hidden post is never ranked again
-            return
-        post.version += 1
-        key = post.weighted + self.reply_weight * post.reply_count + self.age_decay * post.created_at_step
-        heapq.heappush(self._heap, (-key, -post.order, post.version, post))  # _entry(post), inline
+        if post.parent_id is None and not post.hidden:  # a hidden post is never ranked again
+            self._changed[post.order] = post
+
+    def _push_changed(self) -> None:
+        """A fresh heap entry for each post whose score changed since the last (older ones go stale)."""
+        heap, rw, ad = self._heap, self.reply_weight, self.age_decay
+        for post in self._changed.values():
+            if post.hidden:
+                continue
+            post.version = version = post.version + 1
+            key = post.weighted + rw * post.reply_count + ad * post.created_at_step  # _entry(post), inline
+            heapq.heappush(heap, (-key, -post.order, version, post))
+        self._changed.clear()
 
     def _entry(self, post: _Post) -> Entry:
         """Every post loses β per step of age alike, so score + β·clock ranks them at any clock.
@@ -467,10 +502,13 @@ class FeedState:
     def ranked(self, clock: int, limit: int) -> tuple[PostView, ...]:
         """The top ``limit`` live top-level posts by score; ties go to the newer post.
 
-        A lazy heap keeps them ordered: a score change pushes a fresh entry and
-        stale or archived entries are dropped when they reach the top, so a step
-        costs O(limit·log n) rather than a pass over every live post.
+        A lazy heap keeps them ordered: a post whose score changed gets a fresh entry
+        (one however often it changed since the last reading), and stale or archived
+        entries are dropped when they reach the top, so a step costs O(limit·log n)
+        rather than a pass over every live post.
         """
+        if self._changed:
+            self._push_changed()
         self._archive(clock)
         heap, posts = self._heap, self.posts
         if len(heap) > 2 * self._recent + 1024:
@@ -572,6 +610,7 @@ class Feed(WorldComponent):
         out = Applied()
         events: list[Event] = out.events
         s = self.state
+        posts = s.posts
         epoch, step = at.epoch, at.step
         network = self.published(NetworkView)
         identity = self.published(IdentityView)
@@ -588,9 +627,8 @@ class Feed(WorldComponent):
                         )
                     )
                     continue
-                if action.post_id not in s.posts or (
-                    network is not None and not _in_reach(network, agent, s.posts[action.post_id].author)
-                ):
+                post = posts.get(action.post_id)
+                if post is None or (network is not None and not _in_reach(network, agent, post.author)):
                     events.append(
                         ActionRejected(
                             epoch=epoch,
@@ -601,7 +639,6 @@ class Feed(WorldComponent):
                         )
                     )
                     continue
-                post = s.posts[action.post_id]
                 if post.hidden or (post.parent is not None and not post.visible()):  # visible(), inline
                     events.append(
                         ActionRejected(
@@ -613,7 +650,7 @@ class Feed(WorldComponent):
                         )
                     )
                     continue
-                changed = s.vote(action.post_id, agent, action.direction, epoch)
+                changed = s._vote(post, agent, action.direction, epoch)
                 events.append(
                     VoteCast(
                         epoch=epoch,

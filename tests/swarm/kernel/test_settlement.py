@@ -105,6 +105,24 @@ def test_settlement_payoffs_and_ledger_agree_on_the_reputation_term(
     assert next(entries, None) is None
 
 
+class _SameFormula(SoftPayoffEngine):
+    """The engine's formula unchanged, but a subclass: settlement then calls its methods."""
+
+
+@settings(max_examples=150, deadline=None)
+@given(configs, batches())
+def test_settling_with_the_engines_own_formula_inline_gives_what_its_methods_give(
+    config: PayoffConfig, batch: tuple[list[SoftInteraction], list[Cost]]
+) -> None:
+    interactions, costs = batch
+    index = {a: k for k, a in enumerate(AGENTS)}.get
+    inline = settle(AT, interactions, costs, SoftPayoffEngine(config), TYPES, index)
+    called = settle(AT, interactions, costs, _SameFormula(config), TYPES, index)
+    assert inline.completed == called.completed
+    assert inline.entries == called.entries
+    assert inline.outcomes == called.outcomes
+
+
 STATUS_PAYOFF = {"s_plus": 3.0, "s_minus": 1.5, "h": 2.5, "rho_a": 0.1, "rho_b": 0.1}
 
 
