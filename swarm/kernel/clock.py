@@ -71,13 +71,22 @@ class SimulationClock(Clock):
         """Awaited between epochs with (epochs completed, steps completed) — checkpoints, say."""
         self.monitor: StepMonitor | None = None
         """Asked after every step and epoch for events to log and whether to stop (LLM budgets, say)."""
+        self._hooked: dict[tuple[str, ...], list[Placed]] = {}
         self._watchers = self._with("observe_events")
+        self._ids = [seat.agent_id for seat in world.seats]
+        """Every agent's id, by registration index (what ``world.seats[k].agent_id`` holds)."""
         self._views: Mapping[type, Any] | None = None
         """The last step's snapshot views: what levers read at the epoch's end."""
 
     def _with(self, *hooks: str) -> list[Placed]:
-        """The components that implement any of ``hooks``, in the world's order."""
-        return [p for p in self.world.components if any(p.cls.overrides(h) for h in hooks)]
+        """The components that implement any of ``hooks``, in the world's order (worked out once:
+        the world's components are fixed when the clock is made, and a step asks for these lists)."""
+        found = self._hooked.get(hooks)
+        if found is None:
+            found = self._hooked[hooks] = [
+                p for p in self.world.components if any(p.cls.overrides(h) for h in hooks)
+            ]
+        return found
 
     async def tick(self, n: int) -> bool:
         epoch, step = divmod(n, self.steps)
@@ -166,7 +175,9 @@ class SimulationClock(Clock):
                 if kind is not Noop and kind not in router:
                     replies[p] = self._action(at, active[p], reply, done)
         turns: list[Turn] = []
-        seats = w.seats
+        batches: list[list[Turn]] = [[] for _ in w.components]
+        ids = self._ids if len(active) == len(self._ids) else [self._ids[k] for k in active]
+        route = router.get
         new = tuple.__new__  # Turn(...) without the named tuple's Python-level __new__
         for index, p in enumerate(
             schedule(w.scenario.simulation.schedule, active, at.clock, state.agents, self.rng)
@@ -175,21 +186,25 @@ class SimulationClock(Clock):
             kind = type(action)
             if kind is Noop:
                 continue
-            agent = seats[active[p]].agent_id
-            if kind in router:
-                turns.append(new(Turn, (index, agent, action)))
+            taker = route(kind)
+            if taker is not None:
+                turn = new(Turn, (index, ids[p], action))
+                turns.append(turn)
+                batches[taker].append(turn)  # its component's batch, should the ledger admit it
             else:
                 why = f"no part of this scenario's world takes {action.type} actions"
                 done.events.append(
                     ActionRejected(
-                        epoch=at.epoch, step=at.step, agent_id=agent, action=action.type, reason=why
+                        epoch=at.epoch, step=at.step, agent_id=ids[p], action=action.type, reason=why
                     )
                 )
         admitted, rejected = await w.ledger.ask(Admit(at, tuple(turns)))
         done.events += rejected
-        batches: list[list[Turn]] = [[] for _ in w.components]
-        for turn in admitted:
-            batches[router[type(turn.action)]].append(turn)
+        if len(admitted) != len(turns):  # some refused: the batches of the admitted ones (in order) instead
+            for batch in batches:
+                batch.clear()
+            for turn in admitted:
+                batches[router[type(turn.action)]].append(turn)
         for placed, batch in zip(w.components, batches, strict=True):
             if batch:
                 done.add(await placed.ref.ask(hooks.ApplyTurns(at, tuple(batch), snap.agent_index, public)))

@@ -64,9 +64,7 @@ class LocalPopulation(Population):
     def __init__(self, system: ActorSystem, agents: Sequence[tuple[str, Any]], timeout: float) -> None:
         self.system = system
         self.timeout = timeout
-        members = [self.spawn(agent_id, policy) for agent_id, policy in agents]
-        self.refs: list[ActorRef] = [ref for ref, _ in members]
-        self._inline: list[InlineAgent | None] = [agent for _, agent in members]
+        self.reseat([self.spawn(agent_id, policy) for agent_id, policy in agents])
 
     def spawn(self, agent_id: str, policy: Any) -> tuple[ActorRef, InlineAgent | None]:
         """A new actor for an agent in this process's system, and its inline handler (None for a
@@ -84,26 +82,33 @@ class LocalPopulation(Population):
 
         A sharded run calls it between steps when agents move to or from this process.
         """
-        self.refs = [ref for ref, _ in members]
-        self._inline = [agent for _, agent in members]
+        self.refs: list[ActorRef] = [ref for ref, _ in members]
+        self._inline: list[InlineAgent | None] = [agent for _, agent in members]
+        self._deciders: list[tuple[Any, str, ActorRef]] = [
+            (None, ref.name, ref) if agent is None else (agent.policy.decide, agent.agent_id, ref)
+            for ref, agent in members
+        ]
+        """Per agent: its policy's ``decide`` (None for a policy that awaits), its id and its actor,
+        what the act phase reads of each agent (in one unpacking rather than three lookups)."""
 
     async def act(self, snapshot: Snapshot, active: Sequence[int]) -> list[Any]:
-        refs, inline = self.refs, self._inline
+        refs, deciders = self.refs, self._deciders
         index, exhausted, never = snapshot.agent_index, snapshot.exhausted, snapshot.never
-        out: list[Any] = [None] * len(active)
+        # what Observation works out when not told, per agent with spent budgets, once a step
+        forbidden = exhausted if not never else {a: never | spent for a, spent in exhausted.items()}
+        forbid = forbidden.get
+        everyone = len(active) == len(deciders)  # active is then every index, in order
+        out: list[Any] = []
         queued: list[int] = []
-        for i, k in enumerate(active):
-            agent, ref = inline[k], refs[k]
-            if agent is None or not ref.idle:
-                queued.append(i)
+        for decide, me, ref in deciders if everyone else [deciders[k] for k in active]:
+            if decide is None or not ref.idle:
+                queued.append(len(out))
+                out.append(None)
                 continue
-            me = agent.agent_id
-            spent = exhausted.get(me)  # what Observation works out when not told, inline: every turn
-            forbidden = never if spent is None else never | spent
             try:
-                out[i] = agent.policy.decide(Observation(me, index[me], snapshot, forbidden))
+                out.append(decide(Observation(me, index[me], snapshot, forbid(me, never))))
             except EXPECTED_FAILURES as exc:
-                out[i] = Acted(NOOP, describe_failure(exc))
+                out.append(Acted(NOOP, describe_failure(exc)))
             except Exception as exc:
                 raise ref.failed(Act(snapshot), exc) from exc
         if queued:

@@ -13,6 +13,7 @@ import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import IO, Any
 
 from actors import Actor, handler
@@ -131,6 +132,18 @@ _NOT_KEPT = _NotKept()
 _Count = tuple[str, Callable[[Any], bool] | None, Callable[[Any], float] | None, bool]
 """A counter's update: its name, ``where``, ``amount``, and whether it keeps the latest value."""
 
+_Handler = tuple[Callable[[list[Any]], None] | None, tuple[_Count, ...], bool]
+
+
+def _each(update: Callable[[Any], None]) -> Callable[[list[Any]], None]:
+    """An update of one event as an update of a run of them, event by event."""
+
+    def run(events: list[Any]) -> None:
+        for ev in events:
+            update(ev)
+
+    return run
+
 
 class MetricsCollector:
     """Accumulates one epoch's events; :meth:`close_epoch` yields its metrics."""
@@ -164,31 +177,59 @@ class MetricsCollector:
             AgentUnfrozen: self._unfrozen,
             **dict.fromkeys(detection.EVENTS, self._detection),
         }
-        self._handlers: dict[type, tuple[Callable[[Any], None] | None, tuple[_Count, ...]]] = {}
-        """Per event type: the collector's own update (or None), then each counter's, in order."""
+        """Per event type: the collector's own update of one event."""
+        runs: dict[type, Callable[[list[Any]], None]] = {
+            InteractionCompleted: self._interactions,
+            LedgerUpdated: self._ledgers,
+        }
+        self._handlers: dict[type, _Handler] = {}
+        """Per event type: the collector's own update of a run of its events (or None), each
+        counter's update, and whether every one of them only counts (no ``amount``: a run of
+        events adds an integer to each)."""
         for kind in {*self._core, *self._counters}:
-            counts = tuple((c.name, c.where, c.amount, c.latest) for c in self._counters.get(kind, ()))
-            self._handlers[kind] = (self._core.get(kind), counts)
+            counters = self._counters.get(kind, [])
+            counts = tuple((c.name, c.where, c.amount, c.latest) for c in counters)
+            core = self._core.get(kind)
+            run = runs.get(kind) if core is not None else None
+            if core is not None and run is None:
+                run = _each(core)
+            self._handlers[kind] = (run, counts, all(c.amount is None for c in counters))
 
     def feed(self, events: Iterable[Event]) -> None:
         """Account for events, in log order.
 
-        Every counter's update is made here, without a call per counter (a call of its
-        ``where`` or ``amount`` only when it has one): most events of a step pass here.
+        A step's events come in runs of one type (a component's claims or posts, the
+        settlement's interactions and ledger updates), and each run is handled in one go:
+        the collector's own update of its events, in order, then each counter's. That is
+        what handling the events one by one does, as a type's own update and counters
+        touch nothing another type's do (nor each other's): a counter that only counts
+        adds the number of the run's events (its ``where`` passes) at once, an integer
+        as the additions of one would give (a name that counted nothing is still left
+        out); one with an ``amount`` adds them one by one, in order.
         """
         handlers, counts = self._handlers, self.counts
-        for ev in events:
-            found = handlers.get(type(ev))
+        for kind, grouped in groupby(events, type):
+            found = handlers.get(kind)
             if found is None:
                 continue
-            core, counters = found
+            run = list(grouped)
+            core, counters, plain = found
             if core is not None:
-                core(ev)
-            for name, where, amount, last in counters:
-                if last:
-                    counts[name] = amount(ev)  # type: ignore[misc]
-                elif where is None or where(ev):
-                    counts[name] = counts.get(name, 0) + (1 if amount is None else amount(ev))
+                core(run)
+            if not counters:
+                continue
+            if plain:  # counters that only count: each adds the number of events it counts
+                for name, where, _, _ in counters:
+                    n = len(run) if where is None else len(list(filter(where, run)))
+                    if n:
+                        counts[name] = counts.get(name, 0) + n
+                continue
+            for ev in run:  # event by event, each counter in turn (see above)
+                for name, where, amount, last in counters:
+                    if last:
+                        counts[name] = amount(ev)  # type: ignore[misc]
+                    elif where is None or where(ev):
+                        counts[name] = counts.get(name, 0) + (1 if amount is None else amount(ev))
         if self._settled:
             self._keep(self._settled)
             self._settled = []
@@ -201,24 +242,34 @@ class MetricsCollector:
             self.interactions += interactions
 
     def _interaction(self, ev: InteractionCompleted) -> None:
-        i = ev.interaction
-        self._settled.append(i)
-        a, b = self.agents.get(i.initiator), self.agents.get(i.counterparty)
-        if a is not None:
-            a.interactions_initiated += 1
-            if i.accepted:
-                a.accepted_initiated += 1
-                a.total_payoff += ev.payoff_initiator
-        if b is not None:
-            b.interactions_received += 1
-            if i.accepted:
-                b.total_payoff += ev.payoff_counterparty
+        self._interactions([ev])
+
+    def _interactions(self, run: list[InteractionCompleted]) -> None:
+        settled, rows = self._settled, self.agents
+        for ev in run:
+            i = ev.interaction
+            settled.append(i)
+            a, b = rows.get(i.initiator), rows.get(i.counterparty)
+            if a is not None:
+                a.interactions_initiated += 1
+                if i.accepted:
+                    a.accepted_initiated += 1
+                    a.total_payoff += ev.payoff_initiator
+            if b is not None:
+                b.interactions_received += 1
+                if i.accepted:
+                    b.total_payoff += ev.payoff_counterparty
 
     def _ledger(self, ev: LedgerUpdated) -> None:
-        row = self.agents.get(ev.agent_id)
-        if row is not None:
-            row.resources = ev.resources
-            row.reputation = ev.reputation
+        self._ledgers([ev])
+
+    def _ledgers(self, run: list[LedgerUpdated]) -> None:
+        rows = self.agents
+        for ev in run:
+            row = rows.get(ev.agent_id)
+            if row is not None:
+                row.resources = ev.resources
+                row.reputation = ev.reputation
 
     def _created(self, ev: AgentCreated) -> None:
         self.agents[ev.agent_id] = AgentRow(ev)

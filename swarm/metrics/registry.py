@@ -200,9 +200,15 @@ def latest(
     return counter
 
 
+_needs: list[int | bool] = [-1, False]
+"""The registry version :func:`needs_interactions` last answered for, and its answer."""
+
+
 def needs_interactions() -> bool:
     """Whether some registered epoch metric reads interaction objects (is not ``columns_only``)."""
-    return not all(m.columns_only for m in EPOCH_METRICS.values())
+    if _needs[0] != EPOCH_METRICS.version:  # worked out again only when the metrics changed
+        _needs[:] = [EPOCH_METRICS.version, not all(m.columns_only for m in EPOCH_METRICS.values())]
+    return bool(_needs[1])
 
 
 def run_figure(

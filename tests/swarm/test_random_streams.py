@@ -93,3 +93,45 @@ def test_streams_keep_their_place_from_step_to_step_unless_something_else_seats_
             assert [stream.random() for _ in range(BLOCK + 1)] == [
                 splitmix(stream.key, t, j) for j in range(BLOCK + 1)
             ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    calls=st.lists(
+        st.tuples(st.sampled_from(("choice", "uniform", "sample", "random")), st.integers(1, 40)), max_size=12
+    ),
+    large=st.booleans(),
+)
+def test_choice_uniform_and_sample_take_the_draws_random_would_give(
+    seed: int, calls: list[tuple[str, int]], large: bool
+) -> None:
+    """Whatever mix of them a policy calls, a stream's numbers are those of the formula, in order."""
+    ids = AGENTS if large else AGENTS[:3]
+    pool = AgentStreams(seed, ids)
+    pool.begin_step(7)
+    stream = pool.streams[-1]
+    j = 0
+
+    def draw() -> float:
+        nonlocal j
+        j += 1
+        return splitmix(stream.key, 7, j - 1)
+
+    for how, n in calls:
+        seq = list(range(n))
+        if how == "choice":
+            assert stream.choice(seq) == seq[int(draw() * n)]
+        elif how == "uniform":
+            assert stream.uniform(-1.0, float(n)) == -1.0 + (n + 1.0) * draw()
+        elif how == "random":
+            assert stream.random() == draw()
+        else:
+            k = n // 4
+            chosen: list[int] = []
+            while len(chosen) < k:  # the rejection sampler of a small k, draw by draw
+                i = int(draw() * n)
+                if i not in chosen:
+                    chosen.append(i)
+            if k:
+                assert stream.sample(seq, k) == [seq[i] for i in chosen]
