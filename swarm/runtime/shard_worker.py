@@ -528,8 +528,18 @@ def _warm() -> None:
     gc.freeze()
 
 
+def _collect_rarely(agents: int) -> None:
+    """The collector's thresholds for the rest of this process, as a run sets them in the main one
+    (``swarm.runtime.simulation._held_full_collections``): no full collections, and the youngest
+    generation collected after ten allocations per agent held here (at least 10,000), so that a
+    phase's replies and the step's snapshot, which die with the step, are not walked while it runs."""
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(max(young, 10_000, 10 * agents), middle, 1_000_000)
+
+
 def serve(inp: Any, out: int) -> None:
     """Answer the frames read from ``inp`` with frames written to ``out``, until end of input."""
+    _collect_rarely(0)  # while the set-up builds the agents too
     runner: ShardRunner | None = None
     while True:
         head = _read_exactly(inp, HEADER.size)
@@ -546,6 +556,7 @@ def serve(inp: Any, out: int) -> None:
                     raise RuntimeError("a request came before the set-up")
                 runner = ShardRunner(a)
                 gc.freeze()  # the policies live as long as the process: keep the collector off them
+                _collect_rarely(len(runner.agents))
                 reply: tuple[int, bytes] = (OK, b"")
             except Exception as exc:
                 reply = (FAIL, setup_failure(_shard_of(a), exc))
