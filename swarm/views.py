@@ -137,3 +137,10 @@ class Observation(msgspec.Struct, gc=False, eq=False):
         """Another agent's public record, if it exists and is not frozen."""
         a = self.snapshot.agent_index.get(agent_id)
         return a if a is not None and not a.frozen and agent_id != self.agent_id else None
+
+
+class _Told(Observation, gc=False, eq=False):
+    """An :class:`Observation` built with what the agent's rate limits forbid (the kernel's, every
+    agent-turn): nothing to work out, so no Python ``__post_init__`` to run after the C constructor."""
+
+    __post_init__ = callable  # type: ignore[assignment,misc]  # a C builtin taking the struct: no effect

@@ -26,7 +26,7 @@ from swarm.actions import NOOP, Action
 from swarm.agents.policy import Outcome, Policy
 from swarm.errors import PolicyFailure
 from swarm.kernel.component import Ask
-from swarm.views import Observation, Snapshot
+from swarm.views import Observation, Snapshot, _Told
 
 EXPECTED_FAILURES: tuple[type[BaseException], ...] = (PolicyFailure, TimeoutError)
 
@@ -122,7 +122,12 @@ class InlineAgent(Actor):
         me = self.agent_id
         spent = snap.exhausted.get(me)  # what Observation works out when not told, inline
         forbidden = snap.never if spent is None else snap.never | spent
-        obs = Observation(me, snap.agent_index[me], snap, forbidden)
+        obs = _Told(me, snap.agent_index[me], snap, forbidden)
+        if len(questions) == 1:  # the usual case (one proposal): no lists to build
+            try:
+                return Responded((ask(self.policy, obs, questions[0]),))
+            except EXPECTED_FAILURES as exc:
+                return Responded((None,), (describe_failure(exc),))
         answers: list[Any] = []
         failures: list[str] = []
         for question in questions:

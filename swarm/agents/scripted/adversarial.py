@@ -27,6 +27,8 @@ POSTS = (
     "Ignore the verifiers, they never check anything.",
     "Why bother doing tasks properly?",
 )
+_NO_WEIGHTS: dict[str, float] = {}
+"""Its difficulty weights: none (every task weighs 3); one dict, so that its task values are kept."""
 
 
 class AdversarialConfig(PolicyConfig):
@@ -101,7 +103,7 @@ class AdversarialPolicy(ScriptedPolicy):
                     conduct=self.conduct,
                 )
             elif ClaimTask not in forbidden and tasks:
-                best = self._best_task(tasks, observation.me.reputation, {})
+                best = self._best_task(tasks, observation.me.reputation, _NO_WEIGHTS)
                 if best is not None:
                     attack = ClaimTask(task_id=best.task_id)
             elif CreatePost not in forbidden:

@@ -113,8 +113,15 @@ def _table_bytes(n: int) -> int:
     return getsizeof(dict.fromkeys(f"{k:08d}" for k in range(n)))
 
 
+_HEADER = getsizeof({}) - {}.__sizeof__()
+"""What ``getsizeof`` adds to a dict's ``__sizeof__`` (its garbage-collector header): the hot paths ask
+``__sizeof__`` directly, a method call rather than ``getsizeof``'s lookup of it (same comparisons)."""
+
+
 _NEW_SUMS = array("d", (0.0, 0.0))
 """A trust-book slot's sums of p before any dealing."""
+_NEW_COUNTS = {code: array(code, (0, 0)) for code in "HQ"}
+"""A trust-book slot's counts before any dealing, per width (never changed in place)."""
 _NO_SUMS = array("d")
 _NO_COUNTS = array("H")
 """The tallies of an empty trust book, shared by every policy until its first dealing: never changed in
@@ -123,7 +130,11 @@ place (a book's first slot makes its own arrays)."""
 VOTES = 64
 """The posts a scripted agent remembers voting on (the most recent ones)."""
 _VOTED_BYTES = _table_bytes(VOTES)
+_VOTED_SIZEOF = _VOTED_BYTES - _HEADER
 
+
+_PLAIN_CONDUCT: set[type] = set()
+"""The scripted classes whose ``conduct`` is their ``default_conduct`` as a class attribute."""
 
 NO_FEED = FeedView()
 """The feed of a world without one: no posts (policies read it instead of checking for None)."""
@@ -158,6 +169,8 @@ class ScriptedPolicy:
     """Counterparts whose dealings it remembers (the most recent ones)."""
     _BOOK_BYTES: ClassVar[int] = _table_bytes(16)
     """The size of a book of ``BOOK`` counterparts at rest (see :func:`_table_bytes`)."""
+    _BOOK_SIZEOF: ClassVar[int] = _table_bytes(16) - _HEADER
+    """The same, as its ``__sizeof__`` gives it."""
     Config: ClassVar[type[PolicyConfig]] = PolicyConfig
     default_conduct: ClassVar[Conduct] = Conduct()
     market: ClassVar[MarketHabits | None] = None
@@ -198,6 +211,11 @@ class ScriptedPolicy:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._BOOK_BYTES = _table_bytes(cls.BOOK)
+        cls._BOOK_SIZEOF = cls._BOOK_BYTES - _HEADER
+        owner = next(k for k in cls.__mro__ if "conduct" in k.__dict__)
+        if owner is ScriptedPolicy or owner in _PLAIN_CONDUCT:  # conduct is default_conduct: read it as a
+            cls.conduct = cls.default_conduct  # type: ignore[assignment]  # a class attribute, not a property: no Python call
+            _PLAIN_CONDUCT.add(cls)  # (asked every accepted proposal and most actions)
 
     @classmethod
     def register(cls, description: str, *, spec_base: type[AgentSpec] = AgentSpec) -> None:
@@ -215,6 +233,11 @@ class ScriptedPolicy:
 
     @property
     def conduct(self) -> Conduct:
+        """How it carries out an interaction: ``default_conduct`` unless a subclass says otherwise.
+
+        (A subclass that does not define ``conduct`` gets its ``default_conduct`` as a plain class
+        attribute under this name, set when the class is made.)
+        """
         return self.default_conduct
 
     def decide(self, observation: Observation) -> Action:
@@ -240,9 +263,9 @@ class ScriptedPolicy:
             else:  # a new slot: copies sized exactly (extend would leave room to spare)
                 slot = len(tally)
                 tally = self._tally = tally + _NEW_SUMS
-                counts = self._counts = counts + array(counts.typecode, (0, 0))
+                counts = self._counts = counts + _NEW_COUNTS[counts.typecode]
         book[other] = slot
-        if getsizeof(book) > self._BOOK_BYTES:  # moves filled its table, which grew: compact it
+        if book.__sizeof__() > self._BOOK_SIZEOF:  # moves filled its table, which grew: compact it
             self._book = dict(book)
         tally[slot + 1] += i.p
         try:
@@ -360,7 +383,7 @@ class ScriptedPolicy:
             voted[post.post_id] = None
             if len(voted) > VOTES:
                 del voted[next(iter(voted))]
-                if getsizeof(voted) > _VOTED_BYTES:  # see _table_bytes
+                if voted.__sizeof__() > _VOTED_SIZEOF:  # see _table_bytes
                     self._voted = dict(voted)
         return CastVote(post_id=post.post_id, direction=1 if direction >= 0 else -1)
 
@@ -373,16 +396,19 @@ class ScriptedPolicy:
         if network is not None:
             return self._sample_reach(observation, network)
         agents = observation.snapshot.agents
-        me = self.agent_id
-        if len(agents) <= self.SAMPLE + 1:
+        me, k, n = self.agent_id, self.SAMPLE + 1, len(agents)
+        if n <= k:
             return [a for a in agents if a.agent_id != me and not a.frozen]
-        n = len(agents)  # spread()'s agents, but itself, in one pass
-        out = [
-            a
-            for i in _walk(n, self.SAMPLE + 1, self.rng)
-            if not (a := agents[i % n]).frozen and a.agent_id != me
-        ]
-        return out[: self.SAMPLE]
+        rng = self.rng  # spread()'s agents, but itself, in one pass (_walk(n, k, rng), inline)
+        start = int(rng.random() * n)
+        stride = 1 + int(rng.random() * (n - 1))
+        cycle = n // gcd(n, stride)
+        out = []  # a loop rather than a comprehension: no frame of its own
+        for i in range(start, start + (k if k < cycle else cycle) * stride, stride):
+            if not (a := agents[i % n]).frozen and a.agent_id != me:
+                out.append(a)
+        del out[k - 1 :]
+        return out
 
     def _sample_reach(self, observation: Observation, network: NetworkView) -> list[AgentPublic]:
         """Up to ``SAMPLE`` active agents within its network reach (in the network's order)."""
@@ -400,20 +426,67 @@ class ScriptedPolicy:
             reach = network.reach(self.agent_id)
             return [a for k in self._partners if k in reach and (a := observation.agent(k)) is not None]
         index, me = observation.snapshot.agent_index, observation.agent_id  # observation.agent(k), inline
-        return [a for k in self._partners if (a := index.get(k)) is not None and not a.frozen and k != me]
+        known = []  # a loop rather than a comprehension: no frame of its own
+        for k in self._partners:
+            if (a := index.get(k)) is not None and not a.frozen and k != me:
+                known.append(a)
+        return known
 
     def _best_task(
         self, tasks: tuple[TaskView, ...], rep: float, weights: Mapping[str, float]
     ) -> TaskView | None:
         """The best-paid task (bounty over difficulty weight) it may take, among ``SAMPLE`` of them."""
         n, k = len(tasks), self.SAMPLE
+        start = 0
         if n > k:  # k neighbours from a random start: each task is looked at with chance k/n
             start = int(self.rng.random() * n)
-            tasks = tasks[start : start + k] if start + k <= n else tasks[start:] + tasks[: start + k - n]
+        else:
+            k = n
+        if not k:
+            return None
+        values = _task_values(tasks, weights)
+        if rep >= values.ceiling:  # it may take every task: the first best-paid of the k, found in C
+            window = values.twice[start : start + k]
+            return values.tasks[(start + window.index(max(window))) % n]
+        if rep < values.floor:  # it may take none
+            return None
         best, score = None, 0.0
-        for t in tasks:
+        value_of = values.twice
+        for j in range(start, start + k):
+            t = tasks[j % n]
             if t.min_reputation <= rep:
-                value = t.bounty / weights.get(t.difficulty, 3.0)
+                value = value_of[j]
                 if best is None or value > score:
                     best, score = t, value
         return best
+
+
+class _TaskValues:
+    """A task tuple's values as :meth:`ScriptedPolicy._best_task` reads them under one weighting: each
+    task's bounty over its difficulty weight, twice over (so that a window wrapping around the end is
+    one slice), and the least and greatest reputation the tasks ask for."""
+
+    __slots__ = ("ceiling", "floor", "tasks", "twice", "weights")
+
+    def __init__(self, tasks: tuple[TaskView, ...], weights: Mapping[str, float]) -> None:
+        self.tasks = tasks  # kept, so that no other tuple can take its identity while it is the key
+        self.weights = weights
+        values = [t.bounty / weights.get(t.difficulty, 3.0) for t in tasks]
+        self.twice = values + values
+        reps = [t.min_reputation for t in tasks]
+        self.floor = min(reps, default=0.0)
+        self.ceiling = max(reps, default=0.0)
+
+
+_TASK_VALUES: dict[int, _TaskValues] = {}
+"""Per weighting (by identity), the values of the task tuple last looked at: every agent of a step
+reads the same snapshot's open tasks."""
+
+
+def _task_values(tasks: tuple[TaskView, ...], weights: Mapping[str, float]) -> _TaskValues:
+    found = _TASK_VALUES.get(id(weights))
+    if found is None or found.tasks is not tasks or found.weights is not weights:
+        if len(_TASK_VALUES) >= 16:  # weightings made afresh per call: keep the table small
+            _TASK_VALUES.clear()
+        found = _TASK_VALUES[id(weights)] = _TaskValues(tasks, weights)
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field
@@ -20,7 +21,7 @@ from swarm.env.broker import ProposalView, Propose
 from swarm.env.feed import CastVote, CreatePost, FeedView
 from swarm.env.marketplace import MarketView
 from swarm.env.network_view import NetworkView
-from swarm.env.tasks import ClaimTask, SubmitWork, TaskBoardView
+from swarm.env.tasks import ClaimTask, SubmitWork, TaskBoardView, TaskView
 from swarm.views import Observation
 
 POSTS = (
@@ -147,10 +148,13 @@ class DeceptivePolicy(ScriptedPolicy):
             )
         tasks = board.open_tasks
         if ClaimTask not in forbidden and tasks:
-            if len(tasks) > self.SAMPLE:
-                tasks = tuple(rng.sample(tasks, self.SAMPLE))
-            easy = [t for t in tasks if t.difficulty in ("easy", "medium")]
-            return ClaimTask(task_id=(easy or list(tasks))[0].task_id)
+            seen: Sequence[TaskView] = rng.sample(tasks, self.SAMPLE) if len(tasks) > self.SAMPLE else tasks
+            pick = seen[0]  # the first easy or medium one among them, else the first
+            for t in seen:
+                if t.difficulty == "easy" or t.difficulty == "medium":
+                    pick = t
+                    break
+            return ClaimTask(task_id=pick.task_id)
         if CreatePost not in forbidden and rng.random() < c.post_probability:
             return self._post(observation, POSTS)
         # self.posts(observation), inline without an agent network: every decision that gets here

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import filterfalse
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -20,6 +21,7 @@ from swarm.env.marketplace import MarketView
 from swarm.env.missions import MissionsView
 from swarm.env.network_view import NetworkView
 from swarm.env.tasks import ClaimTask, SubmitWork, TaskBoardView
+from swarm.governance.notices import TaxNotice, TransparencyNotice
 from swarm.views import AgentPublic, Observation
 
 POSTS = (
@@ -69,6 +71,9 @@ def _index_feed(posts: tuple[PostView, ...]) -> _FeedIndex:
     _FEED = _FeedIndex(posts)
     return _FEED
 
+
+_NO_RECORDS: dict[str, float] = {}
+"""The published track records of a world without a transparency ledger (never changed)."""
 
 COMPLIANT = Conduct(effort=0.42, sloppiness=0.17, engagement=0.3)
 """What careful, honest-quality work looks like; deterred agents move toward it."""
@@ -136,17 +141,19 @@ class HonestPolicy(ScriptedPolicy):
             return self._vote_on(post, -1 if post.upvotes - post.downvotes < -2 else 1)  # net_votes, inline
         if Propose not in forbidden and rng.random() < c.interact_probability:
             # the most trusted of its recent partners and a few others (a repeat cannot win twice)
-            records = self.published(observation)
+            notice: TransparencyNotice | None = public.get(TransparencyNotice)  # published(), inline
+            records = notice.track_records if notice is not None else _NO_RECORDS
             book, tally, counts = self._book, self._tally, self._counts  # self.trust(other, prior), inline
             target: AgentPublic | None = None
             floor = c.acceptance_threshold - 0.1
             for group in (self._known(observation), self._sample_others(observation)):
                 for a in group:
                     other = a.agent_id
-                    t = records.get(other, 0.5)
                     slot = book.get(other)
                     if slot is not None and (n := counts[slot]):
                         t = tally[slot] / n
+                    else:  # a stranger (or a forgotten one): its published record, if any, as the prior
+                        t = records.get(other, 0.5) if records else 0.5
                     if t > floor or (target is None and t == floor):
                         target, floor = a, t
             if target is not None:
@@ -158,7 +165,52 @@ class HonestPolicy(ScriptedPolicy):
                 )
         return NOOP
 
+    _HOOKS: ClassVar[tuple[str, ...]] = ("trust", "trust_in", "track_record", "worth_it_after_tax")
+    """The methods :meth:`accept` reads inline; a subclass overriding any of them is asked through them."""
+    _hooked: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._hooked = any(getattr(cls, name) is not getattr(HonestPolicy, name) for name in cls._HOOKS)
+
     def accept(self, observation: Observation, proposal: ProposalView) -> bool:
+        if self._hooked:
+            return self._accept_through_hooks(observation, proposal)
+        c: HonestConfig = self._settings
+        public, who = observation.snapshot.public, proposal.initiator
+        trust = 0.5
+        # observation.agent(who), self.trust_in(...) and self.track_record(...), inline: every proposal
+        initiator = observation.snapshot.agent_index.get(who)
+        if initiator is not None and not initiator.frozen and who != observation.agent_id:
+            notice: TransparencyNotice | None = public.get(TransparencyNotice)
+            record = notice.track_records.get(who) if notice is not None else None
+            if record is not None:
+                trust = record
+            slot = self._book.get(who)  # self.trust(who, trust), inline
+            if slot is not None and (n := self._counts[slot]):
+                trust = self._tally[slot] / n
+            if record is not None and trust < 0.5:
+                return False
+        tax: TaxNotice | None = public.get(TaxNotice)  # self.worth_it_after_tax(...), inline
+        if tax is not None and tax.rate > 0:
+            surplus = 3 * trust - 1
+            tau = proposal.offered_transfer
+            cost = tax.rate * (1 - tax.split) * (max(surplus, 0.0) + abs(tau))
+            if not 0.5 * surplus + tau - cost > 0:
+                return False
+        score = trust * c.trust_weight + 0.5 * (1 - c.trust_weight)
+        threshold = c.acceptance_threshold
+        kind = proposal.interaction_type
+        if kind == InteractionType.COLLABORATION:
+            threshold -= 0.1
+        elif kind == InteractionType.TRADE:
+            threshold += 0.1
+        if proposal.offered_transfer < 0 and -proposal.offered_transfer > observation.me.resources:
+            return False
+        return score >= threshold
+
+    def _accept_through_hooks(self, observation: Observation, proposal: ProposalView) -> bool:
+        """:meth:`accept` as the hooks it inlines say, for a subclass that overrides one of them."""
         c: HonestConfig = self._settings
         initiator = observation.agent(proposal.initiator)
         trust = self.trust_in(observation, initiator)

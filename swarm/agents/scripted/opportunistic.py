@@ -144,7 +144,10 @@ class OpportunisticPolicy(ScriptedPolicy):
                     return self._vote_on(post, -1)
             return self._vote_on(posts[0], 1)
         if Propose not in forbidden:
-            targets = [a for a in self._sample_others(observation) if a.resources > 80 or a.reputation > 0.5]
+            targets = []  # a loop rather than a comprehension: no frame of its own
+            for a in self._sample_others(observation):
+                if a.resources > 80 or a.reputation > 0.5:
+                    targets.append(a)
             if targets:
                 target = rng.choice(targets)
                 if self._learner is not None:

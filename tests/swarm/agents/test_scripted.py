@@ -233,6 +233,45 @@ def test_honest_declines_proposals_the_tax_makes_not_worth_it() -> None:
     assert policy.accept(seen(agent("x"), tax=TaxNotice(0.8, 0.0)), proposal("x", transfer=5.0))
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    dealings=st.lists(st.tuples(st.sampled_from("xyz"), st.floats(0, 1), st.booleans()), max_size=6),
+    initiator=st.sampled_from(["x", "y", "z", ME, "stranger"]),
+    frozen=st.booleans(),
+    records=st.none() | st.dictionaries(st.sampled_from("xyz"), st.floats(0, 1), max_size=3),
+    tax=st.none() | st.builds(TaxNotice, st.floats(0, 1), st.floats(0, 1)),
+    kind=st.sampled_from(list(InteractionType)),
+    transfer=st.floats(-10, 10),
+    resources=st.floats(0, 10),
+)
+def test_honest_acceptance_inline_decides_as_its_hooks_do(
+    dealings: list[tuple[str, float, bool]],
+    initiator: str,
+    frozen: bool,
+    records: dict[str, float] | None,
+    tax: TaxNotice | None,
+    kind: InteractionType,
+    transfer: float,
+    resources: float,
+) -> None:
+    policy = HonestPolicy(ME, random.Random(0))
+    for other, p, accepted in dealings:
+        policy.observe(outcome(other, p, accepted=accepted))
+    others = [agent(a, frozen=frozen and a == initiator) for a in "xyz"]
+    observation = seen(*others, me=agent(ME, resources=resources), records=records, tax=tax)
+    offer = proposal(initiator, kind, transfer)
+    assert policy.accept(observation, offer) == policy._accept_through_hooks(observation, offer)
+
+
+def test_a_subclass_overriding_an_acceptance_hook_is_asked_through_it() -> None:
+    class Wary(HonestPolicy):
+        def worth_it_after_tax(self, observation: Observation, proposal: ProposalView, trust: float) -> bool:
+            return False  # nothing is, whatever the tax
+
+    assert HonestPolicy(ME, random.Random(0)).accept(seen(agent("x")), proposal("x"))
+    assert not Wary(ME, random.Random(0)).accept(seen(agent("x")), proposal("x"))
+
+
 def test_honest_declines_a_proposal_asking_more_than_it_has() -> None:
     poor = seen(agent("x"), me=agent(ME, resources=3.0))
     assert not HonestPolicy(ME, random.Random(0)).accept(poor, proposal("x", transfer=-5.0))
