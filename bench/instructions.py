@@ -42,21 +42,29 @@ import sys
 import tempfile
 from pathlib import Path
 
-SCRIPT = """\
-import sys, tempfile, anyio
-sys.path.insert(0, {root!r}); sys.path.insert(0, {bench!r})
-from bench_simulation import population
-from swarm.scenario import load_scenario
-from swarm.runtime.simulation import Simulation
-scenario = load_scenario(population(1000, {epochs}, {steps}))
+_RUN = """\
 out = tempfile.mkdtemp() if {log} else None
 async def main():
     async with Simulation(scenario, out_dir=out) as sim:
         await sim.wait()
 anyio.run(main)
 """
+"""What both scripts end with: the scenario they built, run (with its log, when asked)."""
 
-STEPS_SCRIPT = """\
+SCRIPT = (
+    """\
+import sys, tempfile, anyio
+sys.path.insert(0, {root!r}); sys.path.insert(0, {bench!r})
+from bench_simulation import population
+from swarm.scenario import load_scenario
+from swarm.runtime.simulation import Simulation
+scenario = load_scenario(population(1000, {epochs}, {steps}))
+"""
+    + _RUN
+)
+
+STEPS_SCRIPT = (
+    """\
 import ctypes, sys, tempfile, anyio
 sys.path.insert(0, {root!r}); sys.path.insert(0, {bench!r})
 cg = ctypes.CDLL({helper!r})
@@ -79,12 +87,9 @@ async def counted(self, at):
         cg.cg_stop()
 SimulationClock._step = counted
 scenario = load_scenario(population({agents}, 1, {steps}))
-out = tempfile.mkdtemp() if {log} else None
-async def main():
-    async with Simulation(scenario, out_dir=out) as sim:
-        await sim.wait()
-anyio.run(main)
 """
+    + _RUN
+)
 
 HELPER = """\
 #include <valgrind/callgrind.h>
