@@ -110,25 +110,25 @@ def count(root: Path, epochs: int, steps: int, log: bool, work: Path) -> int:
     script.write_text(
         SCRIPT.format(root=str(root), bench=str(root / "bench"), epochs=epochs, steps=steps, log=log)
     )
+    done = _callgrind(work, script, f"--callgrind-out-file={work / 'callgrind.out'}")
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"the run of {root} failed under valgrind:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def _callgrind(work: Path, script: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``script`` run by this interpreter under callgrind with ``options``, in ``work``, with the
+    settings that keep its count steady (see the module's docstring)."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-    done = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            f"--callgrind-out-file={work / 'callgrind.out'}",
-            sys.executable,
-            script,
-        ],
+    return subprocess.run(
+        ["valgrind", "--tool=callgrind", *options, sys.executable, script],
         cwd=work,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if done.returncode != 0 or found is None:
-        raise SystemExit(f"the run of {root} failed under valgrind:\n{done.stderr[-2000:]}")
-    return int(found.group(1))
 
 
 def count_steps(
@@ -147,25 +147,9 @@ def count_steps(
             root=str(root), bench=str(root / "bench"), helper=str(helper), agents=agents, steps=steps, log=log
         )
     )
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
     out = work / "callgrind.out"
-    done = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--instr-atstart=no",
-            "--collect-atstart=no",
-            *(CACHE if cache else ()),
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            script,
-        ],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    options = ("--instr-atstart=no", "--collect-atstart=no", *(CACHE if cache else ()))
+    done = _callgrind(work, script, *options, f"--callgrind-out-file={out}")
     part = work / "callgrind.out.1"  # the dump at the last step's end
     if done.returncode != 0 or not part.exists():
         raise SystemExit(f"the run of {root} failed under valgrind:\n{done.stderr[-2000:]}")
