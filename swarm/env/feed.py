@@ -400,8 +400,8 @@ class FeedState:
         keys = [-(p.weighted + rw * p.reply_count + ad * p.created_at_step) for p in roots]  # _entry()[0]
         if isnan(sum(keys)):  # no order among NaN keys: the entries' own comparison, in creation order
             entries = [self._entry(p) for p in live if p.parent_id is None and not p.hidden]
-            # sorted, not heapq.nsmallest: the posts come oldest first and mostly displace its largest
-            kept = sorted(entries)[:k]
+            # (with NaN keys the pick depends on the way it is made: the one the feed has always taken)
+            kept = sorted(entries)[:k] if len(entries) <= 4 * k else heapq.nsmallest(k, entries)
             keep = {id(e[3]) for e in kept}
             archived = [p for p in live if p.parent_id is None and id(p) not in keep]
         else:

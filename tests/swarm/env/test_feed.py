@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from swarm.core.payoff import SoftPayoffEngine
@@ -275,6 +275,7 @@ def test_beyond_its_capacity_the_feed_keeps_the_best_ranked_posts(
     st.integers(1, 12),
     st.sampled_from([(0.5, 0.1), (0.0, 0.0), (1.0, 0.0), (float("inf"), 0.1)]),
 )
+@example([(0, 0, 0, False)] * 9, 2, (float("inf"), 0.1))  # NaN keys, a pass over four times the capacity
 def test_keeping_the_best_posts_keeps_the_smallest_entries_sorted(
     posts: list[tuple[int, int, int, bool]], capacity: int, weights: tuple[float, float]
 ) -> None:
