@@ -71,6 +71,14 @@ class Snapshot:
         return {a.agent_id: a for a in self.agents}
 
     @cached_property
+    def _forbidden_by_agent(self) -> Mapping[AgentId, frozenset[type[Action]]]:
+        """Per agent with spent budgets, every action type it may not take now (``never`` included);
+        any other agent may take all but ``never``. Worked out once per snapshot: every agent asked
+        at it reads it (``exhausted`` itself when nothing is forbidden to all)."""
+        never, exhausted = self.never, self.exhausted
+        return exhausted if not never else {a: never | spent for a, spent in exhausted.items()}
+
+    @cached_property
     def by_reputation(self) -> tuple[AgentPublic, ...]:
         """Active (unfrozen) agents, highest reputation first, then by id."""
         return tuple(
@@ -80,8 +88,7 @@ class Snapshot:
 
 def _forbidden(snapshot: Snapshot, agent_id: AgentId) -> frozenset[type[Action]]:
     """The action types ``agent_id``'s rate limits forbid at ``snapshot``."""
-    spent = snapshot.exhausted.get(agent_id)
-    return snapshot.never if spent is None else snapshot.never | spent
+    return snapshot._forbidden_by_agent.get(agent_id, snapshot.never)
 
 
 _WORK_OUT: frozenset[type[Action]] = frozenset({Action})

@@ -120,8 +120,7 @@ class InlineAgent(Actor):
     def answer(self, snap: Snapshot, ask: Ask, questions: tuple[Any, ...]) -> Responded:
         """The policy's answer to each question (``None`` and a failure where it gave up)."""
         me = self.agent_id
-        spent = snap.exhausted.get(me)  # what Observation works out when not told, inline
-        forbidden = snap.never if spent is None else snap.never | spent
+        forbidden = snap._forbidden_by_agent.get(me, snap.never)  # what Observation works out, inline
         obs = _Told(me, snap.agent_index[me], snap, forbidden)
         if len(questions) == 1:  # the usual case (one proposal): no lists to build
             try:

@@ -94,10 +94,8 @@ class LocalPopulation(Population):
 
     async def act(self, snapshot: Snapshot, active: Sequence[int]) -> list[Any]:
         refs, deciders = self.refs, self._deciders
-        index, exhausted, never = snapshot.agent_index, snapshot.exhausted, snapshot.never
-        # what Observation works out when not told, per agent with spent budgets, once a step
-        forbidden = exhausted if not never else {a: never | spent for a, spent in exhausted.items()}
-        forbid = forbidden.get
+        index, never = snapshot.agent_index, snapshot.never
+        forbid = snapshot._forbidden_by_agent.get  # what Observation works out when not told
         everyone = len(active) == len(deciders)  # active is then every index, in order
         out: list[Any] = []
         queued: list[int] = []
