@@ -175,29 +175,33 @@ class HonestPolicy(ScriptedPolicy):
 
     def accept(self, observation: Observation, proposal: ProposalView) -> bool:
         if self._hooked:
-            return self._accept_through_hooks(observation, proposal)
+            vetted = self._trust_through_hooks(observation, proposal)
+            if vetted is None:
+                return False
+            trust = vetted
+        else:  # the same, with the hooks inline: every proposal
+            public, who = observation.snapshot.public, proposal.initiator
+            trust = 0.5
+            # observation.agent(who), self.trust_in(...) and self.track_record(...), inline
+            initiator = observation.snapshot.agent_index.get(who)
+            if initiator is not None and not initiator.frozen and who != observation.agent_id:
+                notice: TransparencyNotice | None = public.get(TransparencyNotice)
+                record = notice.track_records.get(who) if notice is not None else None
+                if record is not None:
+                    trust = record
+                slot = self._book.get(who)  # self.trust(who, trust), inline
+                if slot is not None and (n := self._counts[slot]):
+                    trust = self._tally[slot] / n
+                if record is not None and trust < 0.5:
+                    return False
+            tax: TaxNotice | None = public.get(TaxNotice)  # self.worth_it_after_tax(...), inline
+            if tax is not None and tax.rate > 0:
+                surplus = 3 * trust - 1
+                tau = proposal.offered_transfer
+                cost = tax.rate * (1 - tax.split) * (max(surplus, 0.0) + abs(tau))
+                if not 0.5 * surplus + tau - cost > 0:
+                    return False
         c: HonestConfig = self._settings
-        public, who = observation.snapshot.public, proposal.initiator
-        trust = 0.5
-        # observation.agent(who), self.trust_in(...) and self.track_record(...), inline: every proposal
-        initiator = observation.snapshot.agent_index.get(who)
-        if initiator is not None and not initiator.frozen and who != observation.agent_id:
-            notice: TransparencyNotice | None = public.get(TransparencyNotice)
-            record = notice.track_records.get(who) if notice is not None else None
-            if record is not None:
-                trust = record
-            slot = self._book.get(who)  # self.trust(who, trust), inline
-            if slot is not None and (n := self._counts[slot]):
-                trust = self._tally[slot] / n
-            if record is not None and trust < 0.5:
-                return False
-        tax: TaxNotice | None = public.get(TaxNotice)  # self.worth_it_after_tax(...), inline
-        if tax is not None and tax.rate > 0:
-            surplus = 3 * trust - 1
-            tau = proposal.offered_transfer
-            cost = tax.rate * (1 - tax.split) * (max(surplus, 0.0) + abs(tau))
-            if not 0.5 * surplus + tau - cost > 0:
-                return False
         score = trust * c.trust_weight + 0.5 * (1 - c.trust_weight)
         threshold = c.acceptance_threshold
         kind = proposal.interaction_type
@@ -209,9 +213,9 @@ class HonestPolicy(ScriptedPolicy):
             return False
         return score >= threshold
 
-    def _accept_through_hooks(self, observation: Observation, proposal: ProposalView) -> bool:
-        """:meth:`accept` as the hooks it inlines say, for a subclass that overrides one of them."""
-        c: HonestConfig = self._settings
+    def _trust_through_hooks(self, observation: Observation, proposal: ProposalView) -> float | None:
+        """The trust :meth:`accept` weighs, as the hooks it inlines work it out (for a subclass that
+        overrides one of them); None when a bad track record or the tax rules the proposal out."""
         initiator = observation.agent(proposal.initiator)
         trust = self.trust_in(observation, initiator)
         if (
@@ -219,18 +223,10 @@ class HonestPolicy(ScriptedPolicy):
             and self.track_record(observation, initiator.agent_id) is not None
             and trust < 0.5
         ):
-            return False
+            return None
         if not self.worth_it_after_tax(observation, proposal, trust):
-            return False
-        score = trust * c.trust_weight + 0.5 * (1 - c.trust_weight)
-        threshold = c.acceptance_threshold
-        if proposal.interaction_type == InteractionType.COLLABORATION:
-            threshold -= 0.1
-        elif proposal.interaction_type == InteractionType.TRADE:
-            threshold += 0.1
-        if proposal.offered_transfer < 0 and -proposal.offered_transfer > observation.me.resources:
-            return False
-        return score >= threshold
+            return None
+        return trust
 
 
 HonestPolicy.register("Maximises joint surplus: works carefully, collaborates with agents it trusts.")
