@@ -169,31 +169,25 @@ class MetricsCollector:
         self._cumulative = {c.name for c in COUNTERS.values() if c.cumulative}
         self.counts: dict[str, float] = {}
         self._snapshots: list[_Snapshot] = []
-        self._core: dict[type, Callable[[Any], None]] = {
-            InteractionCompleted: self._interaction,
-            LedgerUpdated: self._ledger,
+        one: dict[type, Callable[[Any], None]] = {
             AgentCreated: self._created,
             AgentFrozen: self._frozen,
             AgentUnfrozen: self._unfrozen,
             **dict.fromkeys(detection.EVENTS, self._detection),
         }
-        """Per event type: the collector's own update of one event."""
         runs: dict[type, Callable[[list[Any]], None]] = {
-            InteractionCompleted: self._interactions,
+            InteractionCompleted: self._interactions,  # the step's many: a run in one call
             LedgerUpdated: self._ledgers,
+            **{kind: _each(update) for kind, update in one.items()},  # the rare ones: event by event
         }
         self._handlers: dict[type, _Handler] = {}
         """Per event type: the collector's own update of a run of its events (or None), each
         counter's update, and whether every one of them only counts (no ``amount``: a run of
         events adds an integer to each)."""
-        for kind in {*self._core, *self._counters}:
+        for kind in {*runs, *self._counters}:
             counters = self._counters.get(kind, [])
             counts = tuple((c.name, c.where, c.amount, c.latest) for c in counters)
-            core = self._core.get(kind)
-            run = runs.get(kind) if core is not None else None
-            if core is not None and run is None:
-                run = _each(core)
-            self._handlers[kind] = (run, counts, all(c.amount is None for c in counters))
+            self._handlers[kind] = (runs.get(kind), counts, all(c.amount is None for c in counters))
 
     def feed(self, events: Iterable[Event]) -> None:
         """Account for events, in log order.
@@ -241,9 +235,6 @@ class MetricsCollector:
         if needs_interactions() or type(self.engine) is not SoftPayoffEngine:
             self.interactions += interactions
 
-    def _interaction(self, ev: InteractionCompleted) -> None:
-        self._interactions([ev])
-
     def _interactions(self, run: list[InteractionCompleted]) -> None:
         settled, rows = self._settled, self.agents
         for ev in run:
@@ -259,9 +250,6 @@ class MetricsCollector:
                 b.interactions_received += 1
                 if i.accepted:
                     b.total_payoff += ev.payoff_counterparty
-
-    def _ledger(self, ev: LedgerUpdated) -> None:
-        self._ledgers([ev])
 
     def _ledgers(self, run: list[LedgerUpdated]) -> None:
         rows = self.agents
