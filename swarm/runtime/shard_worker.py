@@ -530,11 +530,10 @@ def _warm() -> None:
 
 def _collect_rarely(agents: int) -> None:
     """The collector's thresholds for the rest of this process, as a run sets them in the main one
-    (``swarm.runtime.simulation._held_full_collections``): no full collections, and the youngest
-    generation collected after ten allocations per agent held here (at least 10,000), so that a
-    phase's replies and the step's snapshot, which die with the step, are not walked while it runs."""
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(max(young, 10_000, 10 * agents), middle, 1_000_000)
+    (:func:`swarm.runtime._collection.held_thresholds`, for the agents held here)."""
+    from swarm.runtime._collection import held_thresholds
+
+    gc.set_threshold(*held_thresholds(agents, gc.get_threshold()))
 
 
 def serve(inp: Any, out: int) -> None:

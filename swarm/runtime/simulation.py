@@ -39,6 +39,7 @@ from swarm.kernel.component import Setup
 from swarm.kernel.world import Seat, World
 from swarm.metrics.collector import AgentHistory
 from swarm.registry import load_builtins
+from swarm.runtime._collection import held_thresholds
 from swarm.runtime.checkpoint import CheckpointError
 from swarm.runtime.eventlog import EventLogWriter, LogHeader, Recorder, package_versions, parse_header
 from swarm.runtime.result import SimulationResult, evaluate_criteria, summarize, write_outputs
@@ -789,40 +790,19 @@ def _settled_heap(enabled: bool) -> Iterator[None]:
 _held: list[tuple[int, int, int]] = []
 """The collector's thresholds before the first of the runs now holding full collections back."""
 
-_YOUNG_PER_AGENT = 10
-"""Allocations between collections of the youngest generation, per agent of the run: a step holds
-about two or three new tracked objects per agent-turn until it ends, so the step of a run of any
-size ends before the collector would walk them."""
-
 
 @contextmanager
 def _held_full_collections(enabled: bool, agents: int = 0) -> Iterator[None]:
-    """Hold full collections back while runs are being built and run (the oldest generation's threshold).
-
-    A run's long-lived objects are its world, which is built once and then only
-    grows: at 20,000 agents the full collections its set-up triggered cost about
-    a sixth of the run. The youngest generation is collected every 10,000
-    allocations rather than 700, or every ``10 × agents`` in a larger run: a step's
-    messages and events die young, at the step's end, and a collection in between
-    walks them and what they hold (the snapshot's records and index, the replies):
-    at a fixed threshold a step's collections grew both in number and in size with
-    the population, a cost per turn growing with it (at 100,000 agents about 20 a
-    step, a sixth of its time). The thresholds come back when the last run holding
-    them ends (runs may overlap in one loop).
+    """Hold full collections back and collect the youngest generation less often while runs are being
+    built and run (:func:`swarm.runtime._collection.held_thresholds`). The thresholds come back when
+    the last run holding them ends (runs may overlap in one loop; a larger one joining raises them).
     """
     if not enabled:
         yield
         return
-    young = max(10_000, _YOUNG_PER_AGENT * agents)
-    if not _held:
-        saved = gc.get_threshold()
-        _held.append(saved)
-        gc.set_threshold(max(saved[0], young), saved[1], max(saved[2], 1_000_000))
-    else:
-        _held.append(_held[0])
-        now = gc.get_threshold()
-        if young > now[0]:  # a larger run joins: its steps are longer
-            gc.set_threshold(young, now[1], now[2])
+    now = gc.get_threshold()
+    _held.append(_held[0] if _held else now)
+    gc.set_threshold(*held_thresholds(agents, now))
     try:
         yield
     finally:
