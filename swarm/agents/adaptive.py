@@ -296,7 +296,7 @@ class AdaptiveAdversaryPolicy(ScriptedPolicy):
         del twin._tally[:]
         del twin._counts[:]
         twin._partners.clear()
-        twin._voted.clear()
+        twin._voted = ()
         return twin
 
     # ---------------------------------------------------------------- learning
@@ -490,12 +490,9 @@ class AdaptiveAdversaryPolicy(ScriptedPolicy):
         return NOOP
 
     def _post_of(self, posts: tuple[PostView, ...], ally: bool) -> PostView | None:
+        voted = set(self._voted)  # a look-up per post (see ScriptedPolicy._voted)
         for p in posts:
-            if (
-                p.post_id not in self._voted
-                and p.author != self.agent_id
-                and (p.author in self.allies) == ally
-            ):
+            if p.post_id not in voted and p.author != self.agent_id and (p.author in self.allies) == ally:
                 return p
         return None
 

@@ -69,11 +69,12 @@ if TYPE_CHECKING:
     from swarm.kernel.world import World
 
 FORMAT = "swarm-checkpoint"
-VERSION = 3
+VERSION = 4
 """2: policies, the payoff engine, the proxy and the metrics collector keep plain copies of their settings
 (what a version-1 checkpoint's pickled objects lack). 3: a scripted policy's trust book keeps two sums per
 slot and its counts apart, the ledger keeps the agents' index, the random streams' pool its array of draws,
-and the broker's pending proposals are structs (what a version-2 checkpoint holds otherwise or lacks)."""
+and the broker's pending proposals are structs (what a version-2 checkpoint holds otherwise or lacks). 4: a
+scripted policy keeps the posts it voted on as a tuple (a dict in a version-3 checkpoint)."""
 FOLDER = "checkpoints"
 """The checkpoints' folder inside a run folder."""
 

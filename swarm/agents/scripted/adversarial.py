@@ -119,7 +119,8 @@ class AdversarialPolicy(ScriptedPolicy):
         # self.posts(observation), inline without an agent network: every decision that gets here
         posts = public.get(FeedView, NO_FEED).posts if NetworkView not in public else self.posts(observation)
         if CastVote not in forbidden and posts:
-            voted, index, me = self._voted, observation.snapshot.agent_index, observation.agent_id
+            # its votes as a set: a look-up per post of the feed (in the tuple, a comparison per vote)
+            voted, index, me = set(self._voted), observation.snapshot.agent_index, observation.agent_id
             allies, bar = self.allies, c.target_reputation
             for p in posts:  # _is_target(observation.agent(p.author)), inline: every post of the feed
                 if (

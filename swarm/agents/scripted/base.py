@@ -120,17 +120,15 @@ _HEADER = getsizeof({}) - {}.__sizeof__()
 
 _NEW_SUMS = array("d", (0.0, 0.0))
 """A trust-book slot's sums of p before any dealing."""
-_NEW_COUNTS = {code: array(code, (0, 0)) for code in "HQ"}
+_NEW_COUNTS = {code: array(code, (0, 0)) for code in "BHQ"}
 """A trust-book slot's counts before any dealing, per width (never changed in place)."""
 _NO_SUMS = array("d")
-_NO_COUNTS = array("H")
+_NO_COUNTS = array("B")
 """The tallies of an empty trust book, shared by every policy until its first dealing: never changed in
 place (a book's first slot makes its own arrays)."""
 
 VOTES = 64
 """The posts a scripted agent remembers voting on (the most recent ones)."""
-_VOTED_BYTES = _table_bytes(VOTES)
-_VOTED_SIZEOF = _VOTED_BYTES - _HEADER
 
 
 _PLAIN_CONDUCT: set[type] = set()
@@ -198,13 +196,14 @@ class ScriptedPolicy:
         self._tally = _NO_SUMS
         """Per slot: Σ p accepted, Σ p seen."""
         self._counts = _NO_COUNTS
-        """Per slot: n accepted, n seen — two bytes each, widened to eight if a count ever outgrows them
-        (half the room of doubles; read back as the same whole numbers, so every division by them, and
-        every decision, is the same)."""
+        """Per slot: n accepted, n seen — a byte each, widened to two, then eight, if a count ever outgrows
+        them (an eighth of the room of doubles; read back as the same whole numbers, so every division by
+        them, and every decision, is the same)."""
         self._partners: list[str] = []
         """The last ``SAMPLE`` counterparts of accepted dealings, oldest first."""
-        self._voted: dict[str, None] = {}
-        """The posts it voted on (the last ``VOTES``), oldest first."""
+        self._voted: tuple[str, ...] = ()
+        """The posts it voted on (the last ``VOTES``), oldest first: a tuple, a third of a dict's room for
+        the few dozen an agent holds (a vote makes a new one; see :meth:`_vote_on`)."""
         self._story: list[int] | None = None
         """The story it tells, when the scenario's culture has story content (see :func:`tell`)."""
 
@@ -270,8 +269,8 @@ class ScriptedPolicy:
         tally[slot + 1] += i.p
         try:
             counts[slot + 1] += 1
-        except OverflowError:  # a count past 65,535: eight bytes each from now on
-            counts = self._counts = array("Q", counts)
+        except OverflowError:  # a count past 255 (65,535): two (eight) bytes each from now on
+            counts = self._counts = array("H" if counts.typecode == "B" else "Q", counts)
             counts[slot + 1] += 1
         if i.accepted:  # n accepted ≤ n seen: its count fits where that one did
             tally[slot] += i.p
@@ -378,13 +377,16 @@ class ScriptedPolicy:
         return tell(culture, story, self.rng, self.agent_id, self.posts(observation))
 
     def _vote_on(self, post: PostView, direction: int) -> CastVote:
-        voted = self._voted
-        if post.post_id not in voted:
-            voted[post.post_id] = None
-            if len(voted) > VOTES:
-                del voted[next(iter(voted))]
-                if voted.__sizeof__() > _VOTED_SIZEOF:  # see _table_bytes
-                    self._voted = dict(voted)
+        """A vote on ``post``, remembered (unless it already is)."""
+        if post.post_id not in self._voted:
+            return self._vote_anew(post, direction)
+        return CastVote(post_id=post.post_id, direction=1 if direction >= 0 else -1)
+
+    def _vote_anew(self, post: PostView, direction: int) -> CastVote:
+        """:meth:`_vote_on` for a post it has not voted on (or has forgotten): no look-up first."""
+        voted, new = self._voted, (post.post_id,)
+        # concatenation: one copy of exactly the size needed, without the list an unpacking builds first
+        self._voted = voted + new if len(voted) < VOTES else voted[1:] + new
         return CastVote(post_id=post.post_id, direction=1 if direction >= 0 else -1)
 
     def _sample_others(self, observation: Observation) -> list[AgentPublic]:

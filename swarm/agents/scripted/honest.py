@@ -128,17 +128,22 @@ class HonestPolicy(ScriptedPolicy):
                 index = _index_feed(posts)
             if index.posts is posts and index.usable and me not in index.authors:
                 # the posts it has not voted on, as ids filtered in C rather than a Python pass per
-                # post: the same list, in the same order, so the draw picks the same post
-                fresh_ids = list(filterfalse(voted.__contains__, index.ids))
+                # post: its votes on this feed's posts (a look-up in the feed's index per vote it
+                # remembers), then the feed's ids but those; the same list, in the same order, so the
+                # draw picks the same post
+                seen = index.by_id.keys() & voted
+                fresh_ids = list(filterfalse(seen.__contains__, index.ids)) if seen else index.ids
                 if not fresh_ids:
                     return NOOP
                 post = index.by_id[rng.choice(fresh_ids)]
             else:
-                fresh = [p for p in posts if p.post_id not in voted and p.author != me]
+                remembered = set(voted)
+                fresh = [p for p in posts if p.post_id not in remembered and p.author != me]
                 if not fresh:
                     return NOOP
                 post = rng.choice(fresh)
-            return self._vote_on(post, -1 if post.upvotes - post.downvotes < -2 else 1)  # net_votes, inline
+            # self._vote_on(post, ...), without its look-up: the post is not among its votes
+            return self._vote_anew(post, -1 if post.upvotes - post.downvotes < -2 else 1)  # net_votes, inline
         if Propose not in forbidden and rng.random() < c.interact_probability:
             # the most trusted of its recent partners and a few others (a repeat cannot win twice)
             notice: TransparencyNotice | None = public.get(TransparencyNotice)  # published(), inline

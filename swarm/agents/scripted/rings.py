@@ -124,7 +124,7 @@ class _Ring(ScriptedPolicy):
         if not observation.can(CastVote):
             return None
         posts = self.posts(observation)
-        voted, me = self._voted, self.agent_id
+        voted, me = set(self._voted), self.agent_id  # a look-up per post (see ScriptedPolicy._voted)
         fresh = [p for p in posts if p.post_id not in voted and p.author != me]
         up = [p for p in fresh if p.author in self.allies]
         if up:

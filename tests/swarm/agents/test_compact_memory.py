@@ -1,10 +1,10 @@
 """The scripted agents' memories kept compact behave as the plain structures they replace.
 
-A trust book (the last ``BOOK`` counterparts, most recent last) and the posts an agent
-voted on (the last ``VOTES``) are dicts whose order is a recency order; when moves have
-filled a dict's table the policy copies it into a small one. These tests check the
-policy's book and votes against a plain model of the rules after every change (same keys,
-same order, same figures) and that their tables stay at the size of a dict built at rest.
+A trust book (the last ``BOOK`` counterparts, most recent last) is a dict whose order is a
+recency order; when moves have filled its table the policy copies it into a small one. The
+posts an agent voted on (the last ``VOTES``) are a tuple, oldest first. These tests check
+the policy's book and votes against a plain model of the rules after every change (same
+keys, same order, same figures) and that they stay at the size of the structure at rest.
 """
 
 from __future__ import annotations
@@ -104,17 +104,32 @@ def test_a_long_run_of_dealings_keeps_the_book_at_its_size_at_rest() -> None:
     assert max(sizes) == policy._BOOK_BYTES == _table_bytes(16)
     exact = array("d", [0.0] * 2 * policy.BOOK)
     assert getsizeof(policy._tally) == getsizeof(exact)  # no spare room in the full book's tallies
-    assert getsizeof(policy._counts) == getsizeof(array("H", [0] * 2 * policy.BOOK))
+    counts = policy._counts  # a byte each while every count is below 256
+    assert getsizeof(counts) == getsizeof(array(counts.typecode, [0] * 2 * policy.BOOK))
     appended: list[str] = []
     for k in range(policy.SAMPLE):
         appended.append(str(k))
     assert policy._partners and getsizeof(policy._partners) == getsizeof(appended)  # never past SAMPLE
 
 
+def test_counts_past_one_byte_are_kept_whole() -> None:
+    policy = HonestPolicy(ME, random.Random(0))
+    policy.observe(outcome("other", 0.5, False, True))
+    policy.observe(outcome("agent_b", 0.25, True, True))
+    assert policy._counts.typecode == "B"
+    slot = policy._book["other"]
+    policy._counts[slot + 1] = 0xFF  # as if 255 dealings had been seen
+    policy.observe(outcome("other", 0.75, False, False))
+    assert policy._counts.typecode == "H"
+    assert policy.dealings("other") == (1.25, 0x100)
+    assert policy.trust("other") == 0.5 and policy.dealings("agent_b") == (0.25, 1)
+
+
 def test_counts_past_two_bytes_are_kept_whole() -> None:
     policy = HonestPolicy(ME, random.Random(0))
     policy.observe(outcome("other", 0.5, False, True))
     policy.observe(outcome("agent_b", 0.25, True, True))
+    policy._counts = array("H", policy._counts)  # as if a count had once passed 255
     slot = policy._book["other"]
     policy._counts[slot + 1] = 0xFFFF  # as if 65,535 dealings had been seen
     policy.observe(outcome("other", 0.75, True, False))
@@ -142,15 +157,27 @@ def test_the_votes_remembered_are_the_last_ones_in_order(posts: list[int]) -> No
             if len(model) > VOTES:
                 del model[next(iter(model))]
         assert list(policy._voted) == list(model)
-        assert getsizeof(policy._voted) <= max(_table_bytes(VOTES), _table_bytes(len(model)))
+        assert getsizeof(policy._voted) == getsizeof(tuple(model))
 
 
-def test_many_votes_keep_the_table_at_its_size_at_rest() -> None:
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 150), max_size=500))
+def test_a_vote_on_a_post_not_remembered_needs_no_look_up(posts: list[int]) -> None:
+    looked_up, trusted = HonestPolicy(ME, random.Random(0)), HonestPolicy(ME, random.Random(0))
+    for number in posts:
+        if f"post-{number}" in trusted._voted:
+            continue  # _vote_anew is for a post it does not remember
+        vote = trusted._vote_anew(post(number), -1)
+        assert vote == looked_up._vote_on(post(number), -1)
+        assert trusted._voted == looked_up._voted
+
+
+def test_many_votes_keep_the_last_ones_only() -> None:
     policy = HonestPolicy(ME, random.Random(0))
     for number in range(3_000):
         policy._vote_on(post(number), -1)
     assert len(policy._voted) == VOTES
-    assert getsizeof(policy._voted) == _table_bytes(VOTES)
+    assert getsizeof(policy._voted) == getsizeof(tuple(range(VOTES)))
     assert list(policy._voted) == [f"post-{n}" for n in range(3_000 - VOTES, 3_000)]
 
 
