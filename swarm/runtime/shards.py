@@ -52,7 +52,9 @@ import signal
 import sys
 import weakref
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import chain
+from operator import itemgetter
 from time import perf_counter
 from typing import Any
 
@@ -81,6 +83,7 @@ from swarm.runtime.shard_worker import (
     SYNC,
     Failure,
     ShardSetup,
+    dumps,
     encode_outcomes,
     encode_snapshot,
     frame,
@@ -376,10 +379,15 @@ class ShardedPopulation(Population):
                 shared[id(blob)] = remotes[0].share(blob, sum(b is blob for b in out))
         return [shared[id(b)] for b in out]
 
-    def _route(self, keys: list[int]) -> _Route:
-        """Where the agents of ``keys`` (registration indices) answer; one act phase's is kept."""
-        if keys == self._act_route.keys:
-            return self._act_route
+    def _route(self, active: Sequence[int]) -> _Route:
+        """Where the agents of ``active`` (registration indices, ascending) answer; one act
+        phase's is kept."""
+        kept = self._act_route
+        if len(active) == len(kept.keys) == len(self.owner):  # everyone, in order, as last time
+            return kept
+        keys = list(active)
+        if keys == kept.keys:
+            return kept
         return _Route(keys, self.owner, self.pos, self.n)
 
     async def act(self, snapshot: Snapshot, active: Sequence[int]) -> list[Any]:
@@ -387,7 +395,7 @@ class ShardedPopulation(Population):
         if self.balance is not None and self.remotes:
             await self._between_steps(snapshot.epoch * self._steps + snapshot.step)
         self._t0 = perf_counter()
-        route = self._act_route = self._route(list(active))
+        route = self._act_route = self._route(active)
         if self.remotes:
             blobs = self._blobs(snapshot, self.remotes)
             for remote, blob, positions in zip(self.remotes, blobs, route.packed()[1:], strict=True):
@@ -407,14 +415,14 @@ class ShardedPopulation(Population):
         for s, remote in enumerate(self.remotes, start=1):
             if split[s]:
                 fresh = b"" if remote.snapshot is snapshot else self._blobs(snapshot, [remote])[0]
-                await remote.send(RESPOND, pickle.dumps((ask, split[s]), PICKLE), fresh)
+                await remote.send(RESPOND, dumps((ask, split[s])), fresh)
                 sent.append(remote)
         here = split[0]
         local = await self._local(self.local.respond(snapshot, ask, here) if here else None)
         replies = iter(await self._gather(sent, "responding", timed=True))
         answered: list[list[Any]] = [local or []]
         for theirs in split[1:]:
-            answered.append([Responded(a, f) for a, f in pickle.loads(next(replies))] if theirs else [])
+            answered.append(pickle.loads(next(replies)) if theirs else [])
         return route.merge(answered)
 
     async def learn(self, outcomes: Sequence[tuple[int, Outcome]]) -> None:
@@ -673,7 +681,7 @@ class _Route:
             s = owner[k]
             per[s].append(pos[k])
             source[s].append(i)
-        self._order: list[int] | None = None
+        self._order: Callable[[list[Any]], tuple[Any, ...]] | None = None
         self._packed: list[bytes] | None = None
 
     @classmethod
@@ -718,9 +726,10 @@ class _Route:
         """The shards' replies (shard 0's first), back in the order of ``keys``."""
         if self._order is None:  # where each of keys' replies sits among the shards' laid end to end
             came = [i for mine in self.source for i in mine]
-            self._order = sorted(range(len(came)), key=came.__getitem__)
-        laid = [r for mine in replies for r in mine]
-        return list(map(laid.__getitem__, self._order))
+            order = sorted(range(len(came)), key=came.__getitem__)
+            # one C call picks them all (itemgetter of one index gives the item, not a tuple)
+            self._order = itemgetter(*order) if len(order) > 1 else (lambda laid: tuple(laid))
+        return list(self._order(list(chain.from_iterable(replies))))
 
 
 class _Described:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from swarm.runtime.shard_worker import ACT, OK, ShardRunner, ShardSetup, encode_snapshot
+from swarm.actions import NOOP, Conduct, Noop
+from swarm.core.interaction import InteractionType
+from swarm.env.broker import Propose
+from swarm.runtime.shard_worker import ACT, OK, PICKLE, ShardRunner, ShardSetup, dumps, encode_snapshot
 from swarm.runtime.shards import _Route
 from swarm.views import AgentPublic, Snapshot
 
@@ -87,3 +93,53 @@ def test_replies_from_every_shard_come_back_in_the_order_asked(data: st.DataObje
     for s in range(shards):
         assert [members[s][p] for p, _ in route.pairs(s, values)] == [k for k in keys if owner[k] == s]
         assert all(v == f"value {members[s][p]}" for p, v in route.pairs(s, values))
+
+
+class _Reduced(msgspec.Struct, frozen=True):
+    """A struct with its own reduction (the fast pickler must call it, not the structs' own)."""
+
+    x: int
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_reduced, (self.x,))
+
+
+def _reduced(x: int) -> _Reduced:
+    return _Reduced(x)
+
+
+@dataclass(frozen=True)
+class _Plain:
+    name: str
+    kind: InteractionType
+
+
+def _structs() -> st.SearchStrategy[Any]:
+    names = st.text(max_size=6)
+    unit = st.floats(0, 1)
+    return st.one_of(
+        st.builds(AgentPublic, names, st.floats(-5, 5), st.floats(-5, 5), st.booleans()),
+        st.builds(Conduct, unit, unit, unit, unit, unit, unit),
+        st.builds(Propose, names, st.sampled_from(InteractionType), names, st.floats(-100, 100)),
+        st.builds(_Reduced, st.integers()),
+        st.builds(_Plain, names, st.sampled_from(InteractionType)),
+        st.sampled_from([NOOP, Noop, InteractionType, Fraction(1, 3), complex(1, 2), None]),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.recursive(
+        _structs(),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=5),
+            st.tuples(st.integers(), inner),
+            st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        ),
+        max_leaves=20,
+    )
+)
+def test_the_fast_pickler_writes_exactly_what_pickle_writes(value: Any) -> None:
+    shared = [value, value]  # the same object twice: the memo refers back to it
+    assert dumps(shared) == pickle.dumps(shared, PICKLE)
+    assert pickle.loads(dumps(shared)) == shared
