@@ -15,7 +15,6 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from itertools import repeat
-from operator import attrgetter
 from typing import Any, Protocol
 
 import anyio.lowlevel
@@ -41,9 +40,6 @@ from swarm.kernel.settlement import settle
 from swarm.kernel.world import Placed, World
 from swarm.metrics.collector import CloseEpochMetrics
 from swarm.views import Snapshot
-
-_FROZEN = attrgetter("frozen")
-_NOOP = frozenset({Noop})
 
 
 class StepMonitor(Protocol):
@@ -162,42 +158,24 @@ class SimulationClock(Clock):
         )
         blocked = await w.governance.blocked(at, state.agents, public)
         self._views = public
-        if blocked or any(map(_FROZEN, state.agents)):
+        if blocked or state.any_frozen:
             active = [k for k, a in enumerate(state.agents) if not a.frozen and a.agent_id not in blocked]
-        else:  # everyone acts (the usual case; the check above makes no Python call per agent)
+        else:  # everyone acts (the usual case; the ledger counts the frozen: no look at every agent)
             active = list(range(len(state.agents)))
         done = Applied()
         replies = await w.population.act(snap, active)
         router = w.router
-        if not router.keys() >= set(map(type, replies)) - _NOOP:  # only actions the world takes?
+        ids = self._ids if len(active) == len(self._ids) else [self._ids[k] for k in active]
+        order = schedule(w.scenario.simulation.schedule, active, at.clock, state.agents, self.rng)
+        dispatched = _dispatch(at, order, replies, ids, router, len(w.components), None)
+        if dispatched is None:  # a reply no part of the world takes: a failure, an oddity or a refusal
             for p, reply in enumerate(replies):  # failures and oddities, in registration order
                 kind = type(reply)
                 if kind is not Noop and kind not in router:
                     replies[p] = self._action(at, active[p], reply, done)
-        turns: list[Turn] = []
-        batches: list[list[Turn]] = [[] for _ in w.components]
-        ids = self._ids if len(active) == len(self._ids) else [self._ids[k] for k in active]
-        route = router.get
-        new = tuple.__new__  # Turn(...) without the named tuple's Python-level __new__
-        for index, p in enumerate(
-            schedule(w.scenario.simulation.schedule, active, at.clock, state.agents, self.rng)
-        ):
-            action = replies[p]
-            kind = type(action)
-            if kind is Noop:
-                continue
-            taker = route(kind)
-            if taker is not None:
-                turn = new(Turn, (index, ids[p], action))
-                turns.append(turn)
-                batches[taker].append(turn)  # its component's batch, should the ledger admit it
-            else:
-                why = f"no part of this scenario's world takes {action.type} actions"
-                done.events.append(
-                    ActionRejected(
-                        epoch=at.epoch, step=at.step, agent_id=ids[p], action=action.type, reason=why
-                    )
-                )
+            dispatched = _dispatch(at, order, replies, ids, router, len(w.components), done.events)
+            assert dispatched is not None
+        turns, batches = dispatched
         admitted, rejected = await w.ledger.ask(Admit(at, tuple(turns)))
         done.events += rejected
         if len(admitted) != len(turns):  # some refused: the batches of the admitted ones (in order) instead
@@ -209,7 +187,7 @@ class SimulationClock(Clock):
             if batch:
                 done.add(await placed.ref.ask(hooks.ApplyTurns(at, tuple(batch), snap.agent_index, public)))
                 batch.clear()
-        del active, replies, turns, admitted, batches  # the step's actions, applied: not held to its end
+        del active, replies, dispatched, turns, admitted, batches  # applied: not held to the step's end
         for placed in self._with("questions", "resolve"):
             answers = await self._ask_agents(at, placed, snap, blocked, done)
             done.add(await placed.ref.ask(hooks.TakeAnswers(at, answers)))
@@ -287,3 +265,40 @@ class SimulationClock(Clock):
             done.events += await w.ledger.ask(Post(at, tuple(done.entries)))
             done.entries.clear()  # booked: not held while the step's events are published
         return done.events
+
+
+def _dispatch(
+    at: At,
+    order: Sequence[int],
+    replies: Sequence[Any],
+    ids: Sequence[str],
+    router: Mapping[type, int],
+    n: int,
+    refused: list[Event] | None,
+) -> tuple[list[Turn], list[list[Turn]]] | None:
+    """The step's actions as turns in schedule order (no-ops left out; a turn's position is its place in
+    ``order``) and each of the ``n`` components' batch of them.
+
+    A reply no component takes is refused (an ``ActionRejected`` appended to ``refused``); with
+    ``refused`` None the first such reply ends the dispatch instead, with None and nothing refused
+    (the usual step has none: its replies are then looked at only here, once).
+    """
+    turns: list[Turn] = []
+    batches: list[list[Turn]] = [[] for _ in range(n)]
+    route = router.get
+    new = tuple.__new__  # Turn(...) without the named tuple's Python-level __new__
+    for index, p in enumerate(order):
+        action = replies[p]
+        taker = route(type(action))
+        if taker is not None:
+            turn = new(Turn, (index, ids[p], action))
+            turns.append(turn)
+            batches[taker].append(turn)  # its component's batch, should the ledger admit it
+        elif type(action) is not Noop:
+            if refused is None:
+                return None
+            why = f"no part of this scenario's world takes {action.type} actions"
+            refused.append(
+                ActionRejected(epoch=at.epoch, step=at.step, agent_id=ids[p], action=action.type, reason=why)
+            )
+    return turns, batches

@@ -112,6 +112,14 @@ class LedgerBooks:
         self._position: dict[str, int] = {}
         self._index: dict[str, AgentPublic] = {}
         self._dirty: set[AgentBooks] = set()
+        self._frozen = 0
+        """How many agents are frozen (kept by every freeze and unfreeze, so that a step knows whether
+        anyone is without a look at every record)."""
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        if "_frozen" not in state:  # books pickled before the count was kept
+            self._frozen = sum(b.frozen for b in self.agents.values())
 
     # ------------------------------------------------------------------ agents
 
@@ -134,7 +142,12 @@ class LedgerBooks:
             else:
                 position = self._position
                 for books in self._dirty:
-                    slots[position[books.agent_id]] = index[books.agent_id] = books.public()
+                    pub = books._public
+                    if pub is None:  # books.public(), inline (a few hundred changed records a step)
+                        pub = books._public = AgentPublic(
+                            books.agent_id, books.reputation, books.resources, books.frozen
+                        )
+                    slots[position[books.agent_id]] = index[books.agent_id] = pub
             self._dirty.clear()
             self._publics = tuple(slots)
         return self._publics
@@ -183,12 +196,32 @@ class LedgerBooks:
         budget = self.max_actions_per_step
         cap, longest = self.bandwidth_cap, self.max_content_length
         agents, by_type, counted, used = self.agents, self._by_type, self._counted, self._used
+        quick = self._quick(cap, longest, budget)
         for turn in turns:
-            action = turn.action
+            agent = turn[1]  # turn.agent and turn.action, by index: no unpacking iterator, no descriptor
+            action = turn[2]
+            plan = quick.get(type(action))
+            if plan is not None:
+                # the usual case, the checks below in short: a type with one count budget (and at
+                # most one text field to measure; no cap, no step budget) from an agent that is not
+                # frozen, has some of the budget left and sends no text over the limit
+                books = agents[agent]
+                spent_on, value, kinds, text = plan
+                spent = spent_on.get(agent, 0) + 1
+                if (
+                    spent <= value
+                    and not books.frozen
+                    and (text is None or len(getattr(action, text)) <= longest)  # type: ignore[operator]
+                ):
+                    books.actions_used += 1
+                    spent_on[agent] = spent
+                    if spent >= value:
+                        self._exhaust(agent, kinds)
+                    admitted.append(turn)
+                    continue
             kind = type(action)
             if kind is Noop:
                 continue
-            agent = turn.agent
             books = agents[agent]
             reason: str | None = None
             if books.frozen:
@@ -242,6 +275,22 @@ class LedgerBooks:
                         self._exhaust(agent, spec.actions)
             admitted.append(turn)
         return admitted, rejected
+
+    def _quick(
+        self, cap: int | None, longest: int | None, budget: int | None
+    ) -> dict[type[Action], tuple[dict[str, float], float, tuple[type[Action], ...], str | None]]:
+        """For :meth:`admit`: the action types it may admit in short (their one budget a count, at most
+        one text field to measure, neither a bandwidth cap nor a step budget), each with the budget's
+        spending by agent, its value, the action types it covers and the text field (None: none)."""
+        if cap is not None or budget is not None:
+            return {}
+        used = self._used
+        quick = {}
+        for kind, (index, value, kinds, _) in self._counted.items():
+            fields = kind.text_fields if longest is not None else ()
+            if len(fields) <= 1:
+                quick[kind] = (used[index], value, kinds, fields[0] if fields else None)
+        return quick
 
     def _exhaust(self, agent: str, kinds: Iterable[type[Action]]) -> None:
         spent = self._exhausted.get(agent)
@@ -309,6 +358,7 @@ class LedgerBooks:
                 books = self._books(u.agent, u)
                 if books.frozen:
                     books.frozen, books.frozen_until = False, None
+                    self._frozen -= 1
                     self._changed(books)
                     events.append(
                         AgentUnfrozen(epoch=at.epoch, step=at.step, agent_id=u.agent, reason=u.reason)
@@ -323,6 +373,7 @@ class LedgerBooks:
         for books in self.agents.values():
             if books.frozen and books.frozen_until is not None and epoch >= books.frozen_until:
                 books.frozen, books.frozen_until = False, None
+                self._frozen -= 1
                 self._changed(books)
                 events.append(
                     AgentUnfrozen(
@@ -414,6 +465,8 @@ class LedgerBooks:
             books.frozen_until is None or (until is not None and until < books.frozen_until)
         ):
             until = books.frozen_until
+        if not books.frozen:
+            self._frozen += 1
         books.frozen, books.frozen_until = True, until
         self._changed(books)
         if before is not None and (until is None or until > before):
@@ -456,6 +509,8 @@ class PublicState:
     exhausted: Mapping[str, frozenset[type[Action]]]
     index: dict[str, AgentPublic]
     """``agents`` by id (what :attr:`Snapshot.agent_index` holds)."""
+    any_frozen: bool = True
+    """Whether any of ``agents`` is frozen (True when not known)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,7 +540,8 @@ class Ledger(Actor):
     @handler
     def on_publics(self, msg: Publics) -> PublicState:
         never, exhausted = self.books.exhausted()
-        return PublicState(self.books.publics(), never, exhausted, self.books.index())
+        books = self.books
+        return PublicState(books.publics(), never, exhausted, books.index(), books._frozen > 0)
 
     @handler
     def on_admit(self, msg: Admit) -> tuple[list[Turn], list[Event]]:

@@ -211,13 +211,17 @@ class AgentStreams:
             for s in self.streams:
                 s.begin(t)
             return
-        block = ahead if ahead is not None else block_of(self._keys, t, self.block)
         flat = self._flat
-        if flat is not None and len(flat) == len(block):
+        if flat is not None and len(flat) == (
+            len(ahead) if ahead is not None else len(self._keys) * self.block
+        ):
             # The streams keep their places in last step's array, which takes this step's
             # draws in place: each stream only restarts its count (unless something else,
             # another pool or Stream.begin, has since given it another row).
-            flat[:] = block
+            if ahead is None:
+                block_of(self._keys, t, self.block, flat)
+            else:
+                flat[:] = ahead
             for s in self.streams:
                 if s.row is not flat:
                     break
@@ -225,6 +229,9 @@ class AgentStreams:
                 s.j = s.start
             else:
                 return
+            block = flat
+        else:
+            block = ahead if ahead is not None else block_of(self._keys, t, self.block)
         self._flat = flat = block
         start, width = 0, self.block
         for s in self.streams:  # stream k reads flat[k·block : (k+1)·block]
@@ -232,21 +239,29 @@ class AgentStreams:
             start += width
 
 
-def block_of(keys: Any, t: int, width: int) -> array[float]:
+def block_of(keys: Any, t: int, width: int, out: array[float] | None = None) -> array[float]:
     """Draws 0..width−1 of step ``t`` for every key, key by key in one flat array of doubles.
 
     ``out[k·width + j]`` is draw ``j`` of key ``k`` (numpy; bit-identical to :func:`splitmix`).
+    Written into ``out`` when given (``len(keys)·width`` doubles), else into a new array.
     """
     import numpy as np
 
     u64 = np.uint64
+    if out is None:
+        out = array("d", bytes(8 * len(keys) * width))
     counters = (u64(t) << u64(32)) | np.arange(width, dtype=u64)
+    # SplitMix64 of every counter, each operation in place on one array (no array per operation)
     with np.errstate(over="ignore"):
-        z = keys[:, None] + counters[None, :] * u64(GAMMA)
-        z = (z ^ (z >> u64(30))) * u64(MIX1)
-        z = (z ^ (z >> u64(27))) * u64(MIX2)
-        z = z ^ (z >> u64(31))
-    values = np.ascontiguousarray((z >> u64(11)).astype(np.float64) * UNIT)
-    out = array("d")
-    out.frombytes(values.data.cast("B"))  # the doubles as they are: no Python float per draw
+        z = np.add(keys[:, None], counters[None, :] * u64(GAMMA))
+        shifted = np.empty_like(z)
+        for shift, mix in ((30, MIX1), (27, MIX2)):
+            np.right_shift(z, u64(shift), out=shifted)
+            np.bitwise_xor(z, shifted, out=z)
+            np.multiply(z, u64(mix), out=z)
+        np.right_shift(z, u64(31), out=shifted)
+        np.bitwise_xor(z, shifted, out=z)
+    np.right_shift(z, u64(11), out=z)
+    # (z >> 11) as doubles times 2⁻⁵³, written straight into the doubles of ``out``
+    np.multiply(z, UNIT, out=np.frombuffer(out, dtype=np.float64).reshape(z.shape), casting="unsafe")
     return out
