@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from types import FunctionType
 from typing import Any
 
 import anyio
@@ -88,11 +89,29 @@ def describe_failure(exc: BaseException, timeout: float | None = None) -> str:
     return f"{type(exc).__name__}: {text}"[:300]
 
 
+_KERNEL_CALLS = ("decide", "accept", "observe")
+
+
 def is_inline(policy: Policy) -> bool:
     """Whether every method of ``policy`` the kernel calls is a plain function."""
-    return not any(
-        inspect.iscoroutinefunction(getattr(policy, name, None)) for name in ("decide", "accept", "observe")
-    )
+    return not any(inspect.iscoroutinefunction(getattr(policy, name, None)) for name in _KERNEL_CALLS)
+
+
+def _is_inline_known(policy: Policy, known: dict[type, bool | None]) -> bool:
+    """:func:`is_inline`, worked out once per policy class in ``known`` (filled in here) where the
+    class decides it: the three methods are functions of the class, found by plain attribute lookup
+    and not set on the policy itself, so every policy of the class gets the same answer."""
+    cls = type(policy)
+    if cls not in known:
+        plain = cls.__getattribute__ is object.__getattribute__ and all(
+            isinstance(getattr(cls, name, None), FunctionType) for name in _KERNEL_CALLS
+        )
+        known[cls] = is_inline(policy) if plain else None
+    ok = known[cls]
+    own = getattr(policy, "__dict__", None)
+    if ok is None or (own and not own.keys().isdisjoint(_KERNEL_CALLS)):
+        return is_inline(policy)
+    return ok
 
 
 class InlineAgent(Actor):
@@ -198,8 +217,11 @@ class AwaitingAgent(Actor):
         self.policy.observe(msg.outcome)
 
 
-def agent_actor(agent_id: str, policy: Policy, timeout: float) -> Actor:
-    """The actor for one agent: inline for plain policies, awaiting for coroutine ones."""
-    if is_inline(policy):
+def agent_actor(
+    agent_id: str, policy: Policy, timeout: float, known: dict[type, bool | None] | None = None
+) -> Actor:
+    """The actor for one agent: inline for plain policies, awaiting for coroutine ones (``known``:
+    what is known of policy classes so far, for building many agents; see :func:`_is_inline_known`)."""
+    if is_inline(policy) if known is None else _is_inline_known(policy, known):
         return InlineAgent(agent_id, policy)
     return AwaitingAgent(agent_id, policy, timeout)

@@ -64,12 +64,15 @@ class LocalPopulation(Population):
     def __init__(self, system: ActorSystem, agents: Sequence[tuple[str, Any]], timeout: float) -> None:
         self.system = system
         self.timeout = timeout
-        self.reseat([self.spawn(agent_id, policy) for agent_id, policy in agents])
+        known: dict[type, bool | None] = {}  # whether a policy class is inline, worked out once
+        self.reseat([self.spawn(agent_id, policy, known) for agent_id, policy in agents])
 
-    def spawn(self, agent_id: str, policy: Any) -> tuple[ActorRef, InlineAgent | None]:
+    def spawn(
+        self, agent_id: str, policy: Any, _known: dict[type, bool | None] | None = None
+    ) -> tuple[ActorRef, InlineAgent | None]:
         """A new actor for an agent in this process's system, and its inline handler (None for a
         policy that awaits): a member, as :meth:`members` gives them."""
-        actor = agent_actor(agent_id, policy, self.timeout)
+        actor = agent_actor(agent_id, policy, self.timeout, _known)
         ref = self.system.spawn(actor, name=f"agent:{agent_id}", mailbox_size=64)
         return ref, actor if isinstance(actor, InlineAgent) else None
 

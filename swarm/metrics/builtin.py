@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from itertools import compress
+from itertools import compress, repeat
 
 from swarm.events import ActionRejected, LLMCall, PolicyFailed
 from swarm.governance.effects import Cost
@@ -74,12 +74,14 @@ def _quality_gap(d: EpochData) -> float | None:
     columns_only=True,
 )
 def _closs_a(d: EpochData) -> float | None:
-    return soft._conditional_loss(d.columns.accepted, d.payoffs[0]) if d.columns.p_accepted else None
+    # soft._conditional_loss(d.columns.accepted, d.payoffs[0]): its mean over the accepted is the welfare's
+    return d.welfare["avg_initiator_payoff"] - soft._mean(d.payoffs[0]) if d.columns.p_accepted else None
 
 
 @epoch_metric("conditional_loss_counterparty", "E[π_b | accepted] − E[π_b]", columns_only=True)
 def _closs_b(d: EpochData) -> float | None:
-    return soft._conditional_loss(d.columns.accepted, d.payoffs[1]) if d.columns.p_accepted else None
+    # soft._conditional_loss(d.columns.accepted, d.payoffs[1]), as for the initiator
+    return d.welfare["avg_counterparty_payoff"] - soft._mean(d.payoffs[1]) if d.columns.p_accepted else None
 
 
 @epoch_metric("spread", "(s⁺ + s⁻)·(E[p] − E[p | accepted])", columns_only=True)
@@ -89,7 +91,7 @@ def _spread(d: EpochData) -> float | None:
 
 @epoch_metric("average_quality", "E[p] over all interactions", columns_only=True)
 def _average_quality(d: EpochData) -> float | None:
-    return soft._mean(d.columns.p) if d.columns.p else None
+    return d.columns._mean_of("p") if d.columns.p else None
 
 
 @epoch_metric("acceptance_rate", "share of interactions accepted", plot=True, columns_only=True)
@@ -125,7 +127,7 @@ def _uncertain(d: EpochData) -> float | None:
 
 @epoch_metric("quality_variance", "population variance of p", columns_only=True)
 def _qvar(d: EpochData) -> float | None:
-    return soft._pvariance(d.columns.p) if d.columns.p else None
+    return soft._pvariance(d.columns.p, d.columns._mean_of("p")) if d.columns.p else None
 
 
 @epoch_metric("avg_payoff", "mean initiator payoff of accepted interactions", columns_only=True)
@@ -184,11 +186,13 @@ def _frozen(d: EpochData) -> int:
 
 @epoch_metric("mean_p_by_type", "mean p of accepted interactions, by initiator type", columns_only=True)
 def _mean_p_by_type(d: EpochData) -> dict[str, float]:
-    by_type: dict[str, list[float]] = {}
-    types = d.types
-    for initiator, p in zip(compress(d.table.initiator, d.table.accepted), d.columns.p_accepted, strict=True):
-        by_type.setdefault(types.get(initiator, "unknown"), []).append(p)
-    return {t: math.fsum(ps) / len(ps) for t, ps in sorted(by_type.items())}
+    # each accepted interaction's initiator type (in C), then its p appended to that type's list
+    of = list(map(d.types.get, compress(d.table.initiator, d.table.accepted), repeat("unknown")))
+    by_type: dict[str, list[float]] = {t: [] for t in sorted(set(of))}
+    add = {t: ps.append for t, ps in by_type.items()}
+    for t, p in zip(of, d.columns.p_accepted, strict=True):
+        add[t](p)
+    return {t: math.fsum(ps) / len(ps) for t, ps in by_type.items()}
 
 
 count("rejected_actions", ActionRejected, "actions the world refused")
@@ -203,7 +207,7 @@ count("llm_cost", LLMCall, "Σ USD the epoch's LLM requests cost", amount=lambda
     "harmful_accepted", "accepted interactions whose latent outcome was harmful (v = −1)", columns_only=True
 )
 def _harmful(d: EpochData) -> int:
-    return sum(1 for v in compress(d.table.truth, d.table.accepted) if v == -1)
+    return list(compress(d.table.truth, d.table.accepted)).count(-1)
 
 
 # ------------------------------------------------------------------ run figures

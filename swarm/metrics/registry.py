@@ -77,7 +77,9 @@ class EpochData:
         """Welfare of the accepted interactions (computed once)."""
         pi_a, pi_b = self.payoffs
         c = self.columns
-        surplus = soft._social_surplus(self.engine, c.p_accepted, lambda: self.accepted)
+        # the accepted p as an array when the surplus is worked out over one (the same values)
+        p_accepted = c._array("p_accepted") if len(c.p_accepted) >= soft.ARRAYS else c.p_accepted
+        surplus = soft._social_surplus(self.engine, p_accepted, lambda: self.accepted)
         return soft._welfare(c.accepted, pi_a, pi_b, surplus)
 
 

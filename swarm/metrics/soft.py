@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from itertools import compress
 from operator import add, not_
+from struct import pack
 from typing import TYPE_CHECKING, TypedDict
 
 from swarm.core.interaction import SoftInteraction
@@ -60,11 +61,12 @@ def _mean(xs: Sequence[float]) -> float:
     return math.fsum(xs) / len(xs) if xs else 0.0
 
 
-def _pvariance(xs: Sequence[float]) -> float:
+def _pvariance(xs: Sequence[float], m: float | None = None) -> float:
+    """The population variance of ``xs`` (``m``: their :func:`_mean`, when known)."""
     if len(xs) < 2:
         return 0.0
-    m = _mean(xs)
-    return math.fsum((x - m) ** 2 for x in xs) / len(xs)
+    m = _mean(xs) if m is None else m
+    return math.fsum([(x - m) ** 2 for x in xs]) / len(xs)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -102,14 +104,15 @@ class Table:
     def extend(self, interactions: Interactions, initiators: Sequence[str] | None = None) -> None:
         """Append ``interactions`` (``initiators``: their initiators' ids, when the caller has them as
         strings it keeps anyway — a run's agents' ids — rather than each interaction's own copy)."""
-        self.p.extend([i.p for i in interactions])
+        doubles = f"{len(interactions)}d"  # each float column's values packed in C (see _columns.packed)
+        self.p.frombytes(pack(doubles, *[i.p for i in interactions]))
         self.accepted.extend([i.accepted for i in interactions])
-        self.truth.extend([i.ground_truth or 0 for i in interactions])
-        self.tau.extend([i.tau for i in interactions])
-        self.c_a.extend([i.c_a for i in interactions])
-        self.c_b.extend([i.c_b for i in interactions])
-        self.r_a.extend([i.r_a for i in interactions])
-        self.r_b.extend([i.r_b for i in interactions])
+        self.truth.frombytes(pack(f"{len(interactions)}b", *[i.ground_truth or 0 for i in interactions]))
+        self.tau.frombytes(pack(doubles, *[i.tau for i in interactions]))
+        self.c_a.frombytes(pack(doubles, *[i.c_a for i in interactions]))
+        self.c_b.frombytes(pack(doubles, *[i.c_b for i in interactions]))
+        self.r_a.frombytes(pack(doubles, *[i.r_a for i in interactions]))
+        self.r_b.frombytes(pack(doubles, *[i.r_b for i in interactions]))
         self.initiator += [i.initiator for i in interactions] if initiators is None else initiators
 
 
@@ -122,22 +125,68 @@ class Columns:
     over the interactions themselves (sums are ``math.fsum``: exact, so in any order).
     """
 
-    __slots__ = ("accepted", "p", "p_accepted", "p_rejected", "truth_p", "truth_v")
+    __slots__ = ("_arrays", "_means", "accepted", "p", "p_accepted", "p_rejected", "truth_p", "truth_v")
 
     def __init__(self, interactions: Interactions | Table) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+        """Columns as numpy arrays, made once (see :meth:`_array`)."""
+        self._means: dict[str, float] = {}
+        """Columns' means, worked out once (see :meth:`_mean_of`)."""
+        if isinstance(interactions, Table) and len(interactions) >= ARRAYS:
+            self._from_arrays(interactions)
+            return
         if isinstance(interactions, Table):
             p = self.p = interactions.p.tolist()
             accepted = self.accepted = [a == 1 for a in interactions.accepted]
-            truth: list[int | None] = [v or None for v in interactions.truth]
+            known = [v != 0 for v in interactions.truth]  # v = 0: the truth is unknown
+            self.truth_v = [(v + 1) // 2 for v in compress(interactions.truth, known)]
         else:
             p = self.p = [i.p for i in interactions]
             accepted = self.accepted = [i.accepted for i in interactions]
             truth = [i.ground_truth for i in interactions]
+            known = [v is not None for v in truth]
+            self.truth_v = [(v + 1) // 2 for v in truth if v is not None]
         self.p_accepted = list(compress(p, accepted))
         self.p_rejected = list(compress(p, map(not_, accepted)))
-        known = [v is not None for v in truth]
         self.truth_p = list(compress(p, known))
-        self.truth_v = [(v + 1) // 2 for v in truth if v is not None]
+
+    def _from_arrays(self, table: Table) -> None:
+        """The same lists of the same values, picked out of the table's columns by numpy masks."""
+        import numpy as np
+
+        p = np.frombuffer(table.p)
+        accepted = np.frombuffer(table.accepted, dtype=np.uint8) == 1
+        truth = np.frombuffer(table.truth, dtype=np.int8)
+        known = truth != 0
+        arrays = self._arrays
+        arrays["p"] = p.copy()  # (the table's own buffer is not held on to: it may grow again)
+        arrays["accepted"] = accepted
+        arrays["p_accepted"] = p[accepted]
+        arrays["truth_p"] = p[known]
+        arrays["truth_v"] = (truth[known].astype(np.int64) + 1) // 2
+        self.p = p.tolist()
+        self.accepted = accepted.tolist()
+        self.p_accepted = arrays["p_accepted"].tolist()
+        self.p_rejected = p[~accepted].tolist()
+        self.truth_p = arrays["truth_p"].tolist()
+        self.truth_v = arrays["truth_v"].tolist()
+
+    def _mean_of(self, name: str) -> float:
+        """:func:`_mean` of the column ``name`` (worked out once: several metrics read it)."""
+        found = self._means.get(name)
+        if found is None:
+            found = self._means[name] = _mean(getattr(self, name))
+        return found
+
+    def _array(self, name: str) -> np.ndarray:
+        """The column ``name`` as a numpy array of the same values (``np.array`` of the list, made once;
+        the lists are not changed once made)."""
+        found = self._arrays.get(name)
+        if found is None:
+            import numpy as np
+
+            found = self._arrays[name] = np.array(getattr(self, name))
+        return found
 
 
 Payoffs = tuple[list[float], list[float]]
@@ -231,7 +280,7 @@ def _welfare(
 
 
 def _social_surplus(
-    engine: SoftPayoffEngine, p_accepted: Sequence[float], accepted: Callable[[], Interactions]
+    engine: SoftPayoffEngine, p_accepted: Sequence[float] | np.ndarray, accepted: Callable[[], Interactions]
 ) -> float:
     """Σ_A (S − E): from the accepted p for the engine's own formula (the same floats as its
     ``social_surplus``, term by term), from ``accepted()``'s interactions for a subclass's."""
@@ -320,7 +369,7 @@ def _spread(c: Columns, engine: SoftPayoffEngine | None) -> float:
     if not c.p_accepted:
         return 0.0
     config = (engine or SoftPayoffEngine()).config
-    return (config.s_plus + config.s_minus) * (_mean(c.p) - _mean(c.p_accepted))
+    return (config.s_plus + config.s_minus) * (c._mean_of("p") - c._mean_of("p_accepted"))
 
 
 def quality_gap(interactions: Interactions) -> float:
@@ -331,7 +380,7 @@ def quality_gap(interactions: Interactions) -> float:
 def _quality_gap(c: Columns) -> float:
     if not c.p_accepted or not c.p_rejected:
         return 0.0
-    return _mean(c.p_accepted) - _mean(c.p_rejected)
+    return c._mean_of("p_accepted") - _mean(c.p_rejected)
 
 
 def participation_by_quality(interactions: Interactions, threshold: float = 0.5) -> QualityParticipation:
@@ -343,6 +392,18 @@ def participation_by_quality(interactions: Interactions, threshold: float = 0.5)
 
 
 def _participation(c: Columns, threshold: float) -> QualityParticipation:
+    if c.p and len(c.p) >= ARRAYS:  # the same counts, over arrays
+        import numpy as np
+
+        high_mask, accepted = c._array("p") >= threshold, c._array("accepted")
+        n_high, high_accepted = int(np.count_nonzero(high_mask)), int(np.count_nonzero(high_mask & accepted))
+        n_low, low_accepted = len(c.p) - n_high, int(np.count_nonzero(accepted)) - high_accepted
+        return QualityParticipation(
+            high_quality_acceptance=_ratio(high_accepted, n_high),
+            low_quality_acceptance=_ratio(low_accepted, n_low),
+            high_quality_count=n_high,
+            low_quality_count=n_low,
+        )
     is_high = [p >= threshold for p in c.p]
     high = list(compress(c.accepted, is_high))
     low = list(compress(c.accepted, map(not_, is_high)))
@@ -366,7 +427,7 @@ def uncertain_fraction(interactions: Interactions, band: float = 0.2) -> float:
 
 def _uncertain_fraction(ps: Sequence[float], band: float) -> float:
     low, high = 0.5 - band, 0.5 + band  # SoftInteraction.is_uncertain, over the p column
-    return _ratio(sum(1 for p in ps if low < p < high), len(ps))
+    return _ratio(len([p for p in ps if low < p < high]), len(ps))
 
 
 def average_quality(interactions: Interactions, accepted_only: bool = False) -> float:
@@ -430,9 +491,7 @@ def _curve(c: Columns, bins: int) -> list[tuple[float, float, int]]:
     if len(c.truth_p) < ARRAYS:
         where = [_bin_of(p, bins) for p in c.truth_p]
     else:
-        import numpy as np
-
-        where = _bins_of(np.array(c.truth_p), bins).tolist()
+        where = _bins_of(c._array("truth_p"), bins).tolist()
     ps: list[list[float]] = [[] for _ in range(bins)]
     vs: list[list[int]] = [[] for _ in range(bins)]
     for k, p, v in zip(where, c.truth_p, c.truth_v, strict=True):
@@ -474,8 +533,8 @@ def _log_loss(c: Columns, eps: float) -> float | None:
     else:
         import numpy as np
 
-        q = np.minimum(np.maximum(np.array(c.truth_p), eps), top)
-        of = np.where(np.array(c.truth_v, dtype=bool), q, 1.0 - q).tolist()
+        q = np.minimum(np.maximum(c._array("truth_p"), eps), top)
+        of = np.where(c._array("truth_v").astype(bool), q, 1.0 - q).tolist()
     return -math.fsum(map(math.log, of)) / len(c.truth_p)
 
 
@@ -488,12 +547,30 @@ def discrimination_auc(interactions: Interactions) -> float | None:
 
 
 def _auc(c: Columns) -> float | None:
+    if len(c.truth_p) >= ARRAYS:
+        return _auc_at_once(c)
     positives = list(compress(c.truth_p, c.truth_v))
     negatives = sorted(compress(c.truth_p, map(not_, c.truth_v)))
     if not positives or not negatives:
         return None
     # left + right insertion points of each positive among the negatives: 2·wins + ties
     twice_wins = sum(bisect_left(negatives, p) + bisect_right(negatives, p) for p in positives)
+    return twice_wins / (2 * len(positives) * len(negatives))
+
+
+def _auc_at_once(c: Columns) -> float | None:
+    """:func:`_auc` over arrays: the same insertion points (p has no NaN: ties and order are the
+    same in numpy's sort and search as in ``sorted`` and ``bisect``), the same integer counts."""
+    import numpy as np
+
+    p = c._array("truth_p")
+    positive = c._array("truth_v").astype(bool)
+    positives = p[positive]
+    negatives = np.sort(p[~positive])
+    if not len(positives) or not len(negatives):
+        return None
+    left = int(negatives.searchsorted(positives, "left").sum())
+    twice_wins = left + int(negatives.searchsorted(positives, "right").sum())
     return twice_wins / (2 * len(positives) * len(negatives))
 
 

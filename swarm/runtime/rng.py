@@ -48,6 +48,14 @@ def derive_seed(seed: int, *names: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+def _agent_seeds(seed: int, agent_ids: Sequence[str]) -> list[int]:
+    """``derive_seed(seed, "agent", a)`` for each id ``a``: the same digests of the same text, the
+    tuple's ``repr`` written once up to the id."""
+    head = repr((seed, "agent"))[:-1] + ", "  # "(seed, 'agent', " of repr((seed, "agent", a))
+    sha = hashlib.sha256
+    return [int.from_bytes(sha(f"{head}{a!r})".encode()).digest()[:8], "big") for a in agent_ids]
+
+
 def derive_rng(seed: int, *names: str) -> random.Random:
     """An independent random stream for one actor (or one purpose) of a run."""
     return random.Random(derive_seed(seed, *names))
@@ -165,7 +173,7 @@ class AgentStreams:
     """Every agent's :class:`Stream` of a run, with their draws for each step computed at once."""
 
     def __init__(self, seed: int, agent_ids: Sequence[str], block: int = BLOCK) -> None:
-        self.streams = [Stream.of(seed, "agent", a) for a in agent_ids]
+        self.streams = [Stream(key) for key in _agent_seeds(seed, agent_ids)]
         self.block = block
         self._keys: Any = None
         self._flat: array[float] | None = None

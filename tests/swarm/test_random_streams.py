@@ -135,3 +135,11 @@ def test_choice_uniform_and_sample_take_the_draws_random_would_give(
                     chosen.append(i)
             if k:
                 assert stream.sample(seq, k) == [seq[i] for i in chosen]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(-(2**70), 2**70), ids=st.lists(st.text(max_size=12), max_size=8))
+def test_a_runs_agent_streams_are_the_streams_named_after_each_agent(seed: int, ids: list[str]) -> None:
+    """The run's streams are keyed ``derive_seed(seed, "agent", id)``, however the keys are worked out."""
+    streams = AgentStreams(seed, ids).streams
+    assert [s.key for s in streams] == [Stream.of(seed, "agent", a).key for a in ids]

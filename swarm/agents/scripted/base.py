@@ -140,6 +140,16 @@ NO_BOARD = TaskBoardView()
 """The task board of a world without one: no tasks (policies read it instead of checking for None)."""
 
 
+def _learns(spec: Any, ctx: BuildContext) -> bool:
+    """``getattr(spec, "learning", False)``, worked out once per agent item of a build (the item's
+    agents share its spec; a pydantic spec answers a missing attribute by raising, some µs each)."""
+    known: dict[int, tuple[Any, bool]] = ctx.__dict__.setdefault("_learns", {})
+    found = known.get(id(spec))
+    if found is None:  # the spec is kept with its answer, so that its id is not reused meanwhile
+        found = known[id(spec)] = (spec, bool(getattr(spec, "learning", False)))
+    return found[1]
+
+
 class ScriptedPolicy:
     """Base of the scripted policies: ``decide``/``accept`` are plain methods of the observation.
 
@@ -225,7 +235,7 @@ class ScriptedPolicy:
         """
 
         def build(agent_id: str, spec: Any, ctx: BuildContext) -> ScriptedPolicy:
-            extra = {"learning": True} if getattr(spec, "learning", False) else {}
+            extra = {"learning": True} if _learns(spec, ctx) else {}
             return cls(agent_id, ctx.stream(agent_id), spec.config, allies=ctx.ids_of_type(cls.kind), **extra)
 
         register_agent_type(cls.kind, cls.Config, build, description=description, spec_base=spec_base)

@@ -106,3 +106,24 @@ def test_a_metric_registered_mid_epoch_is_told_why_it_has_no_interactions() -> N
             c.close_epoch(0)
     finally:
         EPOCH_METRICS.remove(name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(interaction, max_size=40))
+def test_columns_picked_out_by_arrays_are_the_lists_made_one_by_one(
+    interactions: list[SoftInteraction],
+) -> None:
+    """A large table's columns come from numpy masks: the same values, of the same Python types, in
+    the same order as the lists made interaction by interaction."""
+    saved = soft.ARRAYS
+    try:
+        soft.ARRAYS = 10**9
+        plain = soft.Columns(interactions)
+        soft.ARRAYS = 0
+        masked = soft.Columns(soft.Table(interactions))
+    finally:
+        soft.ARRAYS = saved
+    for name in ("p", "accepted", "p_accepted", "p_rejected", "truth_p", "truth_v"):
+        mine, theirs = getattr(masked, name), getattr(plain, name)
+        assert mine == theirs, name
+        assert [type(x) for x in mine] == [type(x) for x in theirs], name
