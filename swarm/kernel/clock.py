@@ -158,10 +158,11 @@ class SimulationClock(Clock):
         )
         blocked = await w.governance.blocked(at, state.agents, public)
         self._views = public
+        active: Sequence[int]
         if blocked or state.any_frozen:
             active = [k for k, a in enumerate(state.agents) if not a.frozen and a.agent_id not in blocked]
         else:  # everyone acts (the usual case; the ledger counts the frozen: no look at every agent)
-            active = list(range(len(state.agents)))
+            active = range(len(state.agents))  # a range: no list of every index held through the step
         done = Applied()
         replies = await w.population.act(snap, active)
         router = w.router
@@ -191,6 +192,8 @@ class SimulationClock(Clock):
         for placed in self._with("questions", "resolve"):
             answers = await self._ask_agents(at, placed, snap, blocked, done)
             done.add(await placed.ref.ask(hooks.TakeAnswers(at, answers)))
+            del answers  # taken: not held to the step's end
+        del snap, state, blocked  # the snapshot (its copies of the index and budgets): not held to the end
         events = await self._settle(at, done)
         if self._watchers:
             step_events = hooks.StepEvents(at, tuple(events))
@@ -201,7 +204,9 @@ class SimulationClock(Clock):
             events += extra
             self.stopped_by = self.stopped_by or stop
         events += await w.ledger.ask(EndPeriod(at, "step"))  # in place: no second list of the step's events
-        await w.bus.publish(events)
+        logged = tuple(events)  # what the bus would make of the list (it keeps a tuple as it is), and
+        del events, done  # the list let go before the subscribers handle the step's events
+        await w.bus.publish(logged)
 
     def _action(self, at: At, k: int, reply: Any, done: Applied) -> Action:
         """An agent's reply as an action (a policy failure is a no-op plus an event; anything else a bug)."""
