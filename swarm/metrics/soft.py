@@ -14,7 +14,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from itertools import compress
 from operator import add, not_
-from struct import pack
 from typing import TYPE_CHECKING, TypedDict
 
 from swarm.core.interaction import SoftInteraction
@@ -104,15 +103,14 @@ class Table:
     def extend(self, interactions: Interactions, initiators: Sequence[str] | None = None) -> None:
         """Append ``interactions`` (``initiators``: their initiators' ids, when the caller has them as
         strings it keeps anyway — a run's agents' ids — rather than each interaction's own copy)."""
-        doubles = f"{len(interactions)}d"  # each float column's values packed in C (see _columns.packed)
-        self.p.frombytes(pack(doubles, *[i.p for i in interactions]))
+        self.p.extend([i.p for i in interactions])
         self.accepted.extend([i.accepted for i in interactions])
-        self.truth.frombytes(pack(f"{len(interactions)}b", *[i.ground_truth or 0 for i in interactions]))
-        self.tau.frombytes(pack(doubles, *[i.tau for i in interactions]))
-        self.c_a.frombytes(pack(doubles, *[i.c_a for i in interactions]))
-        self.c_b.frombytes(pack(doubles, *[i.c_b for i in interactions]))
-        self.r_a.frombytes(pack(doubles, *[i.r_a for i in interactions]))
-        self.r_b.frombytes(pack(doubles, *[i.r_b for i in interactions]))
+        self.truth.extend([i.ground_truth or 0 for i in interactions])
+        self.tau.extend([i.tau for i in interactions])
+        self.c_a.extend([i.c_a for i in interactions])
+        self.c_b.extend([i.c_b for i in interactions])
+        self.r_a.extend([i.r_a for i in interactions])
+        self.r_b.extend([i.r_b for i in interactions])
         self.initiator += [i.initiator for i in interactions] if initiators is None else initiators
 
 
@@ -164,11 +162,13 @@ class Columns:
         arrays["p_accepted"] = p[accepted]
         arrays["truth_p"] = p[known]
         arrays["truth_v"] = (truth[known].astype(np.int64) + 1) // 2
-        self.p = p.tolist()
-        self.accepted = accepted.tolist()
-        self.p_accepted = arrays["p_accepted"].tolist()
-        self.p_rejected = p[~accepted].tolist()
-        self.truth_p = arrays["truth_p"].tolist()
+        # the lists picked from one list of p, so that they share its floats (a float per pick of each
+        # array's own ``tolist`` would hold every p up to four times over at the epoch's close)
+        ps = self.p = p.tolist()
+        flags = self.accepted = accepted.tolist()
+        self.p_accepted = list(compress(ps, flags))
+        self.p_rejected = list(compress(ps, map(not_, flags)))
+        self.truth_p = list(compress(ps, known.tolist()))
         self.truth_v = arrays["truth_v"].tolist()
 
     def _mean_of(self, name: str) -> float:
